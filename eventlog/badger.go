@@ -1,0 +1,491 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/google/uuid"
+)
+
+// Key prefixes (doc.go describes the layout).
+const (
+	prefixEvent = 'e'
+	prefixKey   = 'k'
+)
+
+var headKey = []byte("m/head")
+
+// Options configure a Badger log.
+type Options struct {
+	// Dir is the directory of the Badger database; empty opens it in memory
+	// (tests only: nothing is durable).
+	Dir string
+	// Logger receives Badger's warnings and the log's own; nil discards.
+	Logger *slog.Logger
+	// Now stamps records whose Time is zero; nil means time.Now.
+	Now func() time.Time
+	// MaxBatchBytes caps one group commit (default 4 MiB, well under the
+	// transaction limit of 15% of the memtable).
+	MaxBatchBytes int
+	// MinFreeBytes is the disk head-room below which appends are refused
+	// with ErrDiskFull (default 64 MiB; 0 keeps the default, -1 disables).
+	MinFreeBytes int64
+	// ReadOnly opens the log for reading (verify, replay of a stopped
+	// server's directory).
+	ReadOnly bool
+}
+
+// Badger is a Log stored in a Badger database, with group commit: every
+// submission that arrives while a commit is syncing joins the next one.
+type Badger struct {
+	db     *badger.DB
+	opt    Options
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	queue   []submission
+	pending map[string]*Pending // idempotency keys queued, not yet committed
+	closed  bool
+	failed  error
+	notify  chan struct{} // closed and replaced at each commit
+	wake    chan struct{} // tells the committer there is work
+	stopped chan struct{} // closed when the committer exits
+
+	// Owned by the committer goroutine.
+	nextSeq  uint64
+	lastHash [32]byte
+	buf      []byte
+
+	lastSeq atomic.Uint64
+	stats   Stats
+	free    freeSpace
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type submission struct {
+	recs []Record
+	p    *Pending
+}
+
+// Stats counts group commits, for benchmarks and metrics.
+type Stats struct {
+	Batches atomic.Uint64
+	Events  atomic.Uint64
+}
+
+// OpenBadger opens (or creates) the log in opt.Dir.
+func OpenBadger(opt Options) (*Badger, error) {
+	if opt.Logger == nil {
+		opt.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	if opt.MaxBatchBytes <= 0 {
+		opt.MaxBatchBytes = 4 << 20
+	}
+	if opt.MinFreeBytes == 0 {
+		opt.MinFreeBytes = 64 << 20
+	}
+	l := &Badger{
+		opt:     opt,
+		logger:  opt.Logger,
+		pending: map[string]*Pending{},
+		notify:  make(chan struct{}),
+		wake:    make(chan struct{}, 1),
+		stopped: make(chan struct{}),
+	}
+	l.free = freeSpace{dir: opt.Dir, min: opt.MinFreeBytes}
+	if opt.Dir != "" && !opt.ReadOnly {
+		if err := l.free.check(); err != nil {
+			return nil, fmt.Errorf("eventlog: open %s: %w", opt.Dir, err)
+		}
+	}
+	db, err := badger.Open(badgerOptions(opt))
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: open %s: %w", opt.Dir, err)
+	}
+	l.db = db
+	if err := l.loadHead(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if opt.ReadOnly {
+		l.closed = true
+		close(l.stopped)
+	} else {
+		go l.commitLoop()
+	}
+	return l, nil
+}
+
+// badgerOptions are chosen for a small machine and a write-once log; doc.go
+// gives the reasons.
+func badgerOptions(opt Options) badger.Options {
+	o := badger.DefaultOptions(opt.Dir).
+		WithInMemory(opt.Dir == "").
+		WithSyncWrites(opt.Dir != "").
+		WithDetectConflicts(false).
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(32 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2).
+		WithValueLogFileSize(256 << 20).
+		WithCompactL0OnClose(true).
+		WithMetricsEnabled(false).
+		WithReadOnly(opt.ReadOnly).
+		WithLogger(badgerLogger{opt.Logger})
+	return o
+}
+
+// loadHead reads the last seq and hash, and checks that nothing follows it.
+func (l *Badger) loadHead() error {
+	return l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(headKey)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			l.nextSeq = 1
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("eventlog: read head: %w", err)
+		}
+		err = item.Value(func(v []byte) error {
+			if len(v) != 40 {
+				return fmt.Errorf("%w: head of %d bytes", ErrCorrupt, len(v))
+			}
+			l.nextSeq = binary.BigEndian.Uint64(v) + 1
+			copy(l.lastHash[:], v[8:])
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := txn.Get(eventKey(l.nextSeq)); err == nil {
+			return fmt.Errorf("%w: event %d follows the head", ErrCorrupt, l.nextSeq)
+		}
+		l.lastSeq.Store(l.nextSeq - 1)
+		return nil
+	})
+}
+
+func eventKey(seq uint64) []byte {
+	k := make([]byte, 9)
+	k[0] = prefixEvent
+	binary.BigEndian.PutUint64(k[1:], seq)
+	return k
+}
+
+func idemKey(key string) []byte {
+	return append([]byte{prefixKey}, key...)
+}
+
+// Submit implements Log.
+func (l *Badger) Submit(recs []Record) *Pending {
+	if len(recs) == 0 {
+		return Resolved(nil, false, nil)
+	}
+	p := newPending()
+	l.mu.Lock()
+	switch {
+	case l.failed != nil:
+		l.mu.Unlock()
+		return Resolved(nil, false, l.failed)
+	case l.closed:
+		l.mu.Unlock()
+		return Resolved(nil, false, ErrClosed)
+	}
+	if k := recs[0].Key; k != "" {
+		l.pending[k] = p
+	}
+	l.queue = append(l.queue, submission{recs: recs, p: p})
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+	return p
+}
+
+// Existing implements Log.
+func (l *Badger) Existing(key string) (*Pending, error) {
+	l.mu.Lock()
+	inflight := l.pending[key]
+	l.mu.Unlock()
+	if inflight != nil {
+		p := newPending()
+		go func() {
+			<-inflight.done
+			if inflight.err != nil {
+				p.Finish(nil, inflight.err)
+				return
+			}
+			p.Finish(inflight.events[:1], nil)
+		}()
+		p.dup = true
+		return p, nil
+	}
+	var seq uint64
+	err := l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(idemKey(key))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			seq = binary.BigEndian.Uint64(v)
+			return nil
+		})
+	})
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventlog: existing: %w", err)
+	}
+	ev, err := l.Get(seq)
+	if err != nil {
+		return nil, err
+	}
+	return Resolved([]Event{ev}, true, nil), nil
+}
+
+// Get returns the event with the given seq.
+func (l *Badger) Get(seq uint64) (Event, error) {
+	var ev Event
+	err := l.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(eventKey(seq))
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { return decode(v, &ev) })
+	})
+	if err != nil {
+		return Event{}, fmt.Errorf("eventlog: get %d: %w", seq, err)
+	}
+	return ev, nil
+}
+
+// commitLoop is the single appender: it takes everything queued, commits it
+// in one synced transaction, and resolves the submissions in order.
+func (l *Badger) commitLoop() {
+	defer close(l.stopped)
+	for {
+		l.mu.Lock()
+		for len(l.queue) == 0 {
+			if l.closed {
+				l.mu.Unlock()
+				return
+			}
+			l.mu.Unlock()
+			<-l.wake
+			l.mu.Lock()
+		}
+		batch := l.takeBatch()
+		l.mu.Unlock()
+		l.commit(batch)
+	}
+}
+
+// takeBatch removes from the queue the submissions of the next commit,
+// capped by bytes (at least one submission). l.mu is held.
+func (l *Badger) takeBatch() []submission {
+	size, n := 0, 0
+	for n < len(l.queue) {
+		s := 0
+		for _, r := range l.queue[n].recs {
+			s += len(r.Data) + len(r.Type) + len(r.Actor) + len(r.Key) + 96
+		}
+		if n > 0 && size+s > l.opt.MaxBatchBytes {
+			break
+		}
+		size += s
+		n++
+	}
+	batch := make([]submission, n)
+	copy(batch, l.queue)
+	rest := copy(l.queue, l.queue[n:])
+	clear(l.queue[rest:])
+	l.queue = l.queue[:rest]
+	return batch
+}
+
+func (l *Badger) commit(batch []submission) {
+	if err := l.free.check(); err != nil {
+		l.logger.Error("eventlog: append refused", "error", err)
+		l.resolve(batch, nil, err)
+		return
+	}
+	seq, hash := l.nextSeq, l.lastHash
+	results := make([][]Event, len(batch))
+	txn := l.db.NewTransaction(true)
+	defer txn.Discard()
+	var err error
+	for i, s := range batch {
+		evs := make([]Event, len(s.recs))
+		for j, r := range s.recs {
+			e := &evs[j]
+			*e = Event{Seq: seq, Type: r.Type, Time: r.Time.UTC(), Actor: r.Actor,
+				ProcessID: r.ProcessID, Key: r.Key, Data: r.Data}
+			if r.Time.IsZero() {
+				e.Time = l.opt.Now().UTC()
+			}
+			e.Time = time.Unix(0, e.Time.UnixNano()).UTC() // what decode gives back
+			e.ID = newID()
+			l.buf = appendEnvelope(l.buf[:0], e)
+			e.Hash = chainHash(hash, l.buf)
+			hash = e.Hash
+			val := append(l.buf, e.Hash[:]...)
+			if err = txn.Set(eventKey(seq), append([]byte(nil), val...)); err != nil {
+				break
+			}
+			if j == 0 && r.Key != "" {
+				if err = txn.Set(idemKey(r.Key), eventKey(seq)[1:]); err != nil {
+					break
+				}
+			}
+			seq++
+		}
+		if err != nil {
+			break
+		}
+		results[i] = evs
+	}
+	if err == nil {
+		head := make([]byte, 40)
+		binary.BigEndian.PutUint64(head, seq-1)
+		copy(head[8:], hash[:])
+		if err = txn.Set(headKey, head); err == nil {
+			err = txn.Commit()
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("eventlog: commit: %w", err)
+		l.logger.Error("eventlog: commit failed; appends stopped", "error", err)
+		l.mu.Lock()
+		l.failed = fmt.Errorf("%w: %v", ErrStopped, err)
+		l.mu.Unlock()
+		l.resolve(batch, nil, err)
+		return
+	}
+	l.stats.Batches.Add(1)
+	l.stats.Events.Add(seq - l.nextSeq)
+	l.nextSeq, l.lastHash = seq, hash
+	l.lastSeq.Store(seq - 1)
+	l.resolve(batch, results, nil)
+}
+
+// resolve finishes the submissions, forgets their keys and wakes readers.
+func (l *Badger) resolve(batch []submission, results [][]Event, err error) {
+	l.mu.Lock()
+	for _, s := range batch {
+		if k := s.recs[0].Key; k != "" && l.pending[k] == s.p {
+			delete(l.pending, k)
+		}
+	}
+	var notify chan struct{}
+	if err == nil {
+		notify = l.notify
+		l.notify = make(chan struct{})
+	}
+	l.mu.Unlock()
+	for i, s := range batch {
+		if err != nil {
+			s.p.Finish(nil, err)
+		} else {
+			s.p.Finish(results[i], nil)
+		}
+	}
+	if notify != nil {
+		close(notify)
+	}
+}
+
+// Read implements Log.
+func (l *Badger) Read(ctx context.Context, from uint64, fn func(*Event) error) error {
+	if from == 0 {
+		from = 1
+	}
+	return l.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte{prefixEvent}
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		var ev Event
+		n := 0
+		for it.Seek(eventKey(from)); it.Valid(); it.Next() {
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err := it.Item().Value(func(v []byte) error { return decode(v, &ev) }); err != nil {
+				return fmt.Errorf("eventlog: read: %w", err)
+			}
+			if err := fn(&ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LastSeq implements Log.
+func (l *Badger) LastSeq() uint64 { return l.lastSeq.Load() }
+
+// Committed implements Log.
+func (l *Badger) Committed() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.notify
+}
+
+// Stats returns the commit counters.
+func (l *Badger) Stats() *Stats { return &l.stats }
+
+// DB returns the Badger database, for verification and backups.
+func (l *Badger) DB() *badger.DB { return l.db }
+
+// Close implements Log: it waits for queued appends and closes Badger.
+func (l *Badger) Close() error {
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		l.mu.Unlock()
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+		<-l.stopped
+		if err := l.db.Close(); err != nil {
+			l.closeErr = fmt.Errorf("eventlog: close: %w", err)
+		}
+	})
+	return l.closeErr
+}
+
+var idPool = sync.OnceFunc(uuid.EnableRandPool)
+
+func newID() uuid.UUID {
+	idPool()
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.New()
+	}
+	return id
+}
+
+// badgerLogger passes Badger's warnings and errors to slog.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
+func (b badgerLogger) Infof(string, ...any)        {}
+func (b badgerLogger) Debugf(string, ...any)       {}

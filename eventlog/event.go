@@ -1,0 +1,227 @@
+package eventlog
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Record is what a writer asks the log to append. The log gives it a seq, an
+// id and a hash; Time is kept as given (the writer's clock) and set by the
+// log when zero.
+type Record struct {
+	Type      string
+	Time      time.Time
+	Actor     string
+	ProcessID int64
+	// Key, when not empty, is an idempotency key: an append whose first
+	// record carries a key already stored is not appended again (see
+	// Log.Existing).
+	Key  string
+	Data json.RawMessage
+}
+
+// Event is one immutable entry of the log.
+type Event struct {
+	Seq       uint64
+	ID        uuid.UUID
+	Type      string
+	Time      time.Time
+	Actor     string
+	ProcessID int64
+	Key       string
+	Data      json.RawMessage
+	Hash      [32]byte
+}
+
+// envelopeVersion is the first byte of every stored event.
+const envelopeVersion = 1
+
+// ErrCorrupt is returned (wrapped) for a stored event that cannot be decoded.
+var ErrCorrupt = errors.New("eventlog: corrupt event")
+
+// appendEnvelope appends the canonical encoding of e without its hash to b
+// (see doc.go for the layout).
+func appendEnvelope(b []byte, e *Event) []byte {
+	b = append(b, envelopeVersion)
+	b = binary.AppendUvarint(b, e.Seq)
+	b = append(b, e.ID[:]...)
+	b = binary.AppendVarint(b, e.Time.UnixNano())
+	b = binary.AppendVarint(b, e.ProcessID)
+	b = appendString(b, e.Type)
+	b = appendString(b, e.Actor)
+	b = appendString(b, e.Key)
+	b = binary.AppendUvarint(b, uint64(len(e.Data)))
+	return append(b, e.Data...)
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// chainHash computes an event's hash from the previous event's hash and the
+// event's canonical envelope.
+func chainHash(prev [32]byte, envelope []byte) [32]byte {
+	h := sha256.New()
+	h.Write(prev[:])
+	h.Write(envelope)
+	var out [32]byte
+	h.Sum(out[:0])
+	return out
+}
+
+// encode returns the stored form of e: envelope then hash.
+func encode(b []byte, e *Event) []byte {
+	b = appendEnvelope(b, e)
+	return append(b, e.Hash[:]...)
+}
+
+// knownTypes interns type strings on decode so that replay allocates no
+// string for them.
+var knownTypes = map[string]string{}
+
+// InternType makes decode return one shared string for the type t.
+// It must be called before the log is used (package init time).
+func InternType(t string) { knownTypes[t] = t }
+
+// decode parses a stored event. Data is copied, so the result does not
+// alias b.
+func decode(b []byte, e *Event) error {
+	d := decoder{b: b}
+	if d.byte() != envelopeVersion {
+		return fmt.Errorf("%w: unknown version", ErrCorrupt)
+	}
+	e.Seq = d.uvarint()
+	copy(e.ID[:], d.bytes(16))
+	e.Time = time.Unix(0, d.varint()).UTC()
+	e.ProcessID = d.varint()
+	if t := d.bytes(int(d.uvarint())); d.err == nil {
+		if s, ok := knownTypes[string(t)]; ok {
+			e.Type = s
+		} else {
+			e.Type = string(t)
+		}
+	}
+	e.Actor = string(d.bytes(int(d.uvarint())))
+	e.Key = string(d.bytes(int(d.uvarint())))
+	data := d.bytes(int(d.uvarint()))
+	e.Data = append(json.RawMessage(nil), data...)
+	copy(e.Hash[:], d.bytes(32))
+	if d.err != nil {
+		return fmt.Errorf("%w: %v", ErrCorrupt, d.err)
+	}
+	if len(d.b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", ErrCorrupt, len(d.b))
+	}
+	return nil
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) fail(what string) {
+	if d.err == nil {
+		d.err = errors.New("short " + what)
+	}
+	d.b = nil
+}
+
+func (d *decoder) byte() byte {
+	if len(d.b) < 1 {
+		d.fail("byte")
+		return 0
+	}
+	c := d.b[0]
+	d.b = d.b[1:]
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.fail("uvarint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.fail("varint")
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) bytes(n int) []byte {
+	if n < 0 || len(d.b) < n {
+		d.fail("bytes")
+		return nil
+	}
+	v := d.b[:n]
+	d.b = d.b[n:]
+	return v
+}
+
+// eventJSON is the JSON shape of an event (SPEC §6).
+type eventJSON struct {
+	Seq       uint64          `json:"seq"`
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Time      time.Time       `json:"time"`
+	Actor     string          `json:"actor"`
+	ProcessID int64           `json:"process_id"`
+	Data      json.RawMessage `json:"data"`
+	Hash      string          `json:"hash"`
+}
+
+// MarshalJSON writes the event in the shape of SPEC §6.
+func (e Event) MarshalJSON() ([]byte, error) {
+	data := e.Data
+	if len(data) == 0 {
+		data = json.RawMessage("{}")
+	}
+	return json.Marshal(eventJSON{
+		Seq: e.Seq, ID: e.ID.String(), Type: e.Type, Time: e.Time.UTC(),
+		Actor: e.Actor, ProcessID: e.ProcessID, Data: data,
+		Hash: hex.EncodeToString(e.Hash[:]),
+	})
+}
+
+// UnmarshalJSON reads the shape MarshalJSON writes.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	var j eventJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	id, err := uuid.Parse(j.ID)
+	if err != nil {
+		return fmt.Errorf("event id: %w", err)
+	}
+	h, err := hex.DecodeString(j.Hash)
+	if err != nil || len(h) != 32 {
+		return fmt.Errorf("event hash: bad hex")
+	}
+	*e = Event{Seq: j.Seq, ID: id, Type: j.Type, Time: j.Time, Actor: j.Actor,
+		ProcessID: j.ProcessID, Data: j.Data}
+	copy(e.Hash[:], h)
+	return nil
+}
+
+// ChainHash returns the hash e must carry when prev is the previous event's
+// hash (zero for the first event).
+func (e *Event) ChainHash(prev [32]byte) [32]byte {
+	return chainHash(prev, appendEnvelope(nil, e))
+}

@@ -1,0 +1,316 @@
+// Package logtest is the conformance suite of eventlog.Log: every storage
+// backend runs it from its own tests.
+package logtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/statesrv/statesrv/eventlog"
+)
+
+// Opener opens the log kept in dir; the suite calls it again on the same dir
+// to test reopening.
+type Opener func(t *testing.T, dir string) eventlog.Log
+
+// Run runs every conformance test against logs opened by open.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, Opener)
+	}{
+		{"AppendAssignsGapFreeSeqs", testAppendSeqs},
+		{"SubmissionIsAtomicAndContiguous", testAtomic},
+		{"ConcurrentSubmitsKeepOrder", testConcurrent},
+		{"HashChainHolds", testHashChain},
+		{"IdempotencyKeyStoresOnce", testIdempotent},
+		{"ReadFromMiddleAndStop", testReadFrom},
+		{"FollowCatchesUpThenFollows", testFollow},
+		{"ReopenContinues", testReopen},
+		{"SubmitAfterCloseFails", testClosed},
+		{"EmptySubmitResolves", testEmpty},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) { tt.fn(t, open) })
+	}
+}
+
+var t0 = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+
+func rec(i int) eventlog.Record {
+	return eventlog.Record{
+		Type: "Test", Time: t0.Add(time.Duration(i) * time.Millisecond), Actor: "test",
+		ProcessID: int64(i % 7), Data: json.RawMessage(fmt.Sprintf(`{"i":%d}`, i)),
+	}
+}
+
+func mustAppend(t *testing.T, l eventlog.Log, recs ...eventlog.Record) []eventlog.Event {
+	t.Helper()
+	evs, err := eventlog.Append(context.Background(), l, recs...)
+	if err != nil {
+		t.Fatalf("append: %v", err)
+	}
+	return evs
+}
+
+func readAll(t *testing.T, l eventlog.Log, from uint64) []eventlog.Event {
+	t.Helper()
+	var out []eventlog.Event
+	err := l.Read(context.Background(), from, func(e *eventlog.Event) error {
+		c := *e
+		c.Data = append(json.RawMessage(nil), e.Data...)
+		out = append(out, c)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return out
+}
+
+func openTemp(t *testing.T, open Opener) eventlog.Log {
+	l := open(t, t.TempDir())
+	t.Cleanup(func() { l.Close() })
+	return l
+}
+
+func testAppendSeqs(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	for i := 1; i <= 5; i++ {
+		evs := mustAppend(t, l, rec(i))
+		if evs[0].Seq != uint64(i) {
+			t.Fatalf("append %d got seq %d", i, evs[0].Seq)
+		}
+	}
+	if l.LastSeq() != 5 {
+		t.Fatalf("LastSeq = %d, want 5", l.LastSeq())
+	}
+	got := readAll(t, l, 1)
+	if len(got) != 5 {
+		t.Fatalf("read %d events, want 5", len(got))
+	}
+	for i, e := range got {
+		want := rec(i + 1)
+		if e.Seq != uint64(i+1) || e.Type != want.Type || e.Actor != want.Actor ||
+			e.ProcessID != want.ProcessID || string(e.Data) != string(want.Data) ||
+			!e.Time.Equal(want.Time) {
+			t.Fatalf("event %d = %+v, want fields of %+v", i+1, e, want)
+		}
+		if e.ID.Version() != 7 {
+			t.Fatalf("event %d id %s is not a UUID v7", i+1, e.ID)
+		}
+	}
+}
+
+func testAtomic(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	mustAppend(t, l, rec(1))
+	evs := mustAppend(t, l, rec(2), rec(3), rec(4))
+	for i, e := range evs {
+		if e.Seq != uint64(2+i) {
+			t.Fatalf("record %d of a submission got seq %d", i, e.Seq)
+		}
+	}
+}
+
+func testConcurrent(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	const writers, each = 32, 40
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				evs, err := eventlog.Append(context.Background(), l, rec(w*1000+i), rec(w*1000+i))
+				if err != nil {
+					errs <- err
+					return
+				}
+				if evs[1].Seq != evs[0].Seq+1 {
+					errs <- fmt.Errorf("submission split: %d then %d", evs[0].Seq, evs[1].Seq)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	got := readAll(t, l, 1)
+	if len(got) != writers*each*2 {
+		t.Fatalf("read %d events, want %d", len(got), writers*each*2)
+	}
+	for i, e := range got {
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("position %d holds seq %d", i, e.Seq)
+		}
+	}
+}
+
+func testHashChain(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	for i := range 10 {
+		mustAppend(t, l, rec(i), rec(i+100))
+	}
+	var prev [32]byte
+	for _, e := range readAll(t, l, 1) {
+		if e.ChainHash(prev) != e.Hash {
+			t.Fatalf("event %d: hash does not chain", e.Seq)
+		}
+		prev = e.Hash
+	}
+	// A changed field must change the hash.
+	e := readAll(t, l, 3)[0]
+	before := readAll(t, l, 2)[0].Hash
+	e.Actor = "someone else"
+	if e.ChainHash(before) == e.Hash {
+		t.Fatal("hash does not cover the actor")
+	}
+}
+
+func testIdempotent(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	if p, err := l.Existing("mid/1/a"); err != nil || p != nil {
+		t.Fatalf("Existing before append = %v, %v", p, err)
+	}
+	r := rec(1)
+	r.Key = "mid/1/a"
+	first := mustAppend(t, l, r, rec(2))
+	p, err := l.Existing("mid/1/a")
+	if err != nil || p == nil {
+		t.Fatalf("Existing after append = %v, %v", p, err)
+	}
+	evs, err := p.Wait(context.Background())
+	if err != nil || len(evs) != 1 || evs[0].Seq != first[0].Seq || !p.Duplicate() {
+		t.Fatalf("Existing resolved to %v, %v (dup %v); want seq %d", evs, err, p.Duplicate(), first[0].Seq)
+	}
+	// In flight: a key submitted but perhaps not committed is found too.
+	r2 := rec(3)
+	r2.Key = "mid/1/b"
+	sub := l.Submit([]eventlog.Record{r2})
+	p2, err := l.Existing("mid/1/b")
+	if err != nil || p2 == nil {
+		t.Fatalf("Existing while in flight = %v, %v", p2, err)
+	}
+	want, err := sub.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := p2.Wait(context.Background())
+	if err != nil || got[0].Seq != want[0].Seq {
+		t.Fatalf("in-flight Existing = %v, %v; want seq %d", got, err, want[0].Seq)
+	}
+}
+
+func testReadFrom(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	for i := range 20 {
+		mustAppend(t, l, rec(i))
+	}
+	got := readAll(t, l, 15)
+	if len(got) != 6 || got[0].Seq != 15 {
+		t.Fatalf("read from 15: %d events starting %d", len(got), got[0].Seq)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err := l.Read(context.Background(), 1, func(*eventlog.Event) error {
+		if n++; n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 3 {
+		t.Fatalf("Read returned %v after %d events; want stop after 3", err, n)
+	}
+	if got := readAll(t, l, 21); len(got) != 0 {
+		t.Fatalf("read past the end gave %d events", len(got))
+	}
+}
+
+func testFollow(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	for i := range 3 {
+		mustAppend(t, l, rec(i))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	seen := make(chan uint64, 100)
+	done := make(chan error, 1)
+	go func() {
+		done <- eventlog.Follow(ctx, l, 2, func(e *eventlog.Event) error {
+			seen <- e.Seq
+			return nil
+		})
+	}()
+	for i := range 4 {
+		mustAppend(t, l, rec(10+i))
+	}
+	for want := uint64(2); want <= 7; want++ {
+		select {
+		case s := <-seen:
+			if s != want {
+				t.Fatalf("followed seq %d, want %d", s, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting for seq %d", want)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Follow returned %v, want context.Canceled", err)
+	}
+}
+
+func testReopen(t *testing.T, open Opener) {
+	dir := t.TempDir()
+	l := open(t, dir)
+	mustAppend(t, l, rec(1), rec(2))
+	r := rec(3)
+	r.Key = "k"
+	mustAppend(t, l, r)
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	l = open(t, dir)
+	defer l.Close()
+	if l.LastSeq() != 3 {
+		t.Fatalf("reopened LastSeq = %d, want 3", l.LastSeq())
+	}
+	evs := mustAppend(t, l, rec(4))
+	if evs[0].Seq != 4 {
+		t.Fatalf("append after reopen got seq %d", evs[0].Seq)
+	}
+	all := readAll(t, l, 1)
+	if evs[0].ChainHash(all[2].Hash) != evs[0].Hash {
+		t.Fatal("chain broken across reopen")
+	}
+	if p, err := l.Existing("k"); err != nil || p == nil {
+		t.Fatalf("key forgotten across reopen: %v %v", p, err)
+	}
+}
+
+func testClosed(t *testing.T, open Opener) {
+	l := open(t, t.TempDir())
+	mustAppend(t, l, rec(1))
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eventlog.Append(context.Background(), l, rec(2)); !errors.Is(err, eventlog.ErrClosed) {
+		t.Fatalf("append after close = %v, want ErrClosed", err)
+	}
+}
+
+func testEmpty(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	evs, err := eventlog.Append(context.Background(), l)
+	if err != nil || len(evs) != 0 {
+		t.Fatalf("empty append = %v, %v", evs, err)
+	}
+}

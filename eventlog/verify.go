@@ -1,0 +1,101 @@
+package eventlog
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Report is the outcome of Verify.
+type Report struct {
+	Events   uint64
+	LastSeq  uint64
+	Problems []string
+}
+
+// OK reports whether no problem was found.
+func (r Report) OK() bool { return len(r.Problems) == 0 }
+
+// maxProblems bounds the problems a report lists.
+const maxProblems = 100
+
+// Verify reads the whole log and checks that seqs start at 1 without gaps,
+// that every event's hash is the hash of the previous one and its envelope,
+// and that the head record names the last event. It returns an error only
+// when the log cannot be read; damage is listed in the report.
+func (l *Badger) Verify(ctx context.Context) (Report, error) {
+	var rep Report
+	problem := func(f string, a ...any) {
+		if len(rep.Problems) < maxProblems {
+			rep.Problems = append(rep.Problems, fmt.Sprintf(f, a...))
+		}
+	}
+	var prev [32]byte
+	var buf []byte
+	expect := uint64(1)
+	err := l.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.PrefetchValues = false
+		opts.Prefix = []byte{prefixEvent}
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		var ev Event
+		for it.Rewind(); it.Valid(); it.Next() {
+			if rep.Events%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			key := it.Item().Key()
+			seq := binary.BigEndian.Uint64(key[1:])
+			err := it.Item().Value(func(v []byte) error { return decode(v, &ev) })
+			rep.Events++
+			if err != nil {
+				problem("event %d: %v", seq, err)
+				expect = seq + 1
+				continue
+			}
+			if ev.Seq != seq {
+				problem("event under key %d says seq %d", seq, ev.Seq)
+			}
+			if seq != expect {
+				problem("gap: expected seq %d, found %d", expect, seq)
+			}
+			buf = appendEnvelope(buf[:0], &ev)
+			if want := chainHash(prev, buf); want != ev.Hash {
+				problem("event %d: hash does not match the chain", seq)
+			}
+			prev = ev.Hash
+			rep.LastSeq = seq
+			expect = seq + 1
+		}
+		item, err := txn.Get(headKey)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			if rep.Events > 0 {
+				problem("head record missing")
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) != 40 {
+				problem("head record of %d bytes", len(v))
+				return nil
+			}
+			if s := binary.BigEndian.Uint64(v); s != rep.LastSeq {
+				problem("head names seq %d, last event is %d", s, rep.LastSeq)
+			}
+			if [32]byte(v[8:]) != prev {
+				problem("head hash differs from the last event's")
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return rep, fmt.Errorf("eventlog: verify: %w", err)
+	}
+	return rep, nil
+}

@@ -1,0 +1,136 @@
+package statesrv
+
+import "time"
+
+// Event types of the log (SPEC §7). Types are only ever added; a changed
+// meaning gets a new type.
+const (
+	EventProcessDefined     = "ProcessDefined"
+	EventProcessDeleted     = "ProcessDeleted"
+	EventRunStarted         = "RunStarted"
+	EventRunAttached        = "RunAttached"
+	EventMessageReceived    = "MessageReceived"
+	EventMessageRejected    = "MessageRejected"
+	EventRunFinished        = "RunFinished"
+	EventRunTimedOut        = "RunTimedOut"
+	EventMessageUnprocessed = "MessageUnprocessed"
+	EventMessageDismissed   = "MessageDismissed"
+	EventScheduleGap        = "ScheduleGap"
+	EventAlertRequested     = "AlertRequested"
+	EventAlertDelivered     = "AlertDelivered"
+	EventAlertFailed        = "AlertFailed"
+	EventUserPasswordSet    = "UserPasswordSet"
+)
+
+// Actors that are not a user or a remote address.
+const (
+	ActorScheduler = "scheduler"
+	ActorCLI       = "cli"
+	ActorAdmin     = "admin"
+)
+
+// ProcessDefinedData is the whole new definition.
+type ProcessDefinedData = Process
+
+// ProcessDeletedData names the definition that was deleted.
+type ProcessDeletedData struct {
+	Name string `json:"name"`
+}
+
+// RunStartedData opens a run.
+type RunStartedData struct {
+	RunID       string     `json:"run_id"`
+	Source      string     `json:"source"`
+	StartedAt   time.Time  `json:"started_at"`
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+	Deadline    time.Time  `json:"deadline"`
+	Missed      bool       `json:"missed,omitempty"`
+	MessageID   string     `json:"message_id,omitempty"`
+	Name        string     `json:"name,omitempty"`
+}
+
+// RunAttachedData records that a START report arrived for a run the
+// schedule had already opened.
+type RunAttachedData struct {
+	RunID     string    `json:"run_id"`
+	MessageID string    `json:"message_id"`
+	At        time.Time `json:"at"`
+}
+
+// MessageReceivedData is a well-formed report as it arrived. The process's
+// key is never stored; KeyGiven says whether one was sent.
+type MessageReceivedData struct {
+	MessageID string            `json:"message_id"`
+	Transport string            `json:"transport"`
+	Remote    string            `json:"remote"`
+	Line      string            `json:"line"`
+	State     string            `json:"state"`
+	Name      string            `json:"name,omitempty"`
+	Run       string            `json:"run,omitempty"`
+	Msg       string            `json:"msg,omitempty"`
+	Code      *int              `json:"code,omitempty"`
+	MID       string            `json:"mid,omitempty"`
+	KeyGiven  bool              `json:"key_given,omitempty"`
+	Extra     map[string]string `json:"extra,omitempty"`
+	// NameMismatch is set when the reported name differs from the
+	// definition's.
+	NameMismatch bool `json:"name_mismatch,omitempty"`
+}
+
+// MessageRejectedData is a malformed or refused report.
+type MessageRejectedData struct {
+	MessageID string `json:"message_id"`
+	Transport string `json:"transport"`
+	Remote    string `json:"remote"`
+	Line      string `json:"line"`
+	// Reason is ReasonMalformed or ReasonBadKey; Detail the ERR text.
+	Reason string `json:"reason"`
+	Detail string `json:"detail"`
+	State  string `json:"state,omitempty"`
+	Name   string `json:"name,omitempty"`
+	MID    string `json:"mid,omitempty"`
+}
+
+// RunFinishedData closes a run with OK or FAIL.
+type RunFinishedData struct {
+	RunID      string    `json:"run_id"`
+	State      string    `json:"state"`
+	MessageID  string    `json:"message_id"`
+	FinishedAt time.Time `json:"finished_at"`
+	Message    string    `json:"message,omitempty"`
+	Code       *int      `json:"code,omitempty"`
+	Name       string    `json:"name,omitempty"`
+}
+
+// RunTimedOutData closes a run that passed its deadline.
+type RunTimedOutData struct {
+	RunID    string    `json:"run_id"`
+	Deadline time.Time `json:"deadline"`
+}
+
+// MessageUnprocessedData says a report closed no run, and why.
+type MessageUnprocessedData struct {
+	MessageID string `json:"message_id"`
+	Reason    string `json:"reason"`
+	RunID     string `json:"run_id,omitempty"`
+}
+
+// MessageDismissedData removes a message from the unprocessed view.
+type MessageDismissedData struct {
+	MessageID string `json:"message_id"`
+}
+
+// ScheduleGapData records fire times missed while the server was down.
+type ScheduleGapData struct {
+	From   time.Time `json:"from"`
+	To     time.Time `json:"to"`
+	Missed int       `json:"missed"`
+	// Opened is the run opened for the latest missed fire time.
+	Opened string `json:"opened_run_id"`
+}
+
+// UserPasswordSetData sets a user's password hash.
+type UserPasswordSetData struct {
+	User string `json:"user"`
+	Hash string `json:"hash"`
+}
