@@ -49,14 +49,15 @@ type Badger struct {
 	opt    Options
 	logger *slog.Logger
 
-	mu      sync.Mutex
-	queue   []submission
-	pending map[string]*Pending // idempotency keys queued, not yet committed
-	closed  bool
-	failed  error
-	notify  chan struct{} // closed and replaced at each commit
-	wake    chan struct{} // tells the committer there is work
-	stopped chan struct{} // closed when the committer exits
+	mu       sync.Mutex
+	queue    []submission
+	pending  map[string]*Pending // idempotency keys queued, not yet committed
+	closed   bool
+	failed   error
+	notify   chan struct{} // closed and replaced at each commit
+	wake     chan struct{} // tells the committer there is work
+	stopped  chan struct{} // closed when the committer exits
+	failedCh chan struct{} // closed when a commit failed
 
 	// Owned by the committer goroutine.
 	nextSeq  uint64
@@ -97,12 +98,13 @@ func OpenBadger(opt Options) (*Badger, error) {
 		opt.MinFreeBytes = 64 << 20
 	}
 	l := &Badger{
-		opt:     opt,
-		logger:  opt.Logger,
-		pending: map[string]*Pending{},
-		notify:  make(chan struct{}),
-		wake:    make(chan struct{}, 1),
-		stopped: make(chan struct{}),
+		opt:      opt,
+		logger:   opt.Logger,
+		pending:  map[string]*Pending{},
+		notify:   make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		stopped:  make(chan struct{}),
+		failedCh: make(chan struct{}),
 	}
 	l.free = freeSpace{dir: opt.Dir, min: opt.MinFreeBytes}
 	if opt.Dir != "" && !opt.ReadOnly {
@@ -319,17 +321,18 @@ func (l *Badger) takeBatch() []submission {
 }
 
 func (l *Badger) commit(batch []submission) {
-	if err := l.free.check(); err != nil {
-		l.logger.Error("eventlog: append refused", "error", err)
-		l.resolve(batch, nil, err)
-		return
-	}
 	seq, hash := l.nextSeq, l.lastHash
 	results := make([][]Event, len(batch))
 	txn := l.db.NewTransaction(true)
 	defer txn.Discard()
-	var err error
+	// A full disk stops the log like a failed commit: the writer decided
+	// this batch and the ones queued behind it on state that now will not
+	// be written, so nothing more may be appended until a restart.
+	err := l.free.check()
 	for i, s := range batch {
+		if err != nil {
+			break
+		}
 		evs := make([]Event, len(s.recs))
 		for j, r := range s.recs {
 			e := &evs[j]
@@ -368,12 +371,16 @@ func (l *Badger) commit(batch []submission) {
 		}
 	}
 	if err != nil {
-		err = fmt.Errorf("eventlog: commit: %w", err)
+		err = fmt.Errorf("%w: %w", ErrStopped, err)
 		l.logger.Error("eventlog: commit failed; appends stopped", "error", err)
 		l.mu.Lock()
-		l.failed = fmt.Errorf("%w: %v", ErrStopped, err)
+		l.failed = err
+		queued := l.queue
+		l.queue = nil
+		close(l.failedCh)
 		l.mu.Unlock()
 		l.resolve(batch, nil, err)
+		l.resolve(queued, nil, err)
 		return
 	}
 	l.stats.Batches.Add(1)
@@ -445,6 +452,17 @@ func (l *Badger) Committed() <-chan struct{} {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.notify
+}
+
+// Failed is closed when the log stopped after a failed commit; Err then
+// says why.
+func (l *Badger) Failed() <-chan struct{} { return l.failedCh }
+
+// Err returns why the log stopped, or nil.
+func (l *Badger) Err() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failed
 }
 
 // Stats returns the commit counters.

@@ -1,0 +1,113 @@
+package commands
+
+import (
+	"container/heap"
+	"time"
+)
+
+// deadlineHeap orders open runs by deadline. Entries are never removed when
+// a run closes; timeOut skips those that no longer match an open run.
+type deadlineHeap struct{ h deadlines }
+
+type deadlineEntry struct {
+	at time.Time
+	id string
+}
+
+type deadlines []deadlineEntry
+
+func (d deadlines) Len() int           { return len(d) }
+func (d deadlines) Less(i, j int) bool { return d[i].at.Before(d[j].at) }
+func (d deadlines) Swap(i, j int)      { d[i], d[j] = d[j], d[i] }
+func (d *deadlines) Push(x any)        { *d = append(*d, x.(deadlineEntry)) }
+func (d *deadlines) Pop() any {
+	old := *d
+	e := old[len(old)-1]
+	*d = old[:len(old)-1]
+	return e
+}
+
+func (d *deadlineHeap) push(at time.Time, id string) { heap.Push(&d.h, deadlineEntry{at, id}) }
+
+func (d *deadlineHeap) peek() (time.Time, string, bool) {
+	if len(d.h) == 0 {
+		return time.Time{}, "", false
+	}
+	return d.h[0].at, d.h[0].id, true
+}
+
+func (d *deadlineHeap) pop() { heap.Pop(&d.h) }
+
+func (d *deadlineHeap) next() time.Time {
+	at, _, _ := d.peek()
+	return at
+}
+
+// fireHeap orders processes by next fire time; set replaces a process's
+// time, leaving the old entry to be skipped as stale.
+type fireHeap struct {
+	h    fires
+	curr map[int64]time.Time
+}
+
+type fireEntry struct {
+	at  time.Time
+	pid int64
+}
+
+type fires []fireEntry
+
+func (f fires) Len() int           { return len(f) }
+func (f fires) Less(i, j int) bool { return f[i].at.Before(f[j].at) }
+func (f fires) Swap(i, j int)      { f[i], f[j] = f[j], f[i] }
+func (f *fires) Push(x any)        { *f = append(*f, x.(fireEntry)) }
+func (f *fires) Pop() any {
+	old := *f
+	e := old[len(old)-1]
+	*f = old[:len(old)-1]
+	return e
+}
+
+func (f *fireHeap) set(pid int64, at time.Time) {
+	if f.curr == nil {
+		f.curr = map[int64]time.Time{}
+	}
+	if at.IsZero() {
+		delete(f.curr, pid)
+		return
+	}
+	if cur, ok := f.curr[pid]; ok && cur.Equal(at) {
+		return
+	}
+	f.curr[pid] = at
+	heap.Push(&f.h, fireEntry{at, pid})
+}
+
+// current reports whether at is still the process's next fire time.
+func (f *fireHeap) current(pid int64, at time.Time) bool {
+	cur, ok := f.curr[pid]
+	return ok && cur.Equal(at)
+}
+
+func (f *fireHeap) peek() (time.Time, int64, bool) {
+	for len(f.h) > 0 {
+		e := f.h[0]
+		if f.current(e.pid, e.at) {
+			return e.at, e.pid, true
+		}
+		heap.Pop(&f.h)
+	}
+	return time.Time{}, 0, false
+}
+
+// pop removes the entry peek returned; the process has no next fire time
+// until set again.
+func (f *fireHeap) pop() {
+	e := heap.Pop(&f.h).(fireEntry)
+	delete(f.curr, e.pid)
+}
+
+func (f *fireHeap) next() time.Time {
+	at, _, _ := f.peek()
+	return at
+}

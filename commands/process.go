@@ -1,0 +1,164 @@
+package commands
+
+import (
+	"net/mail"
+	"net/url"
+	"reflect"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/projections"
+)
+
+// DefaultMaxRuntime is the longest run of a process defined without one.
+const DefaultMaxRuntime = time.Hour
+
+// Limits of a definition's fields.
+const (
+	maxNameLen        = 200
+	maxDescriptionLen = 2000
+	maxRecipients     = 50
+)
+
+// NormalizeProcess fills defaults into p and validates it. Errors are
+// *statesrv.Error with code EInvalid, naming the field.
+func NormalizeProcess(p *statesrv.Process) error {
+	p.Name = strings.TrimSpace(p.Name)
+	p.Schedule = strings.TrimSpace(p.Schedule)
+	p.Timezone = strings.TrimSpace(p.Timezone)
+	if p.Timezone == "" {
+		p.Timezone = "UTC"
+	}
+	if p.MaxRuntime == 0 {
+		p.MaxRuntime = statesrv.Duration(DefaultMaxRuntime)
+	}
+	switch {
+	case p.ID <= 0:
+		return statesrv.Errorf(statesrv.EInvalid, "id: must be a positive integer")
+	case p.Name == "":
+		return statesrv.Errorf(statesrv.EInvalid, "name: required")
+	case utf8.RuneCountInString(p.Name) > maxNameLen || strings.ContainsAny(p.Name, ";\r\n"):
+		return statesrv.Errorf(statesrv.EInvalid, "name: at most %d characters, no ';' or line breaks", maxNameLen)
+	case utf8.RuneCountInString(p.Description) > maxDescriptionLen:
+		return statesrv.Errorf(statesrv.EInvalid, "description: at most %d characters", maxDescriptionLen)
+	case p.MaxRuntime < 0:
+		return statesrv.Errorf(statesrv.EInvalid, "max_runtime: must be positive")
+	case time.Duration(p.MaxRuntime) < time.Second:
+		return statesrv.Errorf(statesrv.EInvalid, "max_runtime: at least 1s")
+	case strings.ContainsAny(p.Key, ";\r\n"):
+		return statesrv.Errorf(statesrv.EInvalid, "key: no ';' or line breaks")
+	}
+	if _, err := time.LoadLocation(p.Timezone); err != nil {
+		return statesrv.Errorf(statesrv.EInvalid, "timezone: unknown time zone %q", p.Timezone)
+	}
+	if p.Schedule != "" {
+		if err := schedule.Validate(p.Schedule, p.Timezone); err != nil {
+			return statesrv.Errorf(statesrv.EInvalid, "schedule: %s", statesrv.ErrorMessage(err))
+		}
+	}
+	for _, f := range []struct {
+		name string
+		list *[]string
+	}{{"ok", &p.Alerts.OK}, {"fail", &p.Alerts.Fail}, {"timeout", &p.Alerts.Timeout},
+		{"late", &p.Alerts.Late}, {"recovered", &p.Alerts.Recovered}} {
+		if *f.list == nil {
+			*f.list = []string{}
+		}
+		if len(*f.list) > maxRecipients {
+			return statesrv.Errorf(statesrv.EInvalid, "alerts.%s: at most %d recipients", f.name, maxRecipients)
+		}
+		for i, r := range *f.list {
+			r = strings.TrimSpace(r)
+			(*f.list)[i] = r
+			if err := ValidateRecipient(r); err != nil {
+				return statesrv.Errorf(statesrv.EInvalid, "alerts.%s: %s", f.name, err.Error())
+			}
+		}
+	}
+	return nil
+}
+
+// ValidateRecipient checks one alert recipient URI: mailto:ADDRESS,
+// sms:+NUMBER, or an http(s) URL.
+func ValidateRecipient(r string) error {
+	switch {
+	case strings.HasPrefix(r, "mailto:"):
+		if _, err := mail.ParseAddress(strings.TrimPrefix(r, "mailto:")); err != nil {
+			return statesrv.Errorf(statesrv.EInvalid, "bad e-mail address in %q", r)
+		}
+	case strings.HasPrefix(r, "sms:"):
+		n := strings.TrimPrefix(r, "sms:")
+		if len(n) < 4 || len(n) > 20 || strings.Trim(n[1:], "0123456789") != "" || (n[0] != '+' && (n[0] < '0' || n[0] > '9')) {
+			return statesrv.Errorf(statesrv.EInvalid, "bad phone number in %q (want sms:+420600000000)", r)
+		}
+	case strings.HasPrefix(r, "https://") || strings.HasPrefix(r, "http://"):
+		u, err := url.Parse(r)
+		if err != nil || u.Host == "" {
+			return statesrv.Errorf(statesrv.EInvalid, "bad URL %q", r)
+		}
+	default:
+		return statesrv.Errorf(statesrv.EInvalid, "recipient %q: want mailto:, sms: or https://", r)
+	}
+	return nil
+}
+
+// DefineProcess creates or replaces a definition. A definition equal to the
+// current one appends nothing (the receipt then resolves with seq 0).
+func (s *Service) DefineProcess(p statesrv.Process, actor string) (*Receipt, error) {
+	if err := NormalizeProcess(&p); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur := s.core.Procs[p.ID]; cur != nil && reflect.DeepEqual(cur.Process, p) {
+		return &Receipt{p: resolvedEmpty()}, nil
+	}
+	d := s.decide(actor)
+	d.add(statesrv.EventProcessDefined, p.ID, &p)
+	return d.submit(""), nil
+}
+
+// DeleteProcess deletes a definition; its open runs are dropped with it.
+// It returns an EInvalid-free ENotFound error for an unknown id.
+func (s *Service) DeleteProcess(id int64, actor string) (*Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.core.Procs[id]
+	if ps == nil {
+		return nil, statesrv.Errorf(statesrv.ENotFound, "process %d not found", id)
+	}
+	d := s.decide(actor)
+	d.add(statesrv.EventProcessDeleted, id, &statesrv.ProcessDeletedData{Name: ps.Name})
+	return d.submit(""), nil
+}
+
+// Process returns a copy of the current definition and state of id.
+func (s *Service) Process(id int64) (projections.ProcessState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.core.Procs[id]
+	if ps == nil {
+		return projections.ProcessState{}, false
+	}
+	return *ps, true
+}
+
+// SetPassword records a user's new password hash.
+func (s *Service) SetPassword(user, hash, actor string) *Receipt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.decide(actor)
+	d.add(statesrv.EventUserPasswordSet, 0, &statesrv.UserPasswordSetData{User: user, Hash: hash})
+	return d.submit("")
+}
+
+// PasswordHash returns the stored hash of user's password, if any.
+func (s *Service) PasswordHash(user string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h, ok := s.core.Users[user]
+	return h, ok
+}

@@ -1,0 +1,177 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/projections"
+)
+
+// StartRun opens a run of process id now (the API's start call, `statesrv
+// start`). It returns ENotFound for an unknown process.
+func (s *Service) StartRun(id int64, actor string) (*Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.core.Procs[id] == nil {
+		return nil, statesrv.Errorf(statesrv.ENotFound, "process %d not found", id)
+	}
+	d := s.decide(actor)
+	data := s.openRun(d, id, statesrv.SourceManual, "", "")
+	r := d.submit("")
+	run := *s.core.Runs[data.RunID]
+	r.run = &run
+	return r, nil
+}
+
+// OpenRuns returns copies of every open run, earliest deadline first, as
+// the write side sees them.
+func (s *Service) OpenRuns() []statesrv.Run {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.core.AllOpenRuns()
+}
+
+// Tick does what is due at the clock's current time: it opens the runs of
+// due fire times and times out runs past their deadline, in one append. It
+// returns the receipt (nil when nothing was due) and when the next thing
+// falls due (zero when nothing is waiting).
+func (s *Service) Tick() (*Receipt, time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.decide(statesrv.ActorScheduler)
+	s.fire(d)
+	s.timeOut(d)
+	var r *Receipt
+	if len(d.recs) > 0 {
+		r = d.submit("")
+	}
+	next := s.deadlines.next()
+	if f := s.fires.next(); !f.IsZero() && (next.IsZero() || f.Before(next)) {
+		next = f
+	}
+	return r, next
+}
+
+// timeOut adds a RunTimedOut for every open run whose deadline has passed.
+// The deadline heap may hold entries for runs already closed; they are
+// skipped, so a run times out at most once.
+func (s *Service) timeOut(d *decision) {
+	for {
+		at, id, ok := s.deadlines.peek()
+		if !ok || at.After(d.at) {
+			return
+		}
+		s.deadlines.pop()
+		r := s.core.Runs[id]
+		if r == nil || !r.Deadline.Equal(at) {
+			continue
+		}
+		d.add(statesrv.EventRunTimedOut, r.ProcessID, &statesrv.RunTimedOutData{RunID: r.ID, Deadline: r.Deadline})
+	}
+}
+
+// fire opens a run for each process whose next fire time has come. A
+// process with several due fire times, or one that fell due before this
+// Service started (the server was down), opens only the latest, marked
+// missed, and records the gap.
+func (s *Service) fire(d *decision) {
+	for {
+		at, pid, ok := s.fires.peek()
+		if !ok || at.After(d.at) {
+			return
+		}
+		s.fires.pop()
+		ps := s.core.Procs[pid]
+		sch := s.scheds[pid]
+		if ps == nil || sch == nil || !ps.Enabled {
+			continue
+		}
+		latest, count, ok := sch.Latest(ps.Fired, d.at)
+		if !ok {
+			s.reschedule(ps)
+			continue
+		}
+		missed := count > 1 || latest.Before(s.started)
+		fireAt := latest
+		data := &statesrv.RunStartedData{
+			RunID: newID(), Source: statesrv.SourceSchedule, StartedAt: latest, ScheduledAt: &fireAt,
+			Deadline: latest.Add(time.Duration(ps.MaxRuntime)), Missed: missed,
+		}
+		if missed {
+			first := sch.Next(ps.Fired)
+			d.add(statesrv.EventScheduleGap, pid, &statesrv.ScheduleGapData{
+				From: first, To: latest, Missed: count, Opened: data.RunID})
+		}
+		d.add(statesrv.EventRunStarted, pid, data)
+		s.reschedule(ps)
+	}
+}
+
+// reschedule computes the next fire time of a process after its Fired mark.
+// s.mu is held.
+func (s *Service) reschedule(ps *projections.ProcessState) {
+	if ps == nil {
+		return
+	}
+	if ps.Schedule == "" || !ps.Enabled {
+		delete(s.scheds, ps.ID)
+		s.fires.set(ps.ID, time.Time{})
+		return
+	}
+	sch, err := schedule.Parse(ps.Schedule, ps.Timezone)
+	if err != nil {
+		s.logger.Error("commands: stored schedule does not parse", "process_id", ps.ID, "error", err)
+		delete(s.scheds, ps.ID)
+		s.fires.set(ps.ID, time.Time{})
+		return
+	}
+	s.scheds[ps.ID] = sch
+	s.fires.set(ps.ID, sch.Next(ps.Fired))
+}
+
+// NextFires returns the next n fire times of process id from now (for the
+// schedule page and the API).
+func (s *Service) NextFires(id int64, n int) []time.Time {
+	s.mu.Lock()
+	sch := s.scheds[id]
+	s.mu.Unlock()
+	if sch == nil {
+		return nil
+	}
+	out := make([]time.Time, 0, n)
+	t := s.clock.Now()
+	for range n {
+		t = sch.Next(t)
+		if t.IsZero() {
+			break
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// Run ticks whenever something falls due, until ctx ends. It waits for each
+// tick's append before the next, and logs (but survives) append failures:
+// the log then refuses everything and the server stops.
+func (s *Service) Run(ctx context.Context) error {
+	for {
+		r, next := s.Tick()
+		if r != nil {
+			if _, err := r.Wait(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Error("commands: scheduled append failed", "error", err)
+			}
+		}
+		var timer <-chan time.Time
+		if !next.IsZero() {
+			timer = s.clock.After(next.Sub(s.clock.Now()))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer:
+		case <-s.wake:
+		}
+	}
+}

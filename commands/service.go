@@ -1,0 +1,207 @@
+// Package commands is the write side: from the current state and one input
+// (a report, a definition, the clock reaching a deadline or a fire time) it
+// decides which events happen and appends them to the log.
+//
+// Decisions are serialized by one mutex and applied at once to the
+// Service's own projections.Core, so the next decision sees them even
+// before the group commit has synced them; the caller waits for durability
+// on the Receipt. If a commit fails the log stops and the server must
+// restart, so the state never runs ahead of what is written.
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/clock"
+	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/projections"
+)
+
+// Service decides and appends events.
+type Service struct {
+	log    eventlog.Log
+	clock  clock.Clock
+	logger *slog.Logger
+	// started is when this Service began: fire times before it passed while
+	// the server was down.
+	started time.Time
+	// unprocessed tells whether a message may be dismissed (it reads the
+	// stored views).
+	unprocessed func(id string) (bool, error)
+
+	mu        sync.Mutex
+	core      *projections.Core
+	deadlines deadlineHeap
+	fires     fireHeap
+	scheds    map[int64]*schedule.Schedule
+	dismissed map[string]bool // dismissed since start, not yet in the views
+	wake      chan struct{}
+}
+
+// Config wires a Service.
+type Config struct {
+	Log    eventlog.Log
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// Core is the state as of the end of the log (the caller builds it from
+	// the stored views and the log's tail); the Service owns it afterwards.
+	Core *projections.Core
+	// IsUnprocessed tells whether a message is in the unprocessed view.
+	IsUnprocessed func(id string) (bool, error)
+}
+
+// New returns a Service over cfg.Core.
+func New(cfg Config) *Service {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.IsUnprocessed == nil {
+		cfg.IsUnprocessed = func(string) (bool, error) { return true, nil }
+	}
+	s := &Service{
+		log: cfg.Log, clock: cfg.Clock, logger: cfg.Logger, core: cfg.Core,
+		started: cfg.Clock.Now(), unprocessed: cfg.IsUnprocessed,
+		scheds: map[int64]*schedule.Schedule{}, dismissed: map[string]bool{},
+		wake: make(chan struct{}, 1),
+	}
+	for _, r := range s.core.Runs {
+		s.deadlines.push(r.Deadline, r.ID)
+	}
+	for _, ps := range s.core.Procs {
+		s.reschedule(ps)
+	}
+	return s
+}
+
+// CatchUp applies to c every event of l after c.Seq: the tail the stored
+// views have not seen yet.
+func CatchUp(ctx context.Context, l eventlog.Log, c *projections.Core) error {
+	return l.Read(ctx, c.Seq+1, func(e *eventlog.Event) error {
+		_, err := c.Apply(e)
+		return err
+	})
+}
+
+// Receipt is a decision on its way to disk.
+type Receipt struct {
+	p *eventlog.Pending
+	// refused is the error the client is told even though the line was
+	// recorded (a malformed line, a bad key).
+	refused error
+	// run is the run a command opened, for callers that return it.
+	run *statesrv.Run
+}
+
+// Wait returns the seq of the first event of the decision once it is
+// durable. For a refused report it returns the refusal (an *statesrv.Error)
+// after the rejection is recorded. A storage failure is an *statesrv.Error
+// with code EUnavail.
+func (r *Receipt) Wait(ctx context.Context) (uint64, error) {
+	evs, err := r.p.Wait(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return 0, err
+		}
+		return 0, &statesrv.Error{Code: statesrv.EUnavail, Message: "storage unavailable"}
+	}
+	if r.refused != nil {
+		return 0, r.refused
+	}
+	if len(evs) == 0 {
+		return 0, nil
+	}
+	return evs[0].Seq, nil
+}
+
+// Done is closed when Wait will not block.
+func (r *Receipt) Done() <-chan struct{} { return r.p.Done() }
+
+// Run returns the run the command opened, if any.
+func (r *Receipt) Run() *statesrv.Run { return r.run }
+
+// Duplicate reports whether the receipt stands for an earlier report with
+// the same mid.
+func (r *Receipt) Duplicate() bool { return r.p.Duplicate() }
+
+// decision collects the records of one command and applies each to the
+// Service's state as it is added. It is used with s.mu held.
+type decision struct {
+	s     *Service
+	at    time.Time
+	actor string
+	recs  []eventlog.Record
+	err   error
+}
+
+func (s *Service) decide(actor string) *decision {
+	return &decision{s: s, at: s.clock.Now().UTC(), actor: actor}
+}
+
+// add appends one event of type typ about process pid with payload data.
+func (d *decision) add(typ string, pid int64, data any) {
+	raw, err := json.Marshal(data)
+	if err != nil && d.err == nil {
+		d.err = fmt.Errorf("commands: encode %s: %w", typ, err)
+	}
+	d.recs = append(d.recs, eventlog.Record{Type: typ, Time: d.at, Actor: d.actor, ProcessID: pid, Data: raw})
+	if m, ok := data.(*statesrv.MessageReceivedData); ok {
+		d.s.core.ReceivedPending(d.at, pid, m)
+		return
+	}
+	d.s.core.ApplyPayload(0, d.at, pid, data)
+	switch v := data.(type) {
+	case *statesrv.RunStartedData:
+		d.s.deadlines.push(v.Deadline, v.RunID)
+		d.s.signal()
+	case *statesrv.Process:
+		d.s.reschedule(d.s.core.Procs[v.ID])
+		d.s.signal()
+	case *statesrv.ProcessDeletedData:
+		delete(d.s.scheds, pid)
+		d.s.signal()
+	case *statesrv.ScheduleGapData:
+		d.s.reschedule(d.s.core.Procs[pid])
+	}
+}
+
+// submit sends the records to the log. key, if set, is the idempotency key
+// of the first record.
+func (d *decision) submit(key string) *Receipt {
+	if d.err != nil {
+		return &Receipt{p: eventlog.Resolved(nil, false, d.err)}
+	}
+	if key != "" && len(d.recs) > 0 {
+		d.recs[0].Key = key
+	}
+	return &Receipt{p: d.s.log.Submit(d.recs)}
+}
+
+// signal wakes the Run loop to recompute its next wake-up.
+func (s *Service) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func newID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return uuid.NewString()
+	}
+	return id.String()
+}
+
+// Now returns the Service's clock reading.
+func (s *Service) Now() time.Time { return s.clock.Now() }

@@ -1,0 +1,178 @@
+package commands
+
+import (
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
+)
+
+// MaxRejectedLine is how much of a malformed line is recorded.
+const MaxRejectedLine = 512
+
+func resolvedEmpty() *eventlog.Pending { return eventlog.Resolved(nil, false, nil) }
+
+// actorFor returns the actor of a report: "tcp:IP" or "http:IP".
+func actorFor(transport, remote string) string {
+	host := remote
+	if i := strings.LastIndexByte(remote, ':'); i >= 0 {
+		host = strings.Trim(remote[:i], "[]")
+	}
+	return transport + ":" + host
+}
+
+// midKey is the idempotency key of a report's client message id.
+func midKey(pid int64, mid string) string {
+	return "mid/" + strconv.FormatInt(pid, 10) + "/" + mid
+}
+
+// Reject records a line that could not be parsed (or was refused before a
+// decision) and returns a receipt that answers with err once recorded.
+// rep holds what could be parsed; err is the *statesrv.Error to reply.
+func (s *Service) Reject(rep Report, err error) *Receipt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.reject(rep, statesrv.ReasonMalformed, err)
+}
+
+func (s *Service) reject(rep Report, reason string, err error) *Receipt {
+	d := s.decide(actorFor(rep.Transport, rep.Remote))
+	line := rep.Line
+	if len(line) > MaxRejectedLine {
+		line = line[:MaxRejectedLine]
+		for !utf8.ValidString(line) {
+			line = line[:len(line)-1]
+		}
+	}
+	d.add(statesrv.EventMessageRejected, rep.ProcessID, &statesrv.MessageRejectedData{
+		MessageID: newID(), Transport: rep.Transport, Remote: rep.Remote, Line: line,
+		Reason: reason, Detail: statesrv.ErrorMessage(err), State: rep.State, Name: rep.Name, MID: rep.MID,
+	})
+	r := d.submit("")
+	r.refused = err
+	return r
+}
+
+// Report takes a well-formed report and decides, by the rules of SPEC §4,
+// which run it opens or closes. A retry whose mid is already stored appends
+// nothing and answers with the first copy's seq.
+func (s *Service) Report(rep Report) *Receipt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := ""
+	if rep.MID != "" {
+		key = midKey(rep.ProcessID, rep.MID)
+		p, err := s.log.Existing(key)
+		if err != nil {
+			return &Receipt{p: eventlog.Resolved(nil, false, err)}
+		}
+		if p != nil {
+			return &Receipt{p: p}
+		}
+	}
+	ps := s.core.Procs[rep.ProcessID]
+	if ps != nil && ps.Key != "" && rep.Key != ps.Key {
+		return s.reject(rep, statesrv.ReasonBadKey, statesrv.Errorf(statesrv.EInvalid, "bad key"))
+	}
+	d := s.decide(actorFor(rep.Transport, rep.Remote))
+	msgID := newID()
+	recv := &statesrv.MessageReceivedData{
+		MessageID: msgID, Transport: rep.Transport, Remote: rep.Remote, Line: rep.Line,
+		State: rep.State, Name: rep.Name, Run: rep.Run, Msg: rep.Msg, Code: rep.Code,
+		MID: rep.MID, KeyGiven: rep.Key != "", Extra: rep.Extra,
+	}
+	if ps != nil && rep.Name != "" && rep.Name != ps.Name {
+		recv.NameMismatch = true
+	}
+	d.add(statesrv.EventMessageReceived, rep.ProcessID, recv)
+	unprocessed := func(reason, runID string) {
+		d.add(statesrv.EventMessageUnprocessed, rep.ProcessID,
+			&statesrv.MessageUnprocessedData{MessageID: msgID, Reason: reason, RunID: runID})
+	}
+	switch {
+	case ps == nil:
+		unprocessed(statesrv.ReasonUnknownProcess, "")
+	case rep.State == statesrv.StateStart:
+		s.takeStart(d, ps.ID, rep, msgID)
+	default:
+		s.takeEnd(d, rep, msgID, unprocessed)
+	}
+	return d.submit(key)
+}
+
+// takeStart attaches a START to the oldest scheduled run not yet reported,
+// or opens a run.
+func (s *Service) takeStart(d *decision, pid int64, rep Report, msgID string) {
+	for _, r := range s.core.OpenRuns(pid) {
+		if r.Source == statesrv.SourceSchedule && r.Reported == nil && (rep.Run == "" || rep.Run == r.ID) {
+			d.add(statesrv.EventRunAttached, pid, &statesrv.RunAttachedData{RunID: r.ID, MessageID: msgID, At: d.at})
+			return
+		}
+	}
+	s.openRun(d, pid, statesrv.SourceReport, msgID, rep.Name)
+}
+
+// openRun adds a RunStarted that begins now.
+func (s *Service) openRun(d *decision, pid int64, source, msgID, name string) *statesrv.RunStartedData {
+	ps := s.core.Procs[pid]
+	data := &statesrv.RunStartedData{
+		RunID: newID(), Source: source, StartedAt: d.at,
+		Deadline: d.at.Add(time.Duration(ps.MaxRuntime)), MessageID: msgID, Name: name,
+	}
+	d.add(statesrv.EventRunStarted, pid, data)
+	return data
+}
+
+// takeEnd closes a run with OK or FAIL, or says why it cannot.
+func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed func(reason, runID string)) {
+	pid := rep.ProcessID
+	ps := s.core.Procs[pid]
+	var runID string
+	open := s.core.OpenRuns(pid)
+	switch {
+	case rep.Run != "":
+		if r := s.core.Runs[rep.Run]; r != nil && r.ProcessID == pid {
+			runID = r.ID
+		} else if rep.Run == ps.LateRun {
+			unprocessed(statesrv.ReasonLate, ps.LateRun)
+			return
+		} else {
+			unprocessed(statesrv.ReasonNoOpenRun, "")
+			return
+		}
+	case len(open) > 0:
+		runID = open[0].ID
+	case ps.LateRun != "":
+		unprocessed(statesrv.ReasonLate, ps.LateRun)
+		return
+	case ps.PushOnly():
+		runID = s.openRun(d, pid, statesrv.SourceReport, msgID, rep.Name).RunID
+	default:
+		unprocessed(statesrv.ReasonNoOpenRun, "")
+		return
+	}
+	d.add(statesrv.EventRunFinished, pid, &statesrv.RunFinishedData{
+		RunID: runID, State: rep.State, MessageID: msgID, FinishedAt: d.at,
+		Message: rep.Msg, Code: rep.Code, Name: rep.Name,
+	})
+}
+
+// Dismiss removes an unprocessed message from the view.
+func (s *Service) Dismiss(messageID, actor string) (*Receipt, error) {
+	ok, err := s.unprocessed(messageID)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !ok || s.dismissed[messageID] {
+		return nil, statesrv.Errorf(statesrv.ENotFound, "message %s is not unprocessed", messageID)
+	}
+	s.dismissed[messageID] = true
+	d := s.decide(actor)
+	d.add(statesrv.EventMessageDismissed, 0, &statesrv.MessageDismissedData{MessageID: messageID})
+	return d.submit(""), nil
+}

@@ -1,0 +1,255 @@
+package tcp
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+)
+
+// Reporter takes parsed reports; *commands.Service is one.
+type Reporter interface {
+	Report(rep commands.Report) *commands.Receipt
+	Reject(rep commands.Report, err error) *commands.Receipt
+}
+
+// Config sets the server's limits; zero fields take the defaults.
+type Config struct {
+	Addr         string
+	MaxConns     int           // default 10,000
+	MaxLine      int           // default 4,096 bytes
+	IdleTimeout  time.Duration // default 5 minutes
+	WriteTimeout time.Duration // a client that stops reading replies is dropped after this; default 30s
+	Window       int           // lines in flight per connection before reading pauses; default 1,024
+	// ShutdownTimeout bounds how long Serve waits for connections to finish
+	// their in-flight lines; default 10s.
+	ShutdownTimeout time.Duration
+	Logger          *slog.Logger
+}
+
+func (c *Config) defaults() {
+	if c.MaxConns <= 0 {
+		c.MaxConns = 10000
+	}
+	if c.MaxLine <= 0 {
+		c.MaxLine = 4096
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 5 * time.Minute
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = 30 * time.Second
+	}
+	if c.Window <= 0 {
+		c.Window = 1024
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Server accepts report connections: each line is parsed, handed to the
+// Reporter, and answered in order once its events are durable. Lines of one
+// connection are pipelined: the reader goes on parsing while earlier lines
+// wait for their group commit.
+type Server struct {
+	cfg Config
+	rep Reporter
+	ln  net.Listener
+
+	conns  sync.WaitGroup
+	active atomic.Int64
+	mu     sync.Mutex
+	open   map[net.Conn]struct{}
+}
+
+// New returns a server; call Listen and then Serve.
+func New(cfg Config, rep Reporter) *Server {
+	cfg.defaults()
+	return &Server{cfg: cfg, rep: rep, open: map[net.Conn]struct{}{}}
+}
+
+// Listen binds the configured address.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("tcp: listen %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the bound address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve accepts connections until ctx ends, then stops reading, answers the
+// lines already read, and returns when every connection has closed (or
+// ShutdownTimeout passed, after which the rest are closed).
+func (s *Server) Serve(ctx context.Context) error {
+	go func() {
+		<-ctx.Done()
+		s.ln.Close()
+	}()
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := s.ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) {
+				s.cfg.Logger.Warn("tcp: accept", "error", err, "backoff", backoff)
+				time.Sleep(backoff)
+				backoff = min(backoff*2, time.Second)
+				continue
+			}
+			return fmt.Errorf("tcp: accept: %w", err)
+		}
+		backoff = 5 * time.Millisecond
+		if s.active.Add(1) > int64(s.cfg.MaxConns) {
+			s.active.Add(-1)
+			c.SetWriteDeadline(time.Now().Add(time.Second))
+			io.WriteString(c, "ERR too many connections\n")
+			c.Close()
+			continue
+		}
+		s.track(c, true)
+		s.conns.Go(func() { s.handle(c) })
+	}
+	s.stopReading()
+	done := make(chan struct{})
+	go func() { s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.cfg.ShutdownTimeout):
+		s.closeAll()
+		<-done
+	}
+	return nil
+}
+
+func (s *Server) track(c net.Conn, add bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if add {
+		s.open[c] = struct{}{}
+	} else {
+		delete(s.open, c)
+	}
+}
+
+// stopReading makes every connection's reader return, so that only lines
+// already read are answered.
+func (s *Server) stopReading() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.open {
+		c.SetReadDeadline(time.Now())
+	}
+}
+
+func (s *Server) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.open {
+		c.Close()
+	}
+}
+
+// reply is one answer owed to the client, in line order.
+type reply struct {
+	receipt *commands.Receipt
+	text    string // a reply known without a decision
+}
+
+func (s *Server) handle(c net.Conn) {
+	defer s.active.Add(-1)
+	defer s.track(c, false)
+	defer c.Close()
+	remote := c.RemoteAddr().String()
+	replies := make(chan reply, s.cfg.Window)
+	go s.read(c, remote, replies)
+	s.write(c, remote, replies)
+}
+
+// read parses lines and queues their receipts until the connection ends.
+func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
+	defer close(replies)
+	lr := NewLineReader(c, s.cfg.MaxLine)
+	for {
+		c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		line, err := lr.ReadLine()
+		if errors.Is(err, ErrLineTooLong) {
+			replies <- reply{text: "ERR line too long"}
+			continue
+		}
+		if err != nil {
+			if !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) {
+				s.cfg.Logger.Debug("tcp: connection ends", "remote", remote, "error", err)
+			}
+			return
+		}
+		if len(line) == 0 {
+			continue
+		}
+		rep, perr := commands.ParseLine(string(line))
+		rep.Transport, rep.Remote = "tcp", remote
+		if perr != nil {
+			replies <- reply{receipt: s.rep.Reject(rep, perr)}
+		} else {
+			replies <- reply{receipt: s.rep.Report(rep)}
+		}
+	}
+}
+
+// write answers each line in order, flushing whenever it has caught up
+// with the reader. A client that does not take its replies within
+// WriteTimeout is disconnected; the remaining receipts are still awaited so
+// the reader is never left blocked.
+func (s *Server) write(c net.Conn, remote string, replies <-chan reply) {
+	w := bufio.NewWriterSize(c, 16<<10)
+	var buf []byte
+	broken := false
+	for r := range replies {
+		buf = append(buf[:0], r.text...)
+		if r.receipt != nil {
+			seq, err := r.receipt.Wait(context.Background())
+			if err != nil {
+				buf = append(append(buf, "ERR "...), statesrv.ErrorMessage(err)...)
+			} else {
+				buf = strconv.AppendUint(append(buf, "ACK "...), seq, 10)
+			}
+		}
+		if broken {
+			continue
+		}
+		w.Write(append(buf, '\n'))
+		if len(replies) == 0 {
+			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			if err := w.Flush(); err != nil {
+				s.cfg.Logger.Debug("tcp: write failed; dropping client", "remote", remote, "error", err)
+				broken = true
+				c.Close()
+			}
+		}
+	}
+	if !broken {
+		c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		w.Flush()
+	}
+}

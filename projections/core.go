@@ -1,0 +1,401 @@
+// Package projections folds the event log into the views the product shows:
+// process definitions, open runs, history, unprocessed messages and the
+// per-process event index.
+//
+// Core is the small state that lives in memory (definitions, open runs, what
+// each process last did). The write side (commands) keeps its own Core, fed
+// with the events it decides; the Runner keeps another, fed from the log, and
+// persists it with the larger views in a Badger database of its own together
+// with a checkpoint, so a restart continues where it stopped and a rebuild
+// from seq 1 gives the same result.
+package projections
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
+)
+
+func init() {
+	for _, t := range []string{
+		statesrv.EventProcessDefined, statesrv.EventProcessDeleted, statesrv.EventRunStarted,
+		statesrv.EventRunAttached, statesrv.EventMessageReceived, statesrv.EventMessageRejected,
+		statesrv.EventRunFinished, statesrv.EventRunTimedOut, statesrv.EventMessageUnprocessed,
+		statesrv.EventMessageDismissed, statesrv.EventScheduleGap, statesrv.EventAlertRequested,
+		statesrv.EventAlertDelivered, statesrv.EventAlertFailed, statesrv.EventUserPasswordSet,
+	} {
+		eventlog.InternType(t)
+	}
+}
+
+// ProcessState is a definition and what its process last did.
+type ProcessState struct {
+	statesrv.Process
+	// DefinedAt is when the definition last changed.
+	DefinedAt time.Time `json:"defined_at"`
+	// Fired is the fire time up to which the schedule has been handled.
+	Fired time.Time `json:"fired"`
+	// LastState, LastAt and LastRun describe the last finished run.
+	LastState string    `json:"last_state,omitempty"`
+	LastAt    time.Time `json:"last_at"`
+	LastRun   string    `json:"last_run,omitempty"`
+	// LateRun is the last timed-out run, until a report claims it as late.
+	LateRun string `json:"late_run,omitempty"`
+}
+
+// Core is the in-memory state: definitions, open runs and users.
+type Core struct {
+	// Seq is the last event applied (0 for the write side's pending state).
+	Seq   uint64
+	Procs map[int64]*ProcessState
+	// Runs holds the open runs by id; byProc the same, per process, in the
+	// order they opened.
+	Runs   map[string]*statesrv.Run
+	byProc map[int64][]*statesrv.Run
+	Users  map[string]string
+
+	lastReceived *received
+
+	// What changed since ClearDirty, for persistence.
+	dirtyProcs map[int64]bool
+	dirtyRuns  map[string]bool
+	dirtyUsers map[string]bool
+}
+
+// received is the last MessageReceived, needed by the MessageUnprocessed that
+// follows it in the same append.
+type received struct {
+	seq  uint64
+	at   time.Time
+	pid  int64
+	raw  json.RawMessage
+	data *statesrv.MessageReceivedData
+}
+
+// NewCore returns an empty state.
+func NewCore() *Core {
+	return &Core{
+		Procs: map[int64]*ProcessState{}, Runs: map[string]*statesrv.Run{},
+		byProc: map[int64][]*statesrv.Run{}, Users: map[string]string{},
+		dirtyProcs: map[int64]bool{}, dirtyRuns: map[string]bool{}, dirtyUsers: map[string]bool{},
+	}
+}
+
+// Effect is what one event changed in the persisted views beyond Core.
+type Effect struct {
+	// Closed is a run that moved to history.
+	Closed *statesrv.Run
+	// Unprocessed is a message that joined the unprocessed view.
+	Unprocessed *statesrv.Unprocessed
+	// Dismissed is the id of a message that left it.
+	Dismissed string
+}
+
+// Decode returns the typed payload of e, or nil for types Core ignores.
+func Decode(e *eventlog.Event) (any, error) {
+	var v any
+	switch e.Type {
+	case statesrv.EventProcessDefined:
+		v = new(statesrv.Process)
+	case statesrv.EventProcessDeleted:
+		v = new(statesrv.ProcessDeletedData)
+	case statesrv.EventRunStarted:
+		v = new(statesrv.RunStartedData)
+	case statesrv.EventRunAttached:
+		v = new(statesrv.RunAttachedData)
+	case statesrv.EventMessageReceived:
+		return nil, nil // decoded lazily: only an unprocessed report needs it
+	case statesrv.EventMessageRejected:
+		v = new(statesrv.MessageRejectedData)
+	case statesrv.EventRunFinished:
+		v = new(statesrv.RunFinishedData)
+	case statesrv.EventRunTimedOut:
+		v = new(statesrv.RunTimedOutData)
+	case statesrv.EventMessageUnprocessed:
+		v = new(statesrv.MessageUnprocessedData)
+	case statesrv.EventMessageDismissed:
+		v = new(statesrv.MessageDismissedData)
+	case statesrv.EventScheduleGap:
+		v = new(statesrv.ScheduleGapData)
+	case statesrv.EventUserPasswordSet:
+		v = new(statesrv.UserPasswordSetData)
+	default:
+		return nil, nil
+	}
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return nil, fmt.Errorf("projections: event %d (%s): %w", e.Seq, e.Type, err)
+	}
+	return v, nil
+}
+
+// Apply folds a committed event into c.
+func (c *Core) Apply(e *eventlog.Event) (Effect, error) {
+	payload, err := Decode(e)
+	if err != nil {
+		return Effect{}, err
+	}
+	if e.Type == statesrv.EventMessageReceived {
+		c.lastReceived = &received{seq: e.Seq, at: e.Time, pid: e.ProcessID, raw: e.Data}
+		c.Seq = e.Seq
+		return Effect{}, nil
+	}
+	eff := c.ApplyPayload(e.Seq, e.Time, e.ProcessID, payload)
+	c.lastReceived = nil
+	c.Seq = e.Seq
+	return eff, nil
+}
+
+// ReceivedPending records a MessageReceived on the write side, where the
+// payload is at hand and no seq exists yet.
+func (c *Core) ReceivedPending(at time.Time, pid int64, d *statesrv.MessageReceivedData) {
+	c.lastReceived = &received{at: at, pid: pid, data: d}
+}
+
+// ApplyPayload folds one typed payload (as Decode returns it) into c. The
+// write side calls it with the payloads it has just decided (it then calls
+// ReceivedPending for a MessageReceived, whose payload Decode leaves out).
+func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Effect {
+	switch d := payload.(type) {
+	case *statesrv.Process:
+		c.defineProcess(at, d)
+	case *statesrv.ProcessDeletedData:
+		for _, r := range c.byProc[pid] {
+			delete(c.Runs, r.ID)
+			c.dirtyRuns[r.ID] = true
+		}
+		delete(c.byProc, pid)
+		delete(c.Procs, pid)
+		c.dirtyProcs[pid] = true
+	case *statesrv.RunStartedData:
+		c.startRun(pid, d)
+	case *statesrv.RunAttachedData:
+		if r := c.Runs[d.RunID]; r != nil {
+			t := d.At
+			r.Reported = &t
+			c.dirtyRuns[r.ID] = true
+		}
+	case *statesrv.RunFinishedData:
+		r := c.closeRun(pid, d.RunID, d.State, d.FinishedAt)
+		if r == nil {
+			return Effect{}
+		}
+		r.Message, r.Code = d.Message, d.Code
+		if d.Name != "" {
+			r.Name = d.Name
+		}
+		return Effect{Closed: r}
+	case *statesrv.RunTimedOutData:
+		r := c.closeRun(pid, d.RunID, statesrv.StateTimeout, at)
+		if r == nil {
+			return Effect{}
+		}
+		if ps := c.Procs[pid]; ps != nil {
+			ps.LateRun = r.ID
+		}
+		return Effect{Closed: r}
+	case *statesrv.MessageUnprocessedData:
+		return Effect{Unprocessed: c.unprocessed(seq, at, pid, d)}
+	case *statesrv.MessageRejectedData:
+		return Effect{Unprocessed: &statesrv.Unprocessed{
+			ID: d.MessageID, Seq: seq, ReceivedAt: at, Remote: d.Remote, Line: d.Line,
+			ProcessID: pid, State: d.State, Name: d.Name, Reason: d.Reason, Detail: d.Detail,
+		}}
+	case *statesrv.MessageDismissedData:
+		return Effect{Dismissed: d.MessageID}
+	case *statesrv.ScheduleGapData:
+		if ps := c.Procs[pid]; ps != nil && d.To.After(ps.Fired) {
+			ps.Fired = d.To
+			c.dirtyProcs[pid] = true
+		}
+	case *statesrv.UserPasswordSetData:
+		c.Users[d.User] = d.Hash
+		c.dirtyUsers[d.User] = true
+	}
+	return Effect{}
+}
+
+func (c *Core) defineProcess(at time.Time, p *statesrv.Process) {
+	ps := c.Procs[p.ID]
+	if ps == nil {
+		ps = &ProcessState{Fired: at}
+		c.Procs[p.ID] = ps
+	}
+	old := ps.Process
+	// A changed schedule, zone, or a process enabled again, fires from now
+	// on: fire times of the old definition are not "missed".
+	if old.Schedule != p.Schedule || old.Timezone != p.Timezone || (!old.Enabled && p.Enabled) {
+		ps.Fired = at
+	}
+	ps.Process = *p
+	ps.Process.Alerts = cloneAlerts(p.Alerts)
+	ps.DefinedAt = at
+	c.dirtyProcs[p.ID] = true
+}
+
+func cloneAlerts(a statesrv.Alerts) statesrv.Alerts {
+	return statesrv.Alerts{OK: slices.Clone(a.OK), Fail: slices.Clone(a.Fail),
+		Timeout: slices.Clone(a.Timeout), Late: slices.Clone(a.Late), Recovered: slices.Clone(a.Recovered)}
+}
+
+func (c *Core) startRun(pid int64, d *statesrv.RunStartedData) {
+	r := &statesrv.Run{
+		ID: d.RunID, ProcessID: pid, Name: d.Name, State: statesrv.StateRunning,
+		Source: d.Source, StartedAt: d.StartedAt, Deadline: d.Deadline, Missed: d.Missed,
+	}
+	if d.ScheduledAt != nil {
+		t := *d.ScheduledAt
+		r.ScheduledAt = &t
+	}
+	ps := c.Procs[pid]
+	if ps != nil && r.Name == "" {
+		r.Name = ps.Name
+	}
+	if ps != nil && d.Source == statesrv.SourceSchedule && d.ScheduledAt != nil && d.ScheduledAt.After(ps.Fired) {
+		ps.Fired = *d.ScheduledAt
+		c.dirtyProcs[pid] = true
+	}
+	c.Runs[r.ID] = r
+	list := c.byProc[pid]
+	i, _ := slices.BinarySearchFunc(list, r, runOrder)
+	c.byProc[pid] = slices.Insert(list, i, r)
+	c.dirtyRuns[r.ID] = true
+}
+
+// runOrder orders a process's open runs: earliest start first, then by id
+// (time-ordered UUIDs), the same live and after a reload.
+func runOrder(a, b *statesrv.Run) int {
+	if d := a.StartedAt.Compare(b.StartedAt); d != 0 {
+		return d
+	}
+	return cmpString(a.ID, b.ID)
+}
+
+// closeRun removes an open run and records its outcome on the process.
+func (c *Core) closeRun(pid int64, runID, state string, at time.Time) *statesrv.Run {
+	r := c.Runs[runID]
+	if r == nil {
+		return nil
+	}
+	delete(c.Runs, runID)
+	c.dirtyRuns[runID] = true
+	list := c.byProc[pid]
+	if i := slices.Index(list, r); i >= 0 {
+		list = slices.Delete(list, i, i+1)
+	}
+	if len(list) == 0 {
+		delete(c.byProc, pid)
+	} else {
+		c.byProc[pid] = list
+	}
+	t := at
+	r.State, r.FinishedAt = state, &t
+	if ps := c.Procs[pid]; ps != nil {
+		ps.LastState, ps.LastAt, ps.LastRun = state, at, runID
+		if state != statesrv.StateTimeout {
+			// A later run finished: a report with no open run is no longer
+			// about the run that timed out before it.
+			ps.LateRun = ""
+		}
+		c.dirtyProcs[pid] = true
+	}
+	return r
+}
+
+func (c *Core) unprocessed(seq uint64, at time.Time, pid int64, d *statesrv.MessageUnprocessedData) *statesrv.Unprocessed {
+	u := &statesrv.Unprocessed{ID: d.MessageID, Seq: seq, ReceivedAt: at, ProcessID: pid,
+		Reason: d.Reason, RunID: d.RunID}
+	if d.Reason == statesrv.ReasonLate {
+		if ps := c.Procs[pid]; ps != nil && ps.LateRun == d.RunID {
+			ps.LateRun = ""
+			c.dirtyProcs[pid] = true
+		}
+	}
+	if m := c.lastReceived; m != nil {
+		if m.data == nil {
+			var md statesrv.MessageReceivedData
+			if json.Unmarshal(m.raw, &md) == nil {
+				m.data = &md
+			}
+		}
+		if m.data != nil && m.data.MessageID == d.MessageID {
+			if m.seq != 0 {
+				u.Seq = m.seq
+			}
+			u.ReceivedAt, u.Remote, u.Line = m.at, m.data.Remote, m.data.Line
+			u.State, u.Name = m.data.State, m.data.Name
+		}
+	}
+	return u
+}
+
+// OpenRuns returns the open runs of a process in runOrder. The slice is
+// the Core's own: do not change it.
+func (c *Core) OpenRuns(pid int64) []*statesrv.Run { return c.byProc[pid] }
+
+// AllOpenRuns returns every open run, earliest deadline first.
+func (c *Core) AllOpenRuns() []statesrv.Run {
+	out := make([]statesrv.Run, 0, len(c.Runs))
+	for _, r := range c.Runs {
+		out = append(out, *r)
+	}
+	slices.SortFunc(out, func(a, b statesrv.Run) int {
+		if d := a.Deadline.Compare(b.Deadline); d != 0 {
+			return d
+		}
+		return cmpString(a.ID, b.ID)
+	})
+	return out
+}
+
+// ProcessList returns the definitions ordered by id.
+func (c *Core) ProcessList() []ProcessState {
+	out := make([]ProcessState, 0, len(c.Procs))
+	for _, p := range c.Procs {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b ProcessState) int { return int(sign(a.ID - b.ID)) })
+	return out
+}
+
+func sign(v int64) int64 {
+	switch {
+	case v < 0:
+		return -1
+	case v > 0:
+		return 1
+	}
+	return 0
+}
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// ClearDirty forgets what changed; the persistence calls it after a write.
+func (c *Core) ClearDirty() {
+	clear(c.dirtyProcs)
+	clear(c.dirtyRuns)
+	clear(c.dirtyUsers)
+}
+
+// rebuildIndex restores byProc from Runs after loading, ordering each
+// process's runs by start time.
+func (c *Core) rebuildIndex() {
+	clear(c.byProc)
+	for _, r := range c.Runs {
+		c.byProc[r.ProcessID] = append(c.byProc[r.ProcessID], r)
+	}
+	for _, list := range c.byProc {
+		slices.SortFunc(list, runOrder)
+	}
+}

@@ -1,0 +1,65 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
+)
+
+// State is every view as it stood at one moment of the log.
+type State struct {
+	// At is the moment asked for; Seq the last event at or before it.
+	At          time.Time              `json:"at"`
+	Seq         uint64                 `json:"seq"`
+	Processes   []statesrv.Process     `json:"processes"`
+	Runs        []statesrv.Run         `json:"runs"`
+	Unprocessed []statesrv.Unprocessed `json:"unprocessed"`
+}
+
+var errPast = errors.New("past the moment")
+
+// StateAt replays the log from the start into fresh views and stops at the
+// first event after at (or after seq upTo, when upTo is not 0). It reads
+// only the log, so it shows what the log says whatever the stored views
+// hold.
+func StateAt(ctx context.Context, log eventlog.Log, at time.Time, upTo uint64) (State, error) {
+	c := NewCore()
+	unp := map[string]statesrv.Unprocessed{}
+	err := log.Read(ctx, 1, func(e *eventlog.Event) error {
+		if (upTo != 0 && e.Seq > upTo) || (upTo == 0 && e.Time.After(at)) {
+			return errPast
+		}
+		eff, err := c.Apply(e)
+		if err != nil {
+			return err
+		}
+		if u := eff.Unprocessed; u != nil {
+			unp[u.ID] = *u
+		}
+		if eff.Dismissed != "" {
+			delete(unp, eff.Dismissed)
+		}
+		if upTo != 0 {
+			at = e.Time
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPast) {
+		return State{}, fmt.Errorf("projections: state at %s: %w", at.Format(time.RFC3339), err)
+	}
+	st := State{At: at.UTC(), Seq: c.Seq, Runs: c.AllOpenRuns(),
+		Processes: []statesrv.Process{}, Unprocessed: make([]statesrv.Unprocessed, 0, len(unp))}
+	for _, p := range c.ProcessList() {
+		st.Processes = append(st.Processes, p.Process)
+	}
+	for _, u := range unp {
+		st.Unprocessed = append(st.Unprocessed, u)
+	}
+	slices.SortFunc(st.Unprocessed, func(a, b statesrv.Unprocessed) int { return int(sign(int64(a.Seq) - int64(b.Seq))) })
+	return st, nil
+}

@@ -1,0 +1,187 @@
+package projections
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/statesrv/statesrv"
+)
+
+// HistoryQuery selects finished runs, newest first.
+type HistoryQuery struct {
+	ProcessID int64     // 0: every process
+	State     string    // "": every outcome
+	Before    time.Time // zero: from the newest; else finished strictly before
+	Limit     int
+}
+
+// History returns finished runs matching q, newest first. It reads only as
+// many index entries as it returns (plus skipped ones when both a process
+// and a state are given), so the size of the history does not matter.
+func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var prefix []byte
+	switch {
+	case q.ProcessID != 0:
+		prefix = key("hp/", u64(uint64(q.ProcessID)))
+	case q.State != "":
+		prefix = key("hs/", []byte(q.State), []byte{0})
+	default:
+		prefix = []byte("h/")
+	}
+	out := []statesrv.Run{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Reverse = true
+		opts.Prefix = prefix
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		seek := append([]byte(nil), prefix...)
+		if q.Before.IsZero() {
+			seek = append(seek, 0xff)
+		} else {
+			seek = append(seek, nsKey(q.Before)...)
+		}
+		for it.Seek(seek); it.Valid() && len(out) < q.Limit; it.Next() {
+			item := it.Item()
+			rest := item.Key()[len(prefix):] // finished ns + run id
+			if q.ProcessID != 0 && q.State != "" {
+				match := false
+				if err := item.Value(func(v []byte) error { match = string(v) == q.State; return nil }); err != nil {
+					return err
+				}
+				if !match {
+					continue
+				}
+			}
+			run, err := getRun(txn, key("h/", rest))
+			if err != nil {
+				return err
+			}
+			out = append(out, run)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: history: %w", err)
+	}
+	return out, nil
+}
+
+func getRun(txn *badger.Txn, k []byte) (statesrv.Run, error) {
+	var r statesrv.Run
+	item, err := txn.Get(k)
+	if err != nil {
+		return r, err
+	}
+	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &r) })
+	return r, err
+}
+
+// FinishedRun returns a run from history by id; ok is false when it is not
+// there.
+func (s *Store) FinishedRun(id string) (run statesrv.Run, ok bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key("hr/", []byte(id)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var ns []byte
+		if ns, err = item.ValueCopy(nil); err != nil {
+			return err
+		}
+		run, err = getRun(txn, key("h/", ns, []byte(id)))
+		ok = err == nil
+		return err
+	})
+	if err != nil {
+		return run, false, fmt.Errorf("projections: run %s: %w", id, err)
+	}
+	return run, ok, nil
+}
+
+// Unprocessed returns up to limit unprocessed messages, oldest first, with
+// seq greater than after.
+func (s *Store) Unprocessed(after uint64, limit int) ([]statesrv.Unprocessed, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	out := []statesrv.Unprocessed{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte("u/")
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(key("u/", u64(after+1))); it.Valid() && len(out) < limit; it.Next() {
+			var u statesrv.Unprocessed
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: unprocessed: %w", err)
+	}
+	return out, nil
+}
+
+// UnprocessedMessage returns one unprocessed message by id.
+func (s *Store) UnprocessedMessage(id string) (u statesrv.Unprocessed, ok bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key("ui/", []byte(id)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		seq, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		item, err = txn.Get(key("u/", seq))
+		if err != nil {
+			return err
+		}
+		ok = true
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &u) })
+	})
+	if err != nil {
+		return u, false, fmt.Errorf("projections: unprocessed %s: %w", id, err)
+	}
+	return u, ok, nil
+}
+
+// ProcessEvents returns the seqs of events about process pid after seq
+// after, oldest first, at most limit.
+func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]uint64, error) {
+	var out []uint64
+	prefix := key("ep/", u64(uint64(pid)))
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = prefix
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(key("ep/", u64(uint64(pid)), u64(after+1))); it.Valid() && len(out) < limit; it.Next() {
+			out = append(out, binary.BigEndian.Uint64(it.Item().Key()[len(prefix):]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: process events: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,203 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/statesrv/statesrv/eventlog"
+)
+
+// maxBatch is how many events one checkpoint covers at most.
+const maxBatch = 4096
+
+var errBatchFull = errors.New("batch full")
+
+// Runner keeps the stored views up to date with the log: it applies events
+// in batches, each written with its checkpoint.
+type Runner struct {
+	log    eventlog.Log
+	store  *Store
+	logger *slog.Logger
+
+	apply sync.Mutex // held while a batch is applied; Rebuild takes it too
+
+	mu      sync.RWMutex // guards core and applied
+	core    *Core
+	applied chan struct{} // closed and replaced after each batch
+}
+
+// NewRunner loads the stored Core and returns a runner that continues from
+// its checkpoint.
+func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger) (*Runner, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	core, err := store.LoadCore()
+	if err != nil {
+		return nil, err
+	}
+	if core.Seq > log.LastSeq() {
+		return nil, fmt.Errorf("projections: views are at seq %d but the log ends at %d: rebuild them", core.Seq, log.LastSeq())
+	}
+	return &Runner{log: log, store: store, logger: logger, core: core, applied: make(chan struct{})}, nil
+}
+
+// Store returns the runner's view store.
+func (r *Runner) Store() *Store { return r.store }
+
+// Seq returns the last seq the views include.
+func (r *Runner) Seq() uint64 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.core.Seq
+}
+
+// View calls fn with the Core under a read lock; fn must not keep it.
+func (r *Runner) View(fn func(c *Core)) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	fn(r.core)
+}
+
+// WaitFor returns once the views include seq, or ctx ends.
+func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
+	for {
+		r.mu.RLock()
+		done, ch := r.core.Seq >= seq, r.applied
+		r.mu.RUnlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Run follows the log until ctx ends.
+func (r *Runner) Run(ctx context.Context) error {
+	for {
+		wake := r.log.Committed()
+		if _, err := r.CatchUp(ctx); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-wake:
+		}
+	}
+}
+
+// CatchUp applies every committed event not yet in the views and returns
+// how many it applied.
+func (r *Runner) CatchUp(ctx context.Context) (uint64, error) {
+	r.apply.Lock()
+	defer r.apply.Unlock()
+	return r.catchUp(ctx)
+}
+
+func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
+	var total uint64
+	for r.Seq() < r.log.LastSeq() {
+		n, err := r.applyBatch(ctx)
+		if err != nil {
+			return total, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// applyBatch applies up to maxBatch events (more while the last one is a
+// MessageReceived, so that a checkpoint never separates a report from the
+// decision that followed it) and writes them with the checkpoint.
+func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
+	wb := &batch{wb: r.store.db.NewWriteBatch()}
+	defer wb.wb.Cancel()
+	added := map[string]uint64{} // unprocessed messages added in this batch
+	var n uint64
+	r.mu.Lock()
+	from := r.core.Seq + 1
+	err := r.log.Read(ctx, from, func(e *eventlog.Event) error {
+		if n >= maxBatch && r.core.lastReceived == nil {
+			return errBatchFull
+		}
+		eff, err := r.core.Apply(e)
+		if err != nil {
+			return err
+		}
+		n++
+		if e.ProcessID != 0 {
+			if err := wb.indexEvent(e.ProcessID, e.Seq); err != nil {
+				return err
+			}
+		}
+		if u := eff.Unprocessed; u != nil {
+			added[u.ID] = u.Seq
+		}
+		if id := eff.Dismissed; id != "" {
+			return r.dismiss(wb, added, id)
+		}
+		return wb.effect(eff)
+	})
+	if err != nil && !errors.Is(err, errBatchFull) {
+		r.mu.Unlock()
+		return 0, fmt.Errorf("projections: apply from %d: %w", from, err)
+	}
+	err = wb.core(r.core)
+	if err == nil {
+		err = wb.wb.Flush()
+	}
+	r.core.ClearDirty()
+	ch := r.applied
+	r.applied = make(chan struct{})
+	r.mu.Unlock()
+	close(ch)
+	if err != nil {
+		return n, fmt.Errorf("projections: write: %w", err)
+	}
+	return n, nil
+}
+
+func (r *Runner) dismiss(wb *batch, added map[string]uint64, id string) error {
+	if seq, ok := added[id]; ok {
+		delete(added, id)
+		if err := wb.del(key("u/", u64(seq))); err != nil {
+			return err
+		}
+		return wb.del(key("ui/", []byte(id)))
+	}
+	keys, err := r.store.dismissKeys(id)
+	if err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := wb.del(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Rebuild drops every view and applies the whole log again. It returns the
+// number of events read and the time taken.
+func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
+	start := time.Now()
+	r.apply.Lock()
+	defer r.apply.Unlock()
+	if err := r.store.Drop(); err != nil {
+		return 0, 0, err
+	}
+	r.mu.Lock()
+	r.core = NewCore()
+	r.mu.Unlock()
+	n, err := r.catchUp(ctx)
+	return n, time.Since(start), err
+}

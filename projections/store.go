@@ -1,0 +1,277 @@
+package projections
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/statesrv/statesrv"
+)
+
+// Store keeps the persisted views in a Badger database of their own (not
+// synced: everything in it can be rebuilt from the log). The key layout:
+//
+//	cp                                  checkpoint: last applied seq (8 bytes)
+//	c/p/<pid 8>                         ProcessState JSON
+//	c/r/<run id>                        open run JSON
+//	c/u/<user>                          password hash
+//	h/<finished ns 8><run id>           finished run JSON (history)
+//	hp/<pid 8><finished ns 8><run id>   history by process; value: the state
+//	hs/<state>\x00<finished ns 8><run id>  history by outcome
+//	hr/<run id>                         finished ns of a run in history
+//	u/<seq 8>                           unprocessed message JSON
+//	ui/<message id>                     its seq
+//	ep/<pid 8><seq 8>                   events about a process
+//
+// Numbers are big-endian so that keys sort as the numbers do.
+type Store struct {
+	db *badger.DB
+}
+
+var keyCheckpoint = []byte("cp")
+
+// OpenStore opens the views database in dir ("" for memory).
+func OpenStore(dir string, logger *slog.Logger) (*Store, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	opts := badger.DefaultOptions(dir).
+		WithInMemory(dir == "").
+		WithSyncWrites(false).
+		WithDetectConflicts(false).
+		WithMemTableSize(32 << 20).
+		WithNumMemtables(3).
+		WithBlockCacheSize(32 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2).
+		WithValueLogFileSize(128 << 20).
+		WithMetricsEnabled(false).
+		WithLogger(quietLogger{logger})
+	db, err := badger.Open(opts)
+	if err != nil {
+		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
+	}
+	return &Store{db: db}, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Drop deletes every view and the checkpoint.
+func (s *Store) Drop() error {
+	if err := s.db.DropAll(); err != nil {
+		return fmt.Errorf("projections: drop: %w", err)
+	}
+	return nil
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func key(prefix string, parts ...[]byte) []byte {
+	k := []byte(prefix)
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func nsKey(t time.Time) []byte { return u64(uint64(t.UnixNano())) }
+
+// Checkpoint returns the last seq applied to the stored views.
+func (s *Store) Checkpoint() (uint64, error) {
+	var seq uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(keyCheckpoint)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error { seq = binary.BigEndian.Uint64(v); return nil })
+	})
+	if err != nil {
+		return 0, fmt.Errorf("projections: checkpoint: %w", err)
+	}
+	return seq, nil
+}
+
+// LoadCore reads the stored Core as of the checkpoint.
+func (s *Store) LoadCore() (*Core, error) {
+	c := NewCore()
+	seq, err := s.Checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	c.Seq = seq
+	err = s.db.View(func(txn *badger.Txn) error {
+		if err := scan(txn, []byte("c/p/"), func(_, v []byte) error {
+			ps := new(ProcessState)
+			if err := json.Unmarshal(v, ps); err != nil {
+				return err
+			}
+			c.Procs[ps.ID] = ps
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := scan(txn, []byte("c/r/"), func(_, v []byte) error {
+			r := new(statesrv.Run)
+			if err := json.Unmarshal(v, r); err != nil {
+				return err
+			}
+			c.Runs[r.ID] = r
+			return nil
+		}); err != nil {
+			return err
+		}
+		return scan(txn, []byte("c/u/"), func(k, v []byte) error {
+			c.Users[string(k[4:])] = string(v)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: load: %w", err)
+	}
+	c.rebuildIndex()
+	return c, nil
+}
+
+func scan(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
+	opts := badger.DefaultIteratorOptions
+	opts.Prefix = prefix
+	it := txn.NewIterator(opts)
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batch collects the writes of one checkpoint.
+type batch struct {
+	wb *badger.WriteBatch
+}
+
+func (b *batch) set(k, v []byte) error { return b.wb.Set(k, v) }
+func (b *batch) del(k []byte) error    { return b.wb.Delete(k) }
+
+// indexEvent records that event seq is about process pid.
+func (b *batch) indexEvent(pid int64, seq uint64) error {
+	return b.set(key("ep/", u64(uint64(pid)), u64(seq)), nil)
+}
+
+// effect writes what one event changed in history and unprocessed.
+func (b *batch) effect(e Effect) error {
+	if r := e.Closed; r != nil && r.FinishedAt != nil {
+		v, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		ns, id := nsKey(*r.FinishedAt), []byte(r.ID)
+		if err := b.set(key("h/", ns, id), v); err != nil {
+			return err
+		}
+		if err := b.set(key("hp/", u64(uint64(r.ProcessID)), ns, id), []byte(r.State)); err != nil {
+			return err
+		}
+		if err := b.set(key("hs/", []byte(r.State), []byte{0}, ns, id), nil); err != nil {
+			return err
+		}
+		if err := b.set(key("hr/", id), ns); err != nil {
+			return err
+		}
+	}
+	if u := e.Unprocessed; u != nil {
+		v, err := json.Marshal(u)
+		if err != nil {
+			return err
+		}
+		if err := b.set(key("u/", u64(u.Seq)), v); err != nil {
+			return err
+		}
+		if err := b.set(key("ui/", []byte(u.ID)), u64(u.Seq)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dismiss removes a message from the unprocessed view; the store is read
+// because the message's seq is only known there.
+func (s *Store) dismissKeys(id string) ([][]byte, error) {
+	var keys [][]byte
+	err := s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key("ui/", []byte(id)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			keys = append(keys, key("u/", v), key("ui/", []byte(id)))
+			return nil
+		})
+	})
+	return keys, err
+}
+
+// core writes the parts of c that changed, then the checkpoint.
+func (b *batch) core(c *Core) error {
+	for pid := range c.dirtyProcs {
+		k := key("c/p/", u64(uint64(pid)))
+		ps := c.Procs[pid]
+		if ps == nil {
+			if err := b.del(k); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := json.Marshal(ps)
+		if err != nil {
+			return err
+		}
+		if err := b.set(k, v); err != nil {
+			return err
+		}
+	}
+	for id := range c.dirtyRuns {
+		k := key("c/r/", []byte(id))
+		r := c.Runs[id]
+		if r == nil {
+			if err := b.del(k); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if err := b.set(k, v); err != nil {
+			return err
+		}
+	}
+	for u := range c.dirtyUsers {
+		if err := b.set(key("c/u/", []byte(u)), []byte(c.Users[u])); err != nil {
+			return err
+		}
+	}
+	return b.set(keyCheckpoint, u64(c.Seq))
+}
+
+// quietLogger passes Badger's warnings and errors to slog.
+type quietLogger struct{ l *slog.Logger }
+
+func (q quietLogger) Errorf(f string, a ...any)   { q.l.Error("badger: " + fmt.Sprintf(f, a...)) }
+func (q quietLogger) Warningf(f string, a ...any) { q.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
+func (q quietLogger) Infof(string, ...any)        {}
+func (q quietLogger) Debugf(string, ...any)       {}
