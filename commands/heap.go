@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// deadlineHeap orders open runs by deadline. Entries are never removed when
-// a run closes; timeOut skips those that no longer match an open run.
+// deadlineHeap orders open runs by deadline; a run that closes leaves it,
+// so it holds exactly the open runs.
 type deadlineHeap struct{ h deadlines }
 
 type deadlineEntry struct {
@@ -14,26 +14,53 @@ type deadlineEntry struct {
 	id string
 }
 
-type deadlines []deadlineEntry
+type deadlines struct {
+	list  []deadlineEntry
+	index map[string]int
+}
 
-func (d deadlines) Len() int           { return len(d) }
-func (d deadlines) Less(i, j int) bool { return d[i].at.Before(d[j].at) }
-func (d deadlines) Swap(i, j int)      { d[i], d[j] = d[j], d[i] }
-func (d *deadlines) Push(x any)        { *d = append(*d, x.(deadlineEntry)) }
+func (d *deadlines) Len() int           { return len(d.list) }
+func (d *deadlines) Less(i, j int) bool { return d.list[i].at.Before(d.list[j].at) }
+func (d *deadlines) Swap(i, j int) {
+	d.list[i], d.list[j] = d.list[j], d.list[i]
+	d.index[d.list[i].id], d.index[d.list[j].id] = i, j
+}
+func (d *deadlines) Push(x any) {
+	e := x.(deadlineEntry)
+	d.index[e.id] = len(d.list)
+	d.list = append(d.list, e)
+}
 func (d *deadlines) Pop() any {
-	old := *d
-	e := old[len(old)-1]
-	*d = old[:len(old)-1]
+	e := d.list[len(d.list)-1]
+	d.list = d.list[:len(d.list)-1]
+	delete(d.index, e.id)
 	return e
 }
 
-func (d *deadlineHeap) push(at time.Time, id string) { heap.Push(&d.h, deadlineEntry{at, id}) }
+func (d *deadlineHeap) push(at time.Time, id string) {
+	if d.h.index == nil {
+		d.h.index = map[string]int{}
+	}
+	if _, ok := d.h.index[id]; ok {
+		return
+	}
+	heap.Push(&d.h, deadlineEntry{at, id})
+}
+
+// remove drops the run id, if present.
+func (d *deadlineHeap) remove(id string) {
+	if i, ok := d.h.index[id]; ok {
+		heap.Remove(&d.h, i)
+	}
+}
+
+func (d *deadlineHeap) len() int { return len(d.h.list) }
 
 func (d *deadlineHeap) peek() (time.Time, string, bool) {
-	if len(d.h) == 0 {
+	if len(d.h.list) == 0 {
 		return time.Time{}, "", false
 	}
-	return d.h[0].at, d.h[0].id, true
+	return d.h.list[0].at, d.h.list[0].id, true
 }
 
 func (d *deadlineHeap) pop() { heap.Pop(&d.h) }

@@ -75,6 +75,7 @@ func New(cfg Config) *Service {
 		scheds: map[int64]*schedule.Schedule{}, dismissed: map[string]bool{},
 		wake: make(chan struct{}, 1),
 	}
+	s.core.Untrack()
 	for _, r := range s.core.Runs {
 		s.deadlines.push(r.Deadline, r.ID)
 	}
@@ -160,10 +161,15 @@ func (d *decision) add(typ string, pid int64, data any) {
 		return
 	}
 	d.s.core.ApplyPayload(0, d.at, pid, data)
+	d.s.core.ClearDirty()
 	switch v := data.(type) {
 	case *statesrv.RunStartedData:
 		d.s.deadlines.push(v.Deadline, v.RunID)
 		d.s.signal()
+	case *statesrv.RunFinishedData:
+		d.s.deadlines.remove(v.RunID)
+	case *statesrv.RunTimedOutData:
+		d.s.deadlines.remove(v.RunID)
 	case *statesrv.Process:
 		d.s.reschedule(d.s.core.Procs[v.ID])
 		d.s.signal()

@@ -11,8 +11,12 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/google/uuid"
 )
+
+// groupMax is how many events one group entry holds at most.
+const groupMax = 64
 
 // Key prefixes (doc.go describes the layout).
 const (
@@ -31,8 +35,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now stamps records whose Time is zero; nil means time.Now.
 	Now func() time.Time
-	// MaxBatchBytes caps one group commit (default 4 MiB, well under the
-	// transaction limit of 15% of the memtable).
+	// MaxBatchBytes caps one group commit (default 1 MiB, well under
+	// Badger's transaction limit of 15% of the 16 MiB memtable).
 	MaxBatchBytes int
 	// MinFreeBytes is the disk head-room below which appends are refused
 	// with ErrDiskFull (default 64 MiB; 0 keeps the default, -1 disables).
@@ -92,7 +96,7 @@ func OpenBadger(opt Options) (*Badger, error) {
 		opt.Now = time.Now
 	}
 	if opt.MaxBatchBytes <= 0 {
-		opt.MaxBatchBytes = 4 << 20
+		opt.MaxBatchBytes = 1 << 20
 	}
 	if opt.MinFreeBytes == 0 {
 		opt.MinFreeBytes = 64 << 20
@@ -137,13 +141,15 @@ func badgerOptions(opt Options) badger.Options {
 		WithInMemory(opt.Dir == "").
 		WithSyncWrites(opt.Dir != "").
 		WithDetectConflicts(false).
-		WithMemTableSize(32 << 20).
-		WithNumMemtables(3).
-		WithBlockCacheSize(32 << 20).
-		WithIndexCacheSize(16 << 20).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(4).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
 		WithNumCompactors(2).
 		WithValueLogFileSize(256 << 20).
 		WithCompactL0OnClose(true).
+		WithCompression(options.None).
 		WithMetricsEnabled(false).
 		WithReadOnly(opt.ReadOnly).
 		WithLogger(badgerLogger{opt.Logger})
@@ -172,8 +178,10 @@ func (l *Badger) loadHead() error {
 		if err != nil {
 			return err
 		}
-		if _, err := txn.Get(eventKey(l.nextSeq)); err == nil {
-			return fmt.Errorf("%w: event %d follows the head", ErrCorrupt, l.nextSeq)
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte{prefixEvent}})
+		defer it.Close()
+		if it.Seek(eventKey(l.nextSeq)); it.Valid() {
+			return fmt.Errorf("%w: events follow the head (seq %d)", ErrCorrupt, l.nextSeq-1)
 		}
 		l.lastSeq.Store(l.nextSeq - 1)
 		return nil
@@ -263,18 +271,23 @@ func (l *Badger) Existing(key string) (*Pending, error) {
 // Get returns the event with the given seq.
 func (l *Badger) Get(seq uint64) (Event, error) {
 	var ev Event
-	err := l.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(eventKey(seq))
-		if err != nil {
-			return err
+	found := false
+	err := l.Read(context.Background(), seq, func(e *Event) error {
+		if e.Seq == seq {
+			ev, found = *e, true
 		}
-		return item.Value(func(v []byte) error { return decode(v, &ev) })
+		return errStopRead
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStopRead) {
 		return Event{}, fmt.Errorf("eventlog: get %d: %w", seq, err)
+	}
+	if !found {
+		return Event{}, fmt.Errorf("eventlog: get %d: %w", seq, ErrNotFound)
 	}
 	return ev, nil
 }
+
+var errStopRead = errors.New("stop")
 
 // commitLoop is the single appender: it takes everything queued, commits it
 // in one synced transaction, and resolves the submissions in order.
@@ -329,6 +342,7 @@ func (l *Badger) commit(batch []submission) {
 	// this batch and the ones queued behind it on state that now will not
 	// be written, so nothing more may be appended until a restart.
 	err := l.free.check()
+	var group []byte
 	for i, s := range batch {
 		if err != nil {
 			break
@@ -346,19 +360,21 @@ func (l *Badger) commit(batch []submission) {
 			l.buf = appendEnvelope(l.buf[:0], e)
 			e.Hash = chainHash(hash, l.buf)
 			hash = e.Hash
-			val := append(l.buf, e.Hash[:]...)
-			if err = txn.Set(eventKey(seq), append([]byte(nil), val...)); err != nil {
-				break
-			}
+			group = appendGroupMember(group, append(l.buf, e.Hash[:]...))
 			if j == 0 && r.Key != "" {
 				if err = txn.Set(idemKey(r.Key), eventKey(seq)[1:]); err != nil {
 					break
 				}
 			}
+			// A submission is stored as group entries of at most
+			// groupMax events, keyed by their last seq.
+			if len(group) > 0 && (j == len(s.recs)-1 || (j+1)%groupMax == 0) {
+				if err = txn.Set(eventKey(seq), group); err != nil {
+					break
+				}
+				group = nil
+			}
 			seq++
-		}
-		if err != nil {
-			break
 		}
 		results[i] = evs
 	}
@@ -430,13 +446,21 @@ func (l *Badger) Read(ctx context.Context, from uint64, fn func(*Event) error) e
 		var ev Event
 		n := 0
 		for it.Seek(eventKey(from)); it.Valid(); it.Next() {
-			if n++; n%4096 == 0 && ctx.Err() != nil {
+			if n++; n%1024 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if err := it.Item().Value(func(v []byte) error { return decode(v, &ev) }); err != nil {
-				return fmt.Errorf("eventlog: read: %w", err)
-			}
-			if err := fn(&ev); err != nil {
+			err := it.Item().Value(func(v []byte) error {
+				return eachInGroup(v, func(raw []byte) error {
+					if err := decode(raw, &ev); err != nil {
+						return fmt.Errorf("eventlog: read: %w", err)
+					}
+					if ev.Seq < from {
+						return nil
+					}
+					return fn(&ev)
+				})
+			})
+			if err != nil {
 				return err
 			}
 		}

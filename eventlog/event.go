@@ -83,6 +83,27 @@ func encode(b []byte, e *Event) []byte {
 	return append(b, e.Hash[:]...)
 }
 
+// appendGroupMember appends one encoded event to a group entry.
+func appendGroupMember(group, event []byte) []byte {
+	group = binary.AppendUvarint(group, uint64(len(event)))
+	return append(group, event...)
+}
+
+// eachInGroup calls fn with the stored form of each event of a group entry.
+func eachInGroup(group []byte, fn func(raw []byte) error) error {
+	for len(group) > 0 {
+		n, k := binary.Uvarint(group)
+		if k <= 0 || uint64(len(group)-k) < n {
+			return fmt.Errorf("%w: bad group framing", ErrCorrupt)
+		}
+		if err := fn(group[k : k+int(n)]); err != nil {
+			return err
+		}
+		group = group[k+int(n):]
+	}
+	return nil
+}
+
 // knownTypes interns type strings on decode so that replay allocates no
 // string for them.
 var knownTypes = map[string]string{}

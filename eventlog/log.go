@@ -13,6 +13,8 @@ var (
 	// does not know what reached the disk and takes nothing more until it
 	// is reopened.
 	ErrStopped = errors.New("eventlog: stopped after a failed commit")
+	// ErrNotFound is returned by Get for a seq not in the log.
+	ErrNotFound = errors.New("eventlog: no such event")
 	// ErrDiskFull is returned when the disk has less free space than the
 	// log's head-room; nothing of that append was written.
 	ErrDiskFull = errors.New("eventlog: disk full")

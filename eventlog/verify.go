@@ -44,31 +44,37 @@ func (l *Badger) Verify(ctx context.Context) (Report, error) {
 		defer it.Close()
 		var ev Event
 		for it.Rewind(); it.Valid(); it.Next() {
-			if rep.Events%4096 == 0 && ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			key := it.Item().Key()
-			seq := binary.BigEndian.Uint64(key[1:])
-			err := it.Item().Value(func(v []byte) error { return decode(v, &ev) })
-			rep.Events++
+			keySeq := binary.BigEndian.Uint64(it.Item().Key()[1:])
+			err := it.Item().Value(func(v []byte) error {
+				return eachInGroup(v, func(raw []byte) error {
+					rep.Events++
+					if err := decode(raw, &ev); err != nil {
+						problem("group %d: %v", keySeq, err)
+						return nil
+					}
+					if ev.Seq != expect {
+						problem("gap: expected seq %d, found %d", expect, ev.Seq)
+					}
+					buf = appendEnvelope(buf[:0], &ev)
+					if want := chainHash(prev, buf); want != ev.Hash {
+						problem("event %d: hash does not match the chain", ev.Seq)
+					}
+					prev = ev.Hash
+					rep.LastSeq = ev.Seq
+					expect = ev.Seq + 1
+					return nil
+				})
+			})
 			if err != nil {
-				problem("event %d: %v", seq, err)
-				expect = seq + 1
+				problem("group %d: %v", keySeq, err)
 				continue
 			}
-			if ev.Seq != seq {
-				problem("event under key %d says seq %d", seq, ev.Seq)
+			if rep.LastSeq != keySeq {
+				problem("group under key %d ends with seq %d", keySeq, rep.LastSeq)
 			}
-			if seq != expect {
-				problem("gap: expected seq %d, found %d", expect, seq)
-			}
-			buf = appendEnvelope(buf[:0], &ev)
-			if want := chainHash(prev, buf); want != ev.Hash {
-				problem("event %d: hash does not match the chain", seq)
-			}
-			prev = ev.Hash
-			rep.LastSeq = seq
-			expect = seq + 1
 		}
 		item, err := txn.Get(headKey)
 		if errors.Is(err, badger.ErrKeyNotFound) {

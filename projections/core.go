@@ -60,7 +60,9 @@ type Core struct {
 
 	lastReceived *received
 
-	// What changed since ClearDirty, for persistence.
+	// What changed since ClearDirty, for persistence; not kept when
+	// untracked (the write side persists nothing).
+	untracked  bool
 	dirtyProcs map[int64]bool
 	dirtyRuns  map[string]bool
 	dirtyUsers map[string]bool
@@ -93,6 +95,8 @@ type Effect struct {
 	Unprocessed *statesrv.Unprocessed
 	// Dismissed is the id of a message that left it.
 	Dismissed string
+	// Opened is the id of a run that opened.
+	Opened string
 }
 
 // Decode returns the typed payload of e, or nil for types Core ignores.
@@ -145,6 +149,9 @@ func (c *Core) Apply(e *eventlog.Event) (Effect, error) {
 	}
 	eff := c.ApplyPayload(e.Seq, e.Time, e.ProcessID, payload)
 	c.lastReceived = nil
+	if c.untracked {
+		c.ClearDirty()
+	}
 	c.Seq = e.Seq
 	return eff, nil
 }
@@ -172,6 +179,7 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 		c.dirtyProcs[pid] = true
 	case *statesrv.RunStartedData:
 		c.startRun(pid, d)
+		return Effect{Opened: d.RunID}
 	case *statesrv.RunAttachedData:
 		if r := c.Runs[d.RunID]; r != nil {
 			t := d.At
@@ -379,6 +387,13 @@ func cmpString(a, b string) int {
 		return 1
 	}
 	return 0
+}
+
+// Untrack stops c from remembering what changed: for a Core that is never
+// persisted.
+func (c *Core) Untrack() {
+	c.untracked = true
+	c.ClearDirty()
 }
 
 // ClearDirty forgets what changed; the persistence calls it after a write.

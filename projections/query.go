@@ -164,19 +164,49 @@ func (s *Store) UnprocessedMessage(id string) (u statesrv.Unprocessed, ok bool, 
 	return u, ok, nil
 }
 
+// SeqRange is an inclusive range of seqs.
+type SeqRange struct{ First, Last uint64 }
+
 // ProcessEvents returns the seqs of events about process pid after seq
-// after, oldest first, at most limit.
-func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]uint64, error) {
-	var out []uint64
+// after, oldest first, as ranges holding at most limit seqs in all.
+func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]SeqRange, error) {
+	var out []SeqRange
+	total := 0
 	prefix := key("ep/", u64(uint64(pid)))
+	add := func(k, v []byte) {
+		first := binary.BigEndian.Uint64(k[len(prefix):])
+		n, _ := binary.Uvarint(v)
+		last := first + n - 1
+		if last <= after || n == 0 || total >= limit {
+			return
+		}
+		first = max(first, after+1)
+		last = min(last, first+uint64(limit-total)-1)
+		out = append(out, SeqRange{first, last})
+		total += int(last - first + 1)
+	}
 	err := s.db.View(func(txn *badger.Txn) error {
+		// The range that starts at or before after may reach past it.
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = prefix
-		opts.PrefetchValues = false
+		opts.Prefix, opts.Reverse = prefix, true
 		it := txn.NewIterator(opts)
+		if it.Seek(key("ep/", u64(uint64(pid)), u64(after))); it.Valid() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				it.Close()
+				return err
+			}
+			add(it.Item().KeyCopy(nil), v)
+		}
+		it.Close()
+		opts.Reverse = false
+		it = txn.NewIterator(opts)
 		defer it.Close()
-		for it.Seek(key("ep/", u64(uint64(pid)), u64(after+1))); it.Valid() && len(out) < limit; it.Next() {
-			out = append(out, binary.BigEndian.Uint64(it.Item().Key()[len(prefix):]))
+		for it.Seek(key("ep/", u64(uint64(pid)), u64(after+1))); it.Valid() && total < limit; it.Next() {
+			item := it.Item()
+			if err := item.Value(func(v []byte) error { add(item.Key(), v); return nil }); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

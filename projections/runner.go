@@ -119,7 +119,7 @@ func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
 // MessageReceived, so that a checkpoint never separates a report from the
 // decision that followed it) and writes them with the checkpoint.
 func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
-	wb := &batch{wb: r.store.db.NewWriteBatch()}
+	wb := &batch{wb: r.store.db.NewWriteBatch(), newRuns: map[string]bool{}}
 	defer wb.wb.Cancel()
 	added := map[string]uint64{} // unprocessed messages added in this batch
 	var n uint64
@@ -132,6 +132,9 @@ func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
 		eff, err := r.core.Apply(e)
 		if err != nil {
 			return err
+		}
+		if eff.Opened != "" {
+			wb.newRuns[eff.Opened] = true
 		}
 		n++
 		if e.ProcessID != 0 {

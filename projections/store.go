@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 	"github.com/statesrv/statesrv"
 )
 
@@ -25,7 +26,8 @@ import (
 //	hr/<run id>                         finished ns of a run in history
 //	u/<seq 8>                           unprocessed message JSON
 //	ui/<message id>                     its seq
-//	ep/<pid 8><seq 8>                   events about a process
+//	ep/<pid 8><seq 8>                   events about a process: a run of
+//	                                    consecutive ones from seq (value: count)
 //
 // Numbers are big-endian so that keys sort as the numbers do.
 type Store struct {
@@ -43,10 +45,12 @@ func OpenStore(dir string, logger *slog.Logger) (*Store, error) {
 		WithInMemory(dir == "").
 		WithSyncWrites(false).
 		WithDetectConflicts(false).
-		WithMemTableSize(32 << 20).
-		WithNumMemtables(3).
-		WithBlockCacheSize(32 << 20).
-		WithIndexCacheSize(16 << 20).
+		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		WithNumLevelZeroTables(4).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
+		WithCompression(options.None).
 		WithNumCompactors(2).
 		WithValueLogFileSize(128 << 20).
 		WithMetricsEnabled(false).
@@ -158,14 +162,38 @@ func scan(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
 // batch collects the writes of one checkpoint.
 type batch struct {
 	wb *badger.WriteBatch
+	// The open range of the per-process event index.
+	rangePID               int64
+	rangeFirst, rangeCount uint64
+	// Runs opened in this batch: one closed in it too was never stored.
+	newRuns map[string]bool
 }
 
 func (b *batch) set(k, v []byte) error { return b.wb.Set(k, v) }
 func (b *batch) del(k []byte) error    { return b.wb.Delete(k) }
 
-// indexEvent records that event seq is about process pid.
+// indexEvent records that event seq is about process pid. Consecutive
+// events about one process (the events of one report) share one entry:
+// ep/<pid><first seq> holding the count.
 func (b *batch) indexEvent(pid int64, seq uint64) error {
-	return b.set(key("ep/", u64(uint64(pid)), u64(seq)), nil)
+	if pid == b.rangePID && seq == b.rangeFirst+b.rangeCount {
+		b.rangeCount++
+		return nil
+	}
+	if err := b.flushRange(); err != nil {
+		return err
+	}
+	b.rangePID, b.rangeFirst, b.rangeCount = pid, seq, 1
+	return nil
+}
+
+func (b *batch) flushRange() error {
+	if b.rangeCount == 0 {
+		return nil
+	}
+	v := binary.AppendUvarint(nil, b.rangeCount)
+	b.rangeCount = 0
+	return b.set(key("ep/", u64(uint64(b.rangePID)), u64(b.rangeFirst)), v)
 }
 
 // effect writes what one event changed in history and unprocessed.
@@ -226,6 +254,9 @@ func (s *Store) dismissKeys(id string) ([][]byte, error) {
 
 // core writes the parts of c that changed, then the checkpoint.
 func (b *batch) core(c *Core) error {
+	if err := b.flushRange(); err != nil {
+		return err
+	}
 	for pid := range c.dirtyProcs {
 		k := key("c/p/", u64(uint64(pid)))
 		ps := c.Procs[pid]
@@ -246,6 +277,9 @@ func (b *batch) core(c *Core) error {
 	for id := range c.dirtyRuns {
 		k := key("c/r/", []byte(id))
 		r := c.Runs[id]
+		if r == nil && b.newRuns[id] {
+			continue // opened and closed within this batch
+		}
 		if r == nil {
 			if err := b.del(k); err != nil {
 				return err

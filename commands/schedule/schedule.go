@@ -11,8 +11,8 @@
 //
 // # Daylight saving time
 //
-// Cron specs name wall-clock times in the zone, and the tests pin what happens
-// when the wall clock jumps:
+// A cron schedule fires at every whole second at which the zone's wall clock
+// shows a time the spec matches. So when the wall clock jumps:
 //
 //   - Spring forward skips the times that do not exist. In Europe/Prague on
 //     2026-03-29 clocks go from 02:00 to 03:00, and "30 2 * * *" does not fire
@@ -23,6 +23,15 @@
 //   - Schedules that fire every hour or more often keep firing on every real
 //     hour: @hourly fires at 01:00 CET and 03:00 CEST on the spring-forward day,
 //     and at 02:00 CEST and 02:00 CET on the fall-back day.
+//
+// This is what robfig's own Next does in the named zone, and the tests check
+// that they agree, with one difference: robfig's arithmetic across a change of
+// offset can skip fire times where the change is by half an hour
+// (Australia/Lord_Howe: "0 3 * * *" would go from 2026-04-04 to 2026-04-06) or
+// at midnight (Asia/Beirut: "0 23 * * sun" would skip 2020-03-29). So this
+// package asks robfig about one stretch of constant offset at a time, in a
+// fixed zone with that offset, and moves on to the next stretch when the
+// answer lies beyond the change.
 //
 // # @every
 //
@@ -40,7 +49,9 @@
 // many". Counting costs time in proportion to the days in the interval rather
 // than the fire times in it: a per-second schedule over a month is counted in
 // microseconds, except on days when the zone changes its offset, which are
-// stepped through one fire time at a time.
+// stepped through one fire time at a time. Callers pass a real lower bound,
+// such as the previous fire time or when the process was defined, rather than
+// the zero Time.
 package schedule
 
 import (
@@ -192,7 +203,7 @@ func parseCron(text string, loc *time.Location) (*Schedule, error) {
 	// robfig gives up after five years without a fire time; from the start of
 	// a leap year that still finds the rarest real schedule (29 February).
 	probe := time.Date(2024, time.January, 1, 0, 0, 0, 0, loc)
-	if s.spec.Next(probe).IsZero() {
+	if s.Next(probe).IsZero() {
 		return nil, invalid(text, "never fires")
 	}
 	return s, nil
@@ -249,7 +260,32 @@ func (s *Schedule) Next(t time.Time) time.Time {
 	if s.spec == nil {
 		return s.every.Next(t).UTC()
 	}
-	return s.spec.Next(t.In(s.loc)).UTC()
+	return s.nextCron(t).UTC()
+}
+
+// maxStretches bounds the stretches of constant offset Next looks through:
+// enough for a 29 February schedule in a zone that changes four times a year.
+const maxStretches = 64
+
+// nextCron returns the first cron fire time after t. It asks robfig one
+// stretch of constant offset at a time, in a fixed zone with that offset (see
+// the package comment).
+func (s *Schedule) nextCron(t time.Time) time.Time {
+	at := t // the instant whose offset applies
+	for range maxStretches {
+		local := at.In(s.loc)
+		_, offset := local.Zone()
+		_, end := local.ZoneBounds()
+		fixed := *s.spec
+		fixed.Location = time.FixedZone("", offset)
+		n := fixed.Next(t)
+		if n.IsZero() || end.IsZero() || n.Before(end) {
+			return n
+		}
+		// Nothing before the change: look on from its first second.
+		t, at = end.Add(-time.Nanosecond), end
+	}
+	return time.Time{}
 }
 
 // Between returns the fire times in (after, until], in UTC: the earliest max
@@ -278,8 +314,8 @@ func (s *Schedule) Between(after, until time.Time, max int) (times []time.Time, 
 // it holds none. For "@every d" the fire times are after+d, after+2d, ...
 //
 // It does not step through the fire times: it narrows a window back from
-// until, so its cost grows with the logarithm of the interval, and the count
-// with its days (see the package comment).
+// until, so finding the last one costs a few dozen calls of Next, and
+// counting costs time in proportion to the days (see the package comment).
 func (s *Schedule) Latest(after, until time.Time) (latest time.Time, count int, ok bool) {
 	if !until.After(after) {
 		return time.Time{}, 0, false
@@ -343,16 +379,7 @@ func (s *Schedule) latestCron(after, until time.Time) (time.Time, bool) {
 			hi = mid
 		}
 	}
-	latest := s.Next(lo)
-	// Around a change of offset robfig's Next is not always monotonic;
-	// make sure nothing in the interval follows.
-	for {
-		n := s.Next(latest)
-		if n.IsZero() || n.After(until) || !n.After(latest) {
-			return latest, true
-		}
-		latest = n
-	}
+	return s.Next(lo), true
 }
 
 // count returns how many fire times (after, until] holds, at most limit.
@@ -463,7 +490,7 @@ func has(b uint64, v int) bool     { return b&(1<<v) != 0 }
 func (s *Schedule) step(cur, stop time.Time, limit int) int {
 	n := 0
 	for n < limit {
-		next := s.spec.Next(cur)
+		next := s.nextCron(cur)
 		if next.IsZero() || next.After(stop) || !next.After(cur) {
 			break
 		}

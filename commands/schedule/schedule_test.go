@@ -8,6 +8,7 @@ import (
 	"time"
 	_ "time/tzdata" // the tests must not depend on the machine's zone files
 
+	"github.com/robfig/cron/v3"
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
 )
@@ -146,6 +147,14 @@ func TestNext(t *testing.T) {
 			utcs("2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z", "2026-11-02T06:30:00Z")},
 		{"NewYorkWeekdaysKeepWallClockAcrossChange", "0 9 * * mon-fri", "America/New_York", "2026-03-06T00:00:00Z",
 			utcs("2026-03-06T14:00:00Z", "2026-03-09T13:00:00Z")},
+		{"LordHoweHalfHourFallBackKeepsDailyTime", "0 3 * * *", "Australia/Lord_Howe", "2026-04-03T12:00:00Z",
+			utcs("2026-04-03T16:00:00Z", "2026-04-04T16:30:00Z", "2026-04-05T16:30:00Z")},
+		{"LordHoweHalfHourFallBackHourlyFollowsWallClock", "@hourly", "Australia/Lord_Howe", "2026-04-04T13:30:00Z",
+			utcs("2026-04-04T14:00:00Z", "2026-04-04T15:30:00Z", "2026-04-04T16:30:00Z")},
+		{"BeirutMidnightSpringForwardKeepsSunday", "0 23 * * sun", "Asia/Beirut", "2020-03-25T00:00:00Z",
+			utcs("2020-03-29T20:00:00Z", "2020-04-05T20:00:00Z")},
+		{"BeirutMidnightSpringForwardSkipsMidnight", "0 0 * * *", "Asia/Beirut", "2026-03-27T12:00:00Z",
+			utcs("2026-03-27T22:00:00Z", "2026-03-29T21:00:00Z")},
 		{"SixFieldsEveryTenSeconds", "*/10 * * * * *", "", "2026-05-01T12:00:05.5Z",
 			utcs("2026-05-01T12:00:10Z", "2026-05-01T12:00:20Z", "2026-05-01T12:00:30Z")},
 		{"SixFieldsSecondsInZone", "15 30 2 * * *", "Europe/Prague", "2026-03-28T12:00:00Z",
@@ -289,10 +298,7 @@ func TestAgreesWithStepping(t *testing.T) {
 		"0 0 * * *", "15 1-3 * * *", "0 */2 * * *", "0 23 * * sun", "0 0 1,15 * mon", "7 3 * 3,10 *",
 		"@hourly", "@daily", "@weekly", "@every 90s", "@every 7m",
 	}
-	// Not Australia/Lord_Howe: its clocks move by half an hour, and robfig's
-	// Next then misses fire times on the day after (e.g. "0 0 * * *" skips
-	// 2026-04-06 00:00), which counting by the wall clock does not.
-	zones := []string{"UTC", "Europe/Prague", "America/New_York", "Asia/Kathmandu",
+	zones := []string{"UTC", "Europe/Prague", "America/New_York", "Asia/Kathmandu", "Australia/Lord_Howe",
 		"America/Santiago", "America/Havana", "Asia/Beirut", "America/Sao_Paulo"}
 	// Days around the changes of offset in these zones: 2026, and 2018–2019
 	// for São Paulo, which then moved its clocks at midnight.
@@ -334,6 +340,43 @@ func checkAgainstStepping(t *testing.T, s *schedule.Schedule, after, until time.
 	if last := stepped[len(stepped)-1]; !ok || !latest.Equal(last) || count != len(stepped) {
 		t.Errorf("%s, (%s, %s]: Latest = %s, %d, %t; stepping finds %s, %d",
 			s, after, until, latest, count, ok, last, len(stepped))
+	}
+}
+
+// TestAgreesWithRobfig checks that evaluating a stretch of constant offset at
+// a time gives what robfig's own Next gives in the named zone, in zones where
+// robfig's arithmetic across a change of offset holds.
+func TestAgreesWithRobfig(t *testing.T) {
+	parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour |
+		cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	specs := []string{"*/20 * * * * *", "*/5 * * * *", "30 2 * * *", "0 2 * * *", "0 0 * * *",
+		"15 1-3 * * *", "0 23 * * sun", "@hourly", "@daily", "@weekly"}
+	starts := map[string][]string{
+		"Europe/Prague":    {"2026-03-28T12:00:00Z", "2026-10-24T12:00:00Z"},
+		"America/New_York": {"2026-03-07T12:00:00Z", "2026-10-31T12:00:00Z"},
+		"Asia/Kathmandu":   {"2026-03-28T12:00:00Z"},
+	}
+	for zone, froms := range starts {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, spec := range specs {
+			ours := MustParse(t, spec, zone)
+			theirs, err := parser.Parse(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, from := range froms {
+				a, b := utc(from), utc(from).In(loc)
+				for end := a.Add(72 * time.Hour); a.Before(end); {
+					a, b = ours.Next(a), theirs.Next(b)
+					if !a.Equal(b) {
+						t.Fatalf("%s after %s: Next = %s, robfig = %s", ours, from, a, b)
+					}
+				}
+			}
+		}
 	}
 }
 

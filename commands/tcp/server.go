@@ -253,3 +253,6 @@ func (s *Server) write(c net.Conn, remote string, replies <-chan reply) {
 		w.Flush()
 	}
 }
+
+// Close closes the listener of a server that will not Serve.
+func (s *Server) Close() error { return s.ln.Close() }

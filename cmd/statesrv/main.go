@@ -1,0 +1,211 @@
+// Command statesrv is the scheduled-job monitor: the server (serve), its
+// clients (report, load, start) and the auditor's tools (replay, rebuild,
+// state, verify). See docs/SPEC.md §8.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	_ "net/http/pprof"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"runtime/pprof"
+	"strings"
+	"syscall"
+	_ "time/tzdata" // zone data for schedules on hosts without it
+)
+
+const usage = `usage: statesrv <command> [flags]
+
+commands:
+  serve     run the server (TCP reports, web dashboard and API, scheduler)
+  report    send one report over TCP and wait for its ACK
+  start     open a run of a process now
+  replay    print the event log
+  rebuild   drop every view and rebuild it from the log
+  state     the views as they stood at a moment
+  verify    check the log's hash chain and sequence
+  load      load generator: pipelined reports over many connections
+  version   print the version
+
+Run 'statesrv <command> -h' for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks a command-line mistake (exit code 2).
+var errUsage = errors.New("usage")
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
+		"serve": cmdServe, "report": cmdReport, "start": cmdStart, "replay": cmdReplay,
+		"rebuild": cmdRebuild, "state": cmdState, "verify": cmdVerify, "load": cmdLoad,
+		"version": func(context.Context, []string, io.Writer, io.Writer) error {
+			fmt.Fprintln(stdout, "statesrv", version)
+			return nil
+		},
+	}
+	name := args[0]
+	if name == "-h" || name == "--help" || name == "help" {
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fn, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "statesrv: unknown command %q\n\n%s", name, usage)
+		return 2
+	}
+	if path := os.Getenv("STATESRV_CPUPROFILE"); path != "" {
+		stopProfile, err := startCPUProfile(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "statesrv: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
+	}
+	err := fn(ctx, args[1:], stdout, stderr)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "statesrv %s: %v\n", name, err)
+		return 2
+	case errors.Is(err, errSilent):
+		return 1
+	}
+	fmt.Fprintf(stderr, "statesrv %s: %v\n", name, err)
+	return 1
+}
+
+// defaultMemoryLimit is the server's soft heap limit unless GOMEMLIMIT is set.
+const defaultMemoryLimit = 256 << 20
+
+// errSilent is a failure already explained on the output.
+var errSilent = errors.New("failed")
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("statesrv "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parse parses args; every flag not given takes STATESRV_<FLAG> from the
+// environment where set (a flag on the command line wins).
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if given[f.Name] || err != nil {
+			return
+		}
+		env := "STATESRV_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%w: %s: %v", errUsage, env, e)
+			}
+		}
+	})
+	return err
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level: want debug, info, warn or error", errUsage)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", stderr)
+	var cfg Config
+	fs.StringVar(&cfg.Data, "data", "./data", "storage directory")
+	fs.StringVar(&cfg.TCP, "tcp", ":2020", "TCP report listener (empty: off)")
+	fs.StringVar(&cfg.HTTP, "http", ":8080", "web dashboard, JSON API, HTTP pings (empty: off)")
+	fs.StringVar(&cfg.AdminPassword, "admin-password", "", "password of user admin, set on first start")
+	fs.StringVar(&cfg.APIToken, "api-token", "", "bearer token accepted by the JSON API")
+	fs.StringVar(&cfg.SMTP, "smtp", "", "SMTP server URL for e-mail alerts")
+	fs.StringVar(&cfg.SMSURL, "sms-url", "", "SMS gateway URL")
+	fs.StringVar(&cfg.SMSToken, "sms-token", "", "bearer token for the SMS gateway")
+	fs.StringVar(&cfg.PublicURL, "public-url", "http://localhost:8080", "base of links put into alerts")
+	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
+	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug|info|warn|error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
+	}
+	logger, err := newLogger(cfg.LogLevel, stderr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger, cfg.Stdout = logger, stdout
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Badger allocates its memtables and table builders on the Go
+		// heap; a soft limit keeps the collector from letting the heap
+		// double before it runs.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
+	if cfg.SMTP != "" || cfg.SMSURL != "" {
+		logger.Warn("alert delivery is not part of this build yet; alerts are not sent")
+	}
+	m, err := Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if addr := os.Getenv("STATESRV_PPROF"); addr != "" {
+		// Profiling endpoints for measurements, on their own listener.
+		go http.ListenAndServe(addr, nil)
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	case runErr = <-m.Failed():
+		logger.Error("stopping after a failure", "error", runErr)
+	}
+	if err := m.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// startCPUProfile writes a CPU profile of the server to path until the
+// returned function is called (STATESRV_CPUPROFILE, for measurements).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}

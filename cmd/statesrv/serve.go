@@ -1,0 +1,337 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/clock"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/commands/tcp"
+	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Config is the server's configuration (SPEC §2), built from defaults,
+// environment and flags.
+type Config struct {
+	Data          string
+	TCP           string
+	HTTP          string
+	AdminPassword string
+	APIToken      string
+	SMTP          string
+	SMSURL        string
+	SMSToken      string
+	PublicURL     string
+	TLSCert       string
+	TLSKey        string
+	LogLevel      string
+
+	// For tests.
+	Clock  clock.Clock
+	Stdout io.Writer
+	Logger *slog.Logger
+}
+
+// Main is the running server: storage, the write side, the projection
+// runner, the scheduler and the TCP and HTTP listeners. Tests start it on
+// 127.0.0.1:0 with a temp directory.
+type Main struct {
+	cfg    Config
+	logger *slog.Logger
+
+	Log     *eventlog.Badger
+	Store   *projections.Store
+	Runner  *projections.Runner
+	Service *commands.Service
+
+	tcp      *tcp.Server
+	http     *http.Server
+	httpLn   net.Listener
+	TCPAddr  string
+	HTTPAddr string
+
+	loops       sync.WaitGroup
+	cancelLoops context.CancelFunc
+	cancelTCP   context.CancelFunc
+	tcpDone     chan struct{}
+	failed      chan error
+	closeOnce   sync.Once
+}
+
+// dataDirs are the log's and the views' directories under Config.Data.
+func dataDirs(data string) (logDir, viewsDir string) {
+	return filepath.Join(data, "log"), filepath.Join(data, "views")
+}
+
+// Open opens storage, brings the views and the write side up to the end of
+// the log, binds the listeners and starts every loop.
+func Open(ctx context.Context, cfg Config) (*Main, error) {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Stdout == nil {
+		cfg.Stdout = os.Stdout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	m := &Main{cfg: cfg, logger: cfg.Logger, failed: make(chan error, 1), tcpDone: make(chan struct{})}
+	if err := m.openStorage(ctx); err != nil {
+		m.closeStorage()
+		return nil, err
+	}
+	if err := m.ensureAdmin(ctx); err != nil {
+		m.closeStorage()
+		return nil, err
+	}
+	if err := m.listen(); err != nil {
+		m.closeStorage()
+		return nil, err
+	}
+	m.start()
+	return m, nil
+}
+
+func (m *Main) openStorage(ctx context.Context) error {
+	logDir, viewsDir := dataDirs(m.cfg.Data)
+	if err := os.MkdirAll(m.cfg.Data, 0o750); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	start := time.Now()
+	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir, Logger: m.logger, Now: m.cfg.Clock.Now})
+	if err != nil {
+		return err
+	}
+	m.Log = l
+	if m.Store, err = projections.OpenStore(viewsDir, m.logger); err != nil {
+		return err
+	}
+	if m.Runner, err = projections.NewRunner(l, m.Store, m.logger); err != nil {
+		return err
+	}
+	n, err := m.Runner.CatchUp(ctx)
+	if err != nil {
+		return err
+	}
+	core, err := m.Store.LoadCore()
+	if err != nil {
+		return err
+	}
+	if err := commands.CatchUp(ctx, l, core); err != nil {
+		return err
+	}
+	m.Service = commands.New(commands.Config{
+		Log: l, Clock: m.cfg.Clock, Logger: m.logger, Core: core,
+		IsUnprocessed: func(id string) (bool, error) {
+			_, ok, err := m.Store.UnprocessedMessage(id)
+			return ok, err
+		},
+	})
+	m.logger.Info("storage open", "data", m.cfg.Data, "last_seq", l.LastSeq(),
+		"caught_up", n, "open_runs", len(core.Runs), "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// ensureAdmin sets the admin password on the first start: the configured
+// one, or a generated one printed once.
+func (m *Main) ensureAdmin(ctx context.Context) error {
+	if _, ok := m.Service.PasswordHash(statesrv.ActorAdmin); ok {
+		return nil
+	}
+	pw := m.cfg.AdminPassword
+	generated := pw == ""
+	if generated {
+		pw = randomToken(18)
+	}
+	rc := m.Service.SetPassword(statesrv.ActorAdmin, HashPassword(pw), statesrv.ActorCLI)
+	if _, err := rc.Wait(ctx); err != nil {
+		return fmt.Errorf("set admin password: %w", err)
+	}
+	if generated {
+		fmt.Fprintf(m.cfg.Stdout, "statesrv: first start: user admin, password %s (shown once; change it after login)\n", pw)
+	}
+	return nil
+}
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashPassword returns an argon2id hash of pw in the usual encoded form.
+func HashPassword(pw string) string {
+	salt := make([]byte, 16)
+	rand.Read(salt)
+	const t, mem, threads = 2, 19 * 1024, 1
+	key := argon2.IDKey([]byte(pw), salt, t, mem, threads, 32)
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", mem, t, threads,
+		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
+}
+
+// CheckPassword reports whether pw matches an encoded argon2id hash.
+func CheckPassword(encoded, pw string) bool {
+	var mem, t uint32
+	var threads uint8
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &threads); err != nil {
+		return false
+	}
+	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
+	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, mem, threads, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1
+}
+
+func (m *Main) listen() error {
+	if m.cfg.TCP != "" {
+		m.tcp = tcp.New(tcp.Config{Addr: m.cfg.TCP, Logger: m.logger}, m.Service)
+		if err := m.tcp.Listen(); err != nil {
+			return err
+		}
+		m.TCPAddr = m.tcp.Addr().String()
+	}
+	if m.cfg.HTTP != "" {
+		ln, err := net.Listen("tcp", m.cfg.HTTP)
+		if err != nil {
+			if m.tcp != nil {
+				m.tcp.Close()
+			}
+			return fmt.Errorf("http: listen %s: %w", m.cfg.HTTP, err)
+		}
+		m.httpLn = ln
+		m.HTTPAddr = ln.Addr().String()
+		var tokens []string
+		if m.cfg.APIToken != "" {
+			tokens = append(tokens, m.cfg.APIToken)
+		}
+		h := web.NewHandler(web.Config{
+			Service: m.Service, Runner: m.Runner, Log: m.Log, Logger: m.logger,
+			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.Log.Err,
+		})
+		m.http = web.NewServer(m.cfg.HTTP, h, m.logger)
+	}
+	return nil
+}
+
+func (m *Main) start() {
+	loopCtx, cancel := context.WithCancel(context.Background())
+	m.cancelLoops = cancel
+	m.loops.Go(func() {
+		if err := m.Runner.Run(loopCtx); err != nil {
+			m.fail(fmt.Errorf("projections: %w", err))
+		}
+	})
+	m.loops.Go(func() { m.Service.Run(loopCtx) })
+	m.loops.Go(func() {
+		select {
+		case <-m.Log.Failed():
+			m.fail(m.Log.Err())
+		case <-loopCtx.Done():
+		}
+	})
+	tcpCtx, cancelTCP := context.WithCancel(context.Background())
+	m.cancelTCP = cancelTCP
+	if m.tcp != nil {
+		go func() {
+			defer close(m.tcpDone)
+			if err := m.tcp.Serve(tcpCtx); err != nil {
+				m.fail(err)
+			}
+		}()
+		m.logger.Info("tcp reports", "addr", m.TCPAddr)
+	} else {
+		close(m.tcpDone)
+	}
+	if m.http != nil {
+		go func() {
+			var err error
+			if m.cfg.TLSCert != "" {
+				err = m.http.ServeTLS(m.httpLn, m.cfg.TLSCert, m.cfg.TLSKey)
+			} else {
+				err = m.http.Serve(m.httpLn)
+			}
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				m.fail(fmt.Errorf("http: %w", err))
+			}
+		}()
+		m.logger.Info("http", "addr", m.HTTPAddr, "tls", m.cfg.TLSCert != "")
+	}
+}
+
+// fail reports a fatal error to whoever waits on Failed.
+func (m *Main) fail(err error) {
+	select {
+	case m.failed <- err:
+	default:
+	}
+}
+
+// Failed delivers the error that stopped a part of the server (a failed
+// commit, a listener that died).
+func (m *Main) Failed() <-chan error { return m.failed }
+
+// Close shuts down in order: stop taking reports and answer those already
+// read, stop HTTP, stop the loops, bring the views up to date, close
+// storage. It is safe to call more than once.
+func (m *Main) Close() error {
+	var err error
+	m.closeOnce.Do(func() {
+		m.cancelTCP()
+		<-m.tcpDone
+		if m.http != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			m.http.Shutdown(ctx)
+			cancel()
+		}
+		m.cancelLoops()
+		m.loops.Wait()
+		if m.Log.Err() == nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if _, cerr := m.Runner.CatchUp(ctx); cerr != nil {
+				m.logger.Warn("final projection catch-up", "error", cerr)
+			}
+			cancel()
+		}
+		err = m.closeStorage()
+	})
+	return err
+}
+
+func (m *Main) closeStorage() error {
+	var errs []error
+	if m.Store != nil {
+		errs = append(errs, m.Store.Close())
+	}
+	if m.Log != nil {
+		errs = append(errs, m.Log.Close())
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,69 @@
+// Package eventlog is the append-only log of statesrv: every fact the
+// product knows is an Event here, and every view is derived from it.
+//
+// # Envelope
+//
+// An event has a gap-free seq (1, 2, 3, …) assigned by the single appender,
+// an id (UUID v7), a type, a time (the writer's clock), an actor, a process
+// id (0 when none), an optional idempotency key, data (JSON, owned by the
+// writer) and a hash.
+//
+// The stored form of an event (version 1) is, in order:
+//
+//	byte     version (1)
+//	uvarint  seq
+//	16 bytes id
+//	varint   time, Unix nanoseconds
+//	varint   process id
+//	uvarint  length, then the bytes of the type
+//	uvarint  length, then the bytes of the actor
+//	uvarint  length, then the bytes of the idempotency key
+//	uvarint  length, then the data (JSON)
+//	32 bytes hash
+//
+// # Hash chain
+//
+// hash(e) = SHA-256(hash(previous event) || stored form of e without its
+// hash). The first event's previous hash is 32 zero bytes. Changing,
+// removing or reordering any event changes every hash after it, which
+// Verify detects. The chain is computed by the appender and written in the
+// same transaction as the event.
+//
+// # Badger key layout
+//
+//	'e' + last seq (8 bytes, big-endian)  a group: the events of one append,
+//	                                     at most 64, each framed as uvarint
+//	                                     length + stored form
+//	'k' + idempotency key                 seq (8 bytes) of the event that
+//	                                     carried the key first
+//	"m/head"                              last seq (8 bytes) + its hash (32)
+//
+// One append (a Submit) becomes one or more group entries keyed by their
+// last seq, so that a seek to seq s lands on the group holding s. Storing
+// an append's events together costs one Badger entry instead of three for
+// a typical report, which is most of the write cost.
+//
+// # Group commit
+//
+// Submit queues an append and returns a Pending. One goroutine takes
+// everything queued (up to MaxBatchBytes), writes it in one Badger
+// transaction with SyncWrites on, and resolves the Pendings in order once
+// the transaction (and so the fsync of Badger's write-ahead log) returns.
+// Appends that arrive during a sync join the next batch, so the cost of a
+// sync is shared by everything waiting. If a commit fails, or the disk has
+// less than MinFreeBytes free (Badger memory-maps its files and dies with
+// SIGBUS when they cannot grow), the batch and everything queued behind it
+// fail and the log takes no more appends: writers decided those appends on
+// state that will now not be written, so only a restart, which reads the
+// log again, may continue.
+//
+// # Badger options
+//
+// Chosen for a 2-core machine and a write-once log: 16 MiB memtables, two
+// of them (bounding memory and keeping a batch well under Badger's
+// transaction limit of 15% of a memtable); no block or index cache and no
+// compression (tables are memory-mapped and read in order; compression
+// costs CPU the ingest path needs); conflict detection off (there is a
+// single writer); values stay in the LSM tree (they are small), so value
+// log garbage collection is not needed.
+package eventlog

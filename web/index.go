@@ -1,0 +1,38 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/views"
+)
+
+// apiLinks lists the JSON API on the index page.
+var apiLinks = []views.Link{
+	{Method: "GET", Path: "/api/v1/processes", What: "list definitions"},
+	{Method: "PUT", Path: "/api/v1/processes/{id}", What: "create or replace a definition"},
+	{Method: "GET", Path: "/api/v1/processes/{id}", What: "read a definition"},
+	{Method: "DELETE", Path: "/api/v1/processes/{id}", What: "delete a definition"},
+	{Method: "POST", Path: "/api/v1/processes/{id}/start", What: "open a run now"},
+	{Method: "GET", Path: "/api/v1/runs", What: "open runs"},
+	{Method: "GET", Path: "/api/v1/runs/{id}", What: "one run, open or finished"},
+	{Method: "GET", Path: "/api/v1/history?process=&state=&before=&limit=", What: "finished runs, newest first"},
+	{Method: "GET", Path: "/api/v1/unprocessed", What: "unprocessed messages"},
+	{Method: "POST", Path: "/api/v1/unprocessed/{message_id}/dismiss", What: "dismiss one"},
+	{Method: "GET", Path: "/api/v1/events?after=&limit=&process=&type=", What: "the event log, oldest first"},
+	{Method: "GET", Path: "/api/v1/state?at=TIME", What: "the views as they stood at TIME"},
+	{Method: "POST", Path: "/api/v1/rebuild", What: "rebuild every view from the log"},
+}
+
+// index renders the start page.
+func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
+	m := views.IndexPage{Version: h.cfg.Version, LastSeq: h.cfg.Log.LastSeq(),
+		TCPAddr: h.cfg.TCPAddr, APIEndpoint: apiLinks}
+	h.cfg.Runner.View(func(c *projections.Core) {
+		m.Processes, m.OpenRuns = len(c.Procs), len(c.Runs)
+	})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := views.Index(m).Render(r.Context(), w); err != nil {
+		h.cfg.Logger.Warn("http: render index", "error", err)
+	}
+}

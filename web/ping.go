@@ -1,0 +1,56 @@
+package web
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+)
+
+// maxPingBody is how much of a ping's body is read (as msg).
+const maxPingBody = 10 << 10
+
+// ping takes a report over HTTP with the same rules and replies as TCP:
+// 200 "ACK <seq>" or 400 "ERR <reason>".
+func (h *Handler) ping(w http.ResponseWriter, r *http.Request) {
+	var body string
+	if r.Method == http.MethodPost {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxPingBody+1))
+		if err != nil {
+			pingReply(w, http.StatusBadRequest, "ERR unreadable body")
+			return
+		}
+		if len(b) > maxPingBody {
+			pingReply(w, http.StatusRequestEntityTooLarge, "ERR body too long")
+			return
+		}
+		body = string(b)
+	}
+	line := r.Method + " " + r.URL.RequestURI()
+	rep, perr := commands.ParsePing(r.PathValue("id"), r.PathValue("state"), r.URL.Query(), body, line)
+	rep.Transport, rep.Remote = "http", r.RemoteAddr
+	var rc *commands.Receipt
+	if perr != nil {
+		rc = h.cfg.Service.Reject(rep, perr)
+	} else {
+		rc = h.cfg.Service.Report(rep)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	seq, err := rc.Wait(ctx)
+	if err != nil {
+		pingReply(w, statusOf(err), "ERR "+statesrv.ErrorMessage(err))
+		return
+	}
+	pingReply(w, http.StatusOK, "ACK "+strconv.FormatUint(seq, 10))
+}
+
+func pingReply(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	io.WriteString(w, text+"\n")
+}

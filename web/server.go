@@ -1,0 +1,184 @@
+// Package web serves HTTP: the JSON API of SPEC §6, HTTP pings, /healthz
+// and the pages of views/. Handlers read views from projections and send
+// every change through commands; none touches storage directly.
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/projections"
+)
+
+// Config wires the HTTP side.
+type Config struct {
+	Service *commands.Service
+	Runner  *projections.Runner
+	Log     eventlog.Log
+	Logger  *slog.Logger
+	// Tokens are the bearer tokens the API accepts.
+	Tokens []string
+	// Healthy reports an error when the server cannot take reports (the
+	// log stopped); nil means healthy.
+	Healthy func() error
+	Version string
+	// TCPAddr is the report port, shown on the index page.
+	TCPAddr string
+}
+
+// Handler is the HTTP side of the server.
+type Handler struct {
+	cfg Config
+	mux *http.ServeMux
+}
+
+// NewHandler returns the handler with every route registered.
+func NewHandler(cfg Config) *Handler {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Healthy == nil {
+		cfg.Healthy = func() error { return nil }
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
+	h.routes()
+	return h
+}
+
+func (h *Handler) routes() {
+	m := h.mux
+	m.HandleFunc("GET /{$}", h.index)
+	m.HandleFunc("GET /healthz", h.healthz)
+	m.HandleFunc("GET /ping/{id}/{state}", h.ping)
+	m.HandleFunc("POST /ping/{id}/{state}", h.ping)
+
+	api := func(pattern string, fn http.HandlerFunc) { m.Handle(pattern, h.auth(fn)) }
+	api("GET /api/v1/processes", h.listProcesses)
+	api("GET /api/v1/processes/{id}", h.getProcess)
+	api("PUT /api/v1/processes/{id}", h.putProcess)
+	api("DELETE /api/v1/processes/{id}", h.deleteProcess)
+	api("POST /api/v1/processes/{id}/start", h.startRun)
+	api("GET /api/v1/runs", h.listRuns)
+	api("GET /api/v1/runs/{id}", h.getRun)
+	api("GET /api/v1/history", h.history)
+	api("GET /api/v1/unprocessed", h.listUnprocessed)
+	api("POST /api/v1/unprocessed/{id}/dismiss", h.dismiss)
+	api("GET /api/v1/events", h.events)
+	api("GET /api/v1/state", h.state)
+	api("POST /api/v1/rebuild", h.rebuild)
+	m.Handle("/api/", h.auth(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, statesrv.Errorf(statesrv.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	}))
+}
+
+// ServeHTTP refuses cross-origin browser requests that change state, then
+// routes.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	csrf.Handler(h.mux).ServeHTTP(w, r)
+}
+
+// csrf refuses cross-origin requests with unsafe methods from browsers;
+// clients that send neither Sec-Fetch-Site nor Origin (curl, scripts, the
+// CLI) pass.
+var csrf = http.NewCrossOriginProtection()
+
+// NewServer returns an http.Server with every timeout set.
+func NewServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// auth accepts a request with a known bearer token.
+func (h *Handler) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !h.validToken(strings.TrimSpace(tok)) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="statesrv"`)
+			writeError(w, statesrv.Errorf(statesrv.EAuth, "a valid bearer token is required"))
+			return
+		}
+		next(w, r)
+	})
+}
+
+func (h *Handler) validToken(tok string) bool {
+	if tok == "" {
+		return false
+	}
+	ok := false
+	for _, t := range h.cfg.Tokens {
+		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.Encode(v)
+}
+
+// statusOf maps an error code to an HTTP status.
+func statusOf(err error) int {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return http.StatusServiceUnavailable
+	}
+	switch statesrv.ErrorCode(err) {
+	case statesrv.EInvalid:
+		return http.StatusBadRequest
+	case statesrv.ENotFound:
+		return http.StatusNotFound
+	case statesrv.EConflict:
+		return http.StatusConflict
+	case statesrv.EAuth:
+		return http.StatusUnauthorized
+	case statesrv.EUnavail:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	writeJSON(w, statusOf(err), map[string]string{"error": statesrv.ErrorMessage(err)})
+}
+
+// fail logs an unexpected error once and answers it.
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if statusOf(err) >= 500 {
+		h.cfg.Logger.Error("http: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	}
+	writeError(w, err)
+}
+
+func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
+	body := map[string]any{
+		"status": "ok", "version": h.cfg.Version,
+		"last_seq": h.cfg.Log.LastSeq(), "views_seq": h.cfg.Runner.Seq(),
+	}
+	status := http.StatusOK
+	if err := h.cfg.Healthy(); err != nil {
+		body["status"], body["error"] = "unavailable", err.Error()
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, body)
+}
