@@ -204,6 +204,7 @@ type eventJSON struct {
 	Time      time.Time       `json:"time"`
 	Actor     string          `json:"actor"`
 	ProcessID int64           `json:"process_id"`
+	Key       string          `json:"key,omitempty"`
 	Data      json.RawMessage `json:"data"`
 	Hash      string          `json:"hash"`
 }
@@ -216,7 +217,7 @@ func (e Event) MarshalJSON() ([]byte, error) {
 	}
 	return json.Marshal(eventJSON{
 		Seq: e.Seq, ID: e.ID.String(), Type: e.Type, Time: e.Time.UTC(),
-		Actor: e.Actor, ProcessID: e.ProcessID, Data: data,
+		Actor: e.Actor, ProcessID: e.ProcessID, Key: e.Key, Data: data,
 		Hash: hex.EncodeToString(e.Hash[:]),
 	})
 }
@@ -236,7 +237,7 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("event hash: bad hex")
 	}
 	*e = Event{Seq: j.Seq, ID: id, Type: j.Type, Time: j.Time, Actor: j.Actor,
-		ProcessID: j.ProcessID, Data: j.Data}
+		ProcessID: j.ProcessID, Key: j.Key, Data: j.Data}
 	copy(e.Hash[:], h)
 	return nil
 }

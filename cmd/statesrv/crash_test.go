@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
+)
+
+// childEnv makes the test binary run the statesrv command line instead of
+// the tests, so that the crash test can kill a real server process.
+const childEnv = "STATESRV_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// child is a server process started from the test binary.
+type child struct {
+	cmd      *exec.Cmd
+	tcpAddr  string
+	httpAddr string
+}
+
+var addrLine = regexp.MustCompile(`msg="?(tcp reports|http)"? addr=(\S+)`)
+
+// startChild runs `statesrv serve` on dir in a child process and waits until
+// it listens.
+func startChild(t *testing.T, dir string) *child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--tcp", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--api-token", "crash", "--admin-password", "pw")
+	cmd.Env = append(os.Environ(), childEnv+"=1")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &child{cmd: cmd}
+	found := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := addrLine.FindStringSubmatch(sc.Text()); m != nil {
+				if m[1] == "http" {
+					c.httpAddr = m[2]
+					close(found)
+				} else {
+					c.tcpAddr = m[2]
+				}
+			}
+		}
+	}()
+	select {
+	case <-found:
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("child server did not start")
+	}
+	return c
+}
+
+func (c *child) kill(t *testing.T) {
+	t.Helper()
+	c.cmd.Process.Signal(syscall.SIGKILL)
+	c.cmd.Wait()
+}
+
+// acked maps a report's mid to the seq its ACK named.
+type acked struct {
+	mu   sync.Mutex
+	seqs map[string]uint64
+}
+
+// pound sends pipelined reports with unique mids on one connection until
+// the connection breaks or stop closes, recording every ACK.
+func pound(addr, prefix string, a *acked, stop <-chan struct{}) {
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	sent := make(chan string, 64)
+	go func() {
+		defer close(sent)
+		w := bufio.NewWriter(conn)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				w.Flush()
+				return
+			default:
+			}
+			mid := prefix + "-" + strconv.Itoa(i)
+			if _, err := fmt.Fprintf(w, "#id=1;state=OK;name=crash;mid=%s\n", mid); err != nil {
+				return
+			}
+			if len(sent) == cap(sent)-1 || i%16 == 0 {
+				if w.Flush() != nil {
+					return
+				}
+			}
+			sent <- mid
+		}
+	}()
+	r := bufio.NewReader(conn)
+	for mid := range sent {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if seq, ok := strings.CutPrefix(strings.TrimSpace(line), "ACK "); ok {
+			n, _ := strconv.ParseUint(seq, 10, 64)
+			a.mu.Lock()
+			a.seqs[mid] = n
+			a.mu.Unlock()
+		}
+	}
+}
+
+func putProcess(t *testing.T, httpAddr string, id int, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("PUT", fmt.Sprintf("http://%s/api/v1/processes/%d", httpAddr, id), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer crash")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("PUT process %d: %s", id, resp.Status)
+	}
+}
+
+// TestCrashLosesNoAcknowledgedReport kills a loaded server with SIGKILL
+// again and again. After every restart each acknowledged report must be in
+// the log under the seq its ACK named, the hash chain must verify, and no
+// run may have been closed twice.
+func TestCrashLosesNoAcknowledgedReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test starts server processes")
+	}
+	rounds := 4
+	if s := os.Getenv("STATESRV_CRASH_ROUNDS"); s != "" {
+		rounds, _ = strconv.Atoi(s)
+	}
+	dir := t.TempDir()
+	a := &acked{seqs: map[string]uint64{}}
+	for round := range rounds {
+		c := startChild(t, dir)
+		if round == 0 {
+			putProcess(t, c.httpAddr, 1, `{"name":"crash","max_runtime":"1h","enabled":true}`)
+			putProcess(t, c.httpAddr, 2, `{"name":"ticker","schedule":"* * * * * *","max_runtime":"1s","enabled":true}`)
+		}
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for conn := range 8 {
+			wg.Go(func() { pound(c.tcpAddr, fmt.Sprintf("r%d-c%d", round, conn), a, stop) })
+		}
+		time.Sleep(time.Duration(400+150*round) * time.Millisecond)
+		c.kill(t)
+		close(stop)
+		wg.Wait()
+		checkLog(t, dir, a)
+	}
+	a.mu.Lock()
+	n := len(a.seqs)
+	a.mu.Unlock()
+	if n == 0 {
+		t.Fatal("no report was acknowledged: the test proved nothing")
+	}
+	t.Logf("%d rounds, %d acknowledged reports all found", rounds, n)
+}
+
+// checkLog opens the killed server's log and checks it against the ACKs.
+func checkLog(t *testing.T, dir string, a *acked) {
+	t.Helper()
+	l, err := eventlog.OpenBadger(eventlog.Options{Dir: filepath.Join(dir, "log")})
+	if err != nil {
+		t.Fatalf("reopen after kill: %v", err)
+	}
+	defer l.Close()
+	rep, err := l.Verify(context.Background())
+	if err != nil || !rep.OK() {
+		t.Fatalf("verify after kill: %v %v", err, rep.Problems)
+	}
+	mids := map[uint64]string{}
+	closed := map[string]int{}
+	err = l.Read(context.Background(), 1, func(e *eventlog.Event) error {
+		switch e.Type {
+		case statesrv.EventMessageReceived:
+			var d statesrv.MessageReceivedData
+			if err := json.Unmarshal(e.Data, &d); err != nil {
+				return err
+			}
+			mids[e.Seq] = d.MID
+		case statesrv.EventRunFinished, statesrv.EventRunTimedOut:
+			var d struct {
+				RunID string `json:"run_id"`
+			}
+			json.Unmarshal(e.Data, &d)
+			closed[d.RunID]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for mid, seq := range a.seqs {
+		if mids[seq] != mid {
+			t.Fatalf("report %s was acknowledged as seq %d, but the log holds %q there", mid, seq, mids[seq])
+		}
+	}
+	for run, n := range closed {
+		if n > 1 {
+			t.Fatalf("run %s was closed %d times", run, n)
+		}
+	}
+}

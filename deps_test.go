@@ -1,0 +1,75 @@
+package statesrv_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowed lists, for each package of the module, the packages of the module
+// it may import (directly). It keeps the arrows of docs/ARCHITECTURE.md
+// pointing one way: the log knows nothing, views know the log, the write
+// side knows views, the edges know the write side, and only cmd/ knows all.
+var allowed = map[string][]string{
+	"":                  {},
+	"clock":             {},
+	"client":            {},
+	"eventlog":          {},
+	"eventlog/logtest":  {"eventlog"},
+	"projections":       {"", "eventlog"},
+	"commands/schedule": {""},
+	"commands":          {"", "eventlog", "projections", "clock", "commands/schedule"},
+	"commands/tcp":      {"", "commands"},
+	"views":             {""},
+	"web":               {"", "eventlog", "projections", "commands", "views"},
+}
+
+const module = "github.com/statesrv/statesrv"
+
+func TestDependencyDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").Output()
+	if err != nil {
+		t.Skipf("go list unavailable: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg := rel(fields[0])
+		if strings.HasPrefix(pkg, "cmd/") {
+			continue
+		}
+		ok, known := allowed[pkg]
+		if !known {
+			t.Errorf("package %q has no entry in the dependency rules: add one", pkg)
+			continue
+		}
+		for _, imp := range fields[1:] {
+			if imp != module && !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := rel(imp)
+			if !contains(ok, dep) {
+				t.Errorf("%s imports %s, which the architecture does not allow", show(pkg), show(dep))
+			}
+		}
+	}
+}
+
+func rel(path string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
+}
+
+func show(p string) string {
+	if p == "" {
+		return "statesrv (root)"
+	}
+	return p
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
