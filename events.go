@@ -58,7 +58,8 @@ type RunAttachedData struct {
 }
 
 // MessageReceivedData is a well-formed report as it arrived. The process's
-// key is never stored; KeyGiven says whether one was sent.
+// key is never stored (Line has it replaced by "***"); KeyGiven says
+// whether one was sent.
 type MessageReceivedData struct {
 	MessageID string            `json:"message_id"`
 	Transport string            `json:"transport"`
@@ -125,8 +126,8 @@ type ScheduleGapData struct {
 	From   time.Time `json:"from"`
 	To     time.Time `json:"to"`
 	Missed int       `json:"missed"`
-	// Opened is the run opened for the latest missed fire time.
-	Opened string `json:"opened_run_id"`
+	// RunID is the run opened for the latest missed fire time.
+	RunID string `json:"run_id"`
 }
 
 // UserPasswordSetData sets a user's password hash.

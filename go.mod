@@ -6,6 +6,7 @@ require (
 	github.com/dgraph-io/badger/v4 v4.9.6
 	github.com/google/uuid v1.6.0
 	github.com/robfig/cron/v3 v3.0.1
+	pgregory.net/rapid v1.3.0
 )
 
 require (

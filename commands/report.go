@@ -24,7 +24,7 @@ type Report struct {
 	Key       string
 	MID       string
 	Extra     map[string]string // other keys, lower-cased names, nil when none
-	Line      string            // the raw line as received (without line end)
+	Line      string            // the raw line as received (without line end), any key= value replaced by ***
 	Transport string            // "tcp" or "http"; set by the caller
 	Remote    string            // "ip:port"; set by the caller
 }
@@ -45,7 +45,8 @@ const (
 //
 // Invalid UTF-8 is first replaced by U+FFFD, so every string of the Report,
 // Line included, is valid UTF-8 and can be stored as JSON. Line keeps the line
-// as given; everything else is read from it with spaces and tabs trimmed
+// as given, but for the value of a key= pair, replaced by "***" so that a
+// process's secret never reaches the log; everything else is read from it with spaces and tabs trimmed
 // around the whole line, around each key and around each value. Inside a
 // value nothing is trimmed or unescaped. Keys and the state are
 // case-insensitive in ASCII; other keys go to Extra under their lower-cased
@@ -67,7 +68,7 @@ func ParseLine(line string) (Report, error) {
 	if !utf8.ValidString(line) {
 		line = strings.ToValidUTF8(line, "\uFFFD")
 	}
-	p := fieldParser{r: Report{Line: line}}
+	p := fieldParser{r: Report{Line: redactLineKey(line)}}
 	body, ok := strings.CutPrefix(trimBlank(line), "#")
 	if !ok {
 		return p.r, invalid("not a report")
@@ -84,6 +85,29 @@ func ParseLine(line string) (Report, error) {
 		p.add(k, v)
 	}
 	return p.finish()
+}
+
+// redacted replaces a process key in what is stored of a report.
+const redacted = "***"
+
+// redactLineKey returns line with the value of every key= pair replaced, so
+// that a process's shared secret never reaches the log.
+func redactLineKey(line string) string {
+	if !strings.Contains(strings.ToLower(line), "key") {
+		return line
+	}
+	segs := strings.Split(line, ";")
+	for i, seg := range segs {
+		k, _, ok := strings.Cut(seg, "=")
+		if !ok {
+			continue
+		}
+		name := lowerASCII(trimBlank(strings.TrimPrefix(trimBlank(k), "#")))
+		if name == "key" {
+			segs[i] = k + "=" + redacted
+		}
+	}
+	return strings.Join(segs, ";")
 }
 
 // fieldParser reads key=value pairs into a Report, keeping the first fault.
@@ -188,7 +212,7 @@ func ParsePing(id, state string, query url.Values, body, line string) (Report, e
 	if !utf8.ValidString(line) {
 		line = strings.ToValidUTF8(line, "\uFFFD")
 	}
-	p := fieldParser{r: Report{Line: line}}
+	p := fieldParser{r: Report{Line: redactQueryKey(line)}}
 	p.add("id", id)
 	p.add("state", state)
 	keys := make([]string, 0, len(query))
@@ -205,6 +229,23 @@ func ParsePing(id, state string, query url.Values, body, line string) (Report, e
 		p.add("msg", body)
 	}
 	return p.finish()
+}
+
+// redactQueryKey replaces the value of a key= query parameter in a request
+// line ("GET /ping/25/OK?key=...").
+func redactQueryKey(line string) string {
+	path, query, ok := strings.Cut(line, "?")
+	if !ok || !strings.Contains(strings.ToLower(query), "key") {
+		return line
+	}
+	parts := strings.Split(query, "&")
+	for i, part := range parts {
+		k, _, _ := strings.Cut(part, "=")
+		if dk, err := url.QueryUnescape(k); err == nil && lowerASCII(dk) == "key" {
+			parts[i] = k + "=" + redacted
+		}
+	}
+	return path + "?" + strings.Join(parts, "&")
 }
 
 func invalid(msg string) error {

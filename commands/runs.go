@@ -102,7 +102,7 @@ func (s *Service) fire(d *decision) {
 		if missed {
 			first := sch.Next(ps.Fired)
 			d.add(statesrv.EventScheduleGap, pid, &statesrv.ScheduleGapData{
-				From: first, To: latest, Missed: count, Opened: data.RunID})
+				From: first, To: latest, Missed: count, RunID: data.RunID})
 		}
 		d.add(statesrv.EventRunStarted, pid, data)
 		s.reschedule(ps)

@@ -33,9 +33,9 @@ type Service struct {
 	// started is when this Service began: fire times before it passed while
 	// the server was down.
 	started time.Time
-	// unprocessed tells whether a message may be dismissed (it reads the
+	// unprocessed finds a message that may be dismissed (it reads the
 	// stored views).
-	unprocessed func(id string) (bool, error)
+	unprocessed func(id string) (statesrv.Unprocessed, bool, error)
 
 	mu        sync.Mutex
 	core      *projections.Core
@@ -54,8 +54,8 @@ type Config struct {
 	// Core is the state as of the end of the log (the caller builds it from
 	// the stored views and the log's tail); the Service owns it afterwards.
 	Core *projections.Core
-	// IsUnprocessed tells whether a message is in the unprocessed view.
-	IsUnprocessed func(id string) (bool, error)
+	// Unprocessed finds a message in the unprocessed view.
+	Unprocessed func(id string) (statesrv.Unprocessed, bool, error)
 }
 
 // New returns a Service over cfg.Core.
@@ -66,12 +66,14 @@ func New(cfg Config) *Service {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.IsUnprocessed == nil {
-		cfg.IsUnprocessed = func(string) (bool, error) { return true, nil }
+	if cfg.Unprocessed == nil {
+		cfg.Unprocessed = func(string) (statesrv.Unprocessed, bool, error) {
+			return statesrv.Unprocessed{}, false, nil
+		}
 	}
 	s := &Service{
 		log: cfg.Log, clock: cfg.Clock, logger: cfg.Logger, core: cfg.Core,
-		started: cfg.Clock.Now(), unprocessed: cfg.IsUnprocessed,
+		started: cfg.Clock.Now(), unprocessed: cfg.Unprocessed,
 		scheds: map[int64]*schedule.Schedule{}, dismissed: map[string]bool{},
 		wake: make(chan struct{}, 1),
 	}

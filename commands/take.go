@@ -62,6 +62,12 @@ func (s *Service) reject(rep Report, reason string, err error) *Receipt {
 func (s *Service) Report(rep Report) *Receipt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The key is checked first, so that a wrong key never learns whether a
+	// mid was stored.
+	ps := s.core.Procs[rep.ProcessID]
+	if ps != nil && ps.Key != "" && rep.Key != ps.Key {
+		return s.reject(rep, statesrv.ReasonBadKey, statesrv.Errorf(statesrv.EInvalid, "bad key"))
+	}
 	key := ""
 	if rep.MID != "" {
 		key = midKey(rep.ProcessID, rep.MID)
@@ -72,10 +78,6 @@ func (s *Service) Report(rep Report) *Receipt {
 		if p != nil {
 			return &Receipt{p: p}
 		}
-	}
-	ps := s.core.Procs[rep.ProcessID]
-	if ps != nil && ps.Key != "" && rep.Key != ps.Key {
-		return s.reject(rep, statesrv.ReasonBadKey, statesrv.Errorf(statesrv.EInvalid, "bad key"))
 	}
 	d := s.decide(actorFor(rep.Transport, rep.Remote))
 	msgID := newID()
@@ -160,9 +162,10 @@ func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed fun
 	})
 }
 
-// Dismiss removes an unprocessed message from the view.
+// Dismiss removes an unprocessed message from the view. The event carries
+// the message's process id, so the process's audit trail shows it.
 func (s *Service) Dismiss(messageID, actor string) (*Receipt, error) {
-	ok, err := s.unprocessed(messageID)
+	msg, ok, err := s.unprocessed(messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +176,6 @@ func (s *Service) Dismiss(messageID, actor string) (*Receipt, error) {
 	}
 	s.dismissed[messageID] = true
 	d := s.decide(actor)
-	d.add(statesrv.EventMessageDismissed, 0, &statesrv.MessageDismissedData{MessageID: messageID})
+	d.add(statesrv.EventMessageDismissed, msg.ProcessID, &statesrv.MessageDismissedData{MessageID: messageID})
 	return d.submit(""), nil
 }

@@ -250,6 +250,9 @@ func cloneAlerts(a statesrv.Alerts) statesrv.Alerts {
 }
 
 func (c *Core) startRun(pid int64, d *statesrv.RunStartedData) {
+	if c.Runs[d.RunID] != nil {
+		return // already open: an event applied twice changes nothing
+	}
 	r := &statesrv.Run{
 		ID: d.RunID, ProcessID: pid, Name: d.Name, State: statesrv.StateRunning,
 		Source: d.Source, StartedAt: d.StartedAt, Deadline: d.Deadline, Missed: d.Missed,

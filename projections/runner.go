@@ -16,6 +16,10 @@ const maxBatch = 4096
 
 var errBatchFull = errors.New("batch full")
 
+// ErrViewsAhead is returned by NewRunner when the stored views include
+// events the log does not have (they belong to another log): rebuild them.
+var ErrViewsAhead = errors.New("projections: the views are ahead of the log")
+
 // Runner keeps the stored views up to date with the log: it applies events
 // in batches, each written with its checkpoint.
 type Runner struct {
@@ -41,7 +45,7 @@ func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger) (*Runner, er
 		return nil, err
 	}
 	if core.Seq > log.LastSeq() {
-		return nil, fmt.Errorf("projections: views are at seq %d but the log ends at %d: rebuild them", core.Seq, log.LastSeq())
+		return nil, fmt.Errorf("%w: views at seq %d, log ends at %d", ErrViewsAhead, core.Seq, log.LastSeq())
 	}
 	return &Runner{log: log, store: store, logger: logger, core: core, applied: make(chan struct{})}, nil
 }
@@ -115,18 +119,19 @@ func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
 	return total, nil
 }
 
-// applyBatch applies up to maxBatch events (more while the last one is a
-// MessageReceived, so that a checkpoint never separates a report from the
-// decision that followed it) and writes them with the checkpoint.
+// applyBatch applies up to maxBatch events, or fewer when their writes
+// reach maxBatchBytes (but never ending on a MessageReceived, so that a
+// checkpoint never separates a report from the decision that followed it),
+// and writes them with the checkpoint in one transaction.
 func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
-	wb := &batch{wb: r.store.db.NewWriteBatch(), newRuns: map[string]bool{}}
-	defer wb.wb.Cancel()
+	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}}
+	defer wb.txn.Discard()
 	added := map[string]uint64{} // unprocessed messages added in this batch
 	var n uint64
 	r.mu.Lock()
 	from := r.core.Seq + 1
 	err := r.log.Read(ctx, from, func(e *eventlog.Event) error {
-		if n >= maxBatch && r.core.lastReceived == nil {
+		if (n >= maxBatch || wb.full(r.core)) && n > 0 && r.core.lastReceived == nil {
 			return errBatchFull
 		}
 		eff, err := r.core.Apply(e)
@@ -156,7 +161,7 @@ func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
 	}
 	err = wb.core(r.core)
 	if err == nil {
-		err = wb.wb.Flush()
+		err = wb.txn.Commit()
 	}
 	r.core.ClearDirty()
 	ch := r.applied

@@ -159,9 +159,11 @@ func scan(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
 	return nil
 }
 
-// batch collects the writes of one checkpoint.
+// batch collects the writes of one checkpoint in one transaction, so that
+// views, Core and checkpoint reach the disk together or not at all.
 type batch struct {
-	wb *badger.WriteBatch
+	txn   *badger.Txn
+	bytes int // written so far, to keep under Badger's transaction limit
 	// The open range of the per-process event index.
 	rangePID               int64
 	rangeFirst, rangeCount uint64
@@ -169,8 +171,31 @@ type batch struct {
 	newRuns map[string]bool
 }
 
-func (b *batch) set(k, v []byte) error { return b.wb.Set(k, v) }
-func (b *batch) del(k []byte) error    { return b.wb.Delete(k) }
+// entryOverhead is a rough count of Badger's bytes per entry beyond key and
+// value.
+const entryOverhead = 24
+
+func (b *batch) set(k, v []byte) error {
+	b.bytes += len(k) + len(v) + entryOverhead
+	return b.txn.Set(k, v)
+}
+
+func (b *batch) del(k []byte) error {
+	b.bytes += len(k) + entryOverhead
+	return b.txn.Delete(k)
+}
+
+// full reports whether the batch should end before another event: its
+// writes so far plus what persisting c's changes will add come near the
+// budget.
+func (b *batch) full(c *Core) bool {
+	pending := (len(c.dirtyRuns) + len(c.dirtyProcs) + len(c.dirtyUsers)) * 1024
+	return b.bytes+pending > maxBatchBytes
+}
+
+// maxBatchBytes is the budget of one checkpoint's transaction: well under
+// Badger's limit of 15% of the 16 MiB memtable.
+const maxBatchBytes = 1 << 20
 
 // indexEvent records that event seq is about process pid. Consecutive
 // events about one process (the events of one report) share one entry:

@@ -53,10 +53,10 @@ func limitParam(r *http.Request) (int, error) {
 		return defaultLimit, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > maxLimit {
-		return 0, statesrv.Errorf(statesrv.EInvalid, "limit: a number from 1 to %d", maxLimit)
+	if err != nil || n < 1 {
+		return 0, statesrv.Errorf(statesrv.EInvalid, "limit: a positive number (at most %d is used)", maxLimit)
 	}
-	return n, nil
+	return min(n, maxLimit), nil
 }
 
 func timeParam(r *http.Request, name string) (time.Time, error) {

@@ -89,7 +89,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // csrf refuses cross-origin requests with unsafe methods from browsers;
 // clients that send neither Sec-Fetch-Site nor Origin (curl, scripts, the
 // CLI) pass.
-var csrf = http.NewCrossOriginProtection()
+var csrf = func() *http.CrossOriginProtection {
+	c := http.NewCrossOriginProtection()
+	c.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused"})
+	}))
+	return c
+}()
 
 // NewServer returns an http.Server with every timeout set.
 func NewServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {

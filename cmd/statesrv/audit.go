@@ -59,7 +59,15 @@ func openOffline(ctx context.Context, data string, views bool) (*offline, error)
 		l.Close()
 		return nil, err
 	}
-	if o.runner, err = projections.NewRunner(l, o.store, nil); err != nil {
+	o.runner, err = projections.NewRunner(l, o.store, nil)
+	if errors.Is(err, projections.ErrViewsAhead) {
+		// Views from another log (a restored backup, say): they are
+		// derived data, so start them afresh.
+		if err = o.store.Drop(); err == nil {
+			o.runner, err = projections.NewRunner(l, o.store, nil)
+		}
+	}
+	if err != nil {
 		o.Close()
 		return nil, err
 	}
@@ -126,7 +134,7 @@ func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 	} else {
-		m, err := Open(ctx, Config{Data: t.data, Stdout: io.Discard})
+		m, err := Open(ctx, Config{Data: t.data, Offline: true})
 		if err != nil {
 			return err
 		}
@@ -175,7 +183,7 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	past := func(e *eventlog.Event) bool { return !to.IsZero() && e.Time.After(to) }
 	if t.url != "" {
-		return replayRemote(ctx, t.url, *after, *pid, *typ, keep, past, p)
+		return replayRemote(ctx, t.url, *after, *pid, keep, past, p)
 	}
 	o, err := openOffline(ctx, t.data, false)
 	if err != nil {
@@ -199,16 +207,15 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 var errDone = errors.New("done")
 
-func replayRemote(ctx context.Context, base string, after uint64, pid int64, typ string,
+func replayRemote(ctx context.Context, base string, after uint64, pid int64,
 	keep, past func(*eventlog.Event) bool, p *printer) error {
 	for {
 		q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {"1000"}}
 		if pid != 0 {
 			q.Set("process", strconv.FormatInt(pid, 10))
 		}
-		if typ != "" {
-			q.Set("type", typ)
-		}
+		// The type is filtered here: the server bounds how far one
+		// filtered request scans, and an empty page would end the replay.
 		var evs []eventlog.Event
 		if err := api(ctx, "GET", base, "/api/v1/events?"+q.Encode(), nil, &evs); err != nil {
 			return err

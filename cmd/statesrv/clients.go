@@ -62,8 +62,5 @@ func cmdLoad(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintln(stdout, res.String())
-	if res.Errors > 0 {
-		fmt.Fprintf(stdout, "first error: %s\n", res.ErrorSample)
-	}
 	return nil
 }

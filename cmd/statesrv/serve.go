@@ -47,6 +47,10 @@ type Config struct {
 	TLSKey        string
 	LogLevel      string
 
+	// Offline opens storage and the write side only: no listeners, no
+	// loops, no admin set-up (the CLI's --data commands).
+	Offline bool
+
 	// For tests.
 	Clock  clock.Clock
 	Stdout io.Writer
@@ -101,6 +105,9 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		m.closeStorage()
 		return nil, err
 	}
+	if cfg.Offline {
+		return m, nil
+	}
 	if err := m.ensureAdmin(ctx); err != nil {
 		m.closeStorage()
 		return nil, err
@@ -143,10 +150,7 @@ func (m *Main) openStorage(ctx context.Context) error {
 	}
 	m.Service = commands.New(commands.Config{
 		Log: l, Clock: m.cfg.Clock, Logger: m.logger, Core: core,
-		IsUnprocessed: func(id string) (bool, error) {
-			_, ok, err := m.Store.UnprocessedMessage(id)
-			return ok, err
-		},
+		Unprocessed: m.Store.UnprocessedMessage,
 	})
 	m.logger.Info("storage open", "data", m.cfg.Data, "last_seq", l.LastSeq(),
 		"caught_up", n, "open_runs", len(core.Runs), "took", time.Since(start).Round(time.Millisecond))
@@ -304,6 +308,15 @@ func (m *Main) Failed() <-chan error { return m.failed }
 func (m *Main) Close() error {
 	var err error
 	m.closeOnce.Do(func() {
+		if m.cfg.Offline {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			if _, cerr := m.Runner.CatchUp(ctx); cerr != nil {
+				m.logger.Warn("final projection catch-up", "error", cerr)
+			}
+			cancel()
+			err = m.closeStorage()
+			return
+		}
 		m.cancelTCP()
 		<-m.tcpDone
 		if m.http != nil {

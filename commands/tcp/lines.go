@@ -46,7 +46,8 @@ const (
 //
 // Every CR byte is dropped, not only one before LF: a report value cannot hold
 // a line break (SPEC §3), so a CR is never content, and a bare CR does not end
-// a line. Only LF ends a line.
+// a line. Only LF ends a line. NUL bytes are dropped too: telnet sends a bare
+// CR as CR NUL, and a NUL is never part of a report.
 //
 // Memory stays bounded whatever the peer sends: an 8 KiB read buffer and a
 // line buffer of at most max bytes.
@@ -138,7 +139,7 @@ func (lr *LineReader) scan() (line []byte, ok bool, err error) {
 				return line, true, err
 			case iac:
 				lr.state = afterIAC
-			} // CR: dropped
+			} // CR and NUL: dropped (telnet sends a bare CR as CR NUL)
 		case afterIAC:
 			switch {
 			case c == iac:
@@ -169,10 +170,10 @@ func (lr *LineReader) scan() (line []byte, ok bool, err error) {
 }
 
 // plainPrefix returns how many bytes at the start of p are plain data: no
-// LF, CR or IAC.
+// LF, CR, NUL or IAC.
 func plainPrefix(p []byte) int {
 	for i, c := range p {
-		if c == '\n' || c == '\r' || c == iac {
+		if c == '\n' || c == '\r' || c == 0 || c == iac {
 			return i
 		}
 	}

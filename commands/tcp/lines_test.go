@@ -322,7 +322,7 @@ func model(in []byte, max int) []result {
 			switch c {
 			case '\n':
 				end()
-			case '\r':
+			case '\r', 0:
 			case iac:
 				state = afterIAC
 			default:

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -75,7 +76,15 @@ type Server struct {
 	active atomic.Int64
 	mu     sync.Mutex
 	open   map[net.Conn]struct{}
+	// stopping is set once shutdown began: readers then only drain what
+	// their client has already sent.
+	stopping atomic.Bool
 }
+
+// drainQuiet is how long a reader waits for more of what its client sent
+// before shutdown, once shutdown began: bytes already received are read
+// and answered, and the reader stops when the client falls quiet.
+const drainQuiet = 100 * time.Millisecond
 
 // New returns a server; call Listen and then Serve.
 func New(cfg Config, rep Reporter) *Server {
@@ -153,13 +162,16 @@ func (s *Server) track(c net.Conn, add bool) {
 	}
 }
 
-// stopReading makes every connection's reader return, so that only lines
-// already read are answered.
+// stopReading makes every connection's reader return once it has read what
+// its client already sent, so that those lines are answered. (A deadline of
+// now would drop bytes already received, and closing a socket with unread
+// bytes resets it, which can destroy replies already written.)
 func (s *Server) stopReading() {
+	s.stopping.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.open {
-		c.SetReadDeadline(time.Now())
+		c.SetReadDeadline(time.Now().Add(drainQuiet))
 	}
 }
 
@@ -193,6 +205,11 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 	lr := NewLineReader(c, s.cfg.MaxLine)
 	for {
 		c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		if s.stopping.Load() {
+			// Checked after setting the idle deadline, so that it never
+			// replaces the one stopReading set.
+			c.SetReadDeadline(time.Now().Add(drainQuiet))
+		}
 		line, err := lr.ReadLine()
 		if errors.Is(err, ErrLineTooLong) {
 			replies <- reply{text: "ERR line too long"}
@@ -204,8 +221,8 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 			}
 			return
 		}
-		if len(line) == 0 {
-			continue
+		if len(bytes.Trim(line, " \t")) == 0 {
+			continue // blank: no reply (SPEC §3)
 		}
 		rep, perr := commands.ParseLine(string(line))
 		rep.Transport, rep.Remote = "tcp", remote
