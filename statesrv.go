@@ -121,14 +121,14 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
 		v, err := time.ParseDuration(s[1 : len(s)-1])
 		if err != nil {
-			return fmt.Errorf("bad duration %s", s)
+			return fmt.Errorf("bad duration %s (want e.g. \"2h\" or \"90s\")", s)
 		}
 		*d = Duration(v)
 		return nil
 	}
 	var secs float64
 	if _, err := fmt.Sscan(s, &secs); err != nil {
-		return fmt.Errorf("bad duration %s", s)
+		return fmt.Errorf("bad duration %s (want e.g. \"2h\" or \"90s\")", s)
 	}
 	*d = Duration(secs * float64(time.Second))
 	return nil

@@ -13,6 +13,9 @@ type Clock interface {
 	Now() time.Time
 	// After returns a channel that receives the time once d has passed.
 	After(d time.Duration) <-chan time.Time
+	// At returns a channel that receives the time once the clock reads t
+	// or later.
+	At(t time.Time) <-chan time.Time
 }
 
 // Real is the system clock.
@@ -23,6 +26,9 @@ func (Real) Now() time.Time { return time.Now() }
 
 // After is time.After.
 func (Real) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// At is time.After(time.Until(t)).
+func (Real) At(t time.Time) <-chan time.Time { return time.After(time.Until(t)) }
 
 // Fake is a clock that moves only when told.
 type Fake struct {
@@ -58,6 +64,19 @@ func (f *Fake) After(d time.Duration) <-chan time.Time {
 		return ch
 	}
 	f.waiters = append(f.waiters, waiter{at: at, ch: ch})
+	return ch
+}
+
+// At returns a channel that fires when the clock is set to t or later.
+func (f *Fake) At(t time.Time) <-chan time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if !t.After(f.now) {
+		ch <- f.now
+		return ch
+	}
+	f.waiters = append(f.waiters, waiter{at: t, ch: ch})
 	return ch
 }
 

@@ -225,7 +225,9 @@ func ParsePing(id, state string, query url.Values, body, line string) (Report, e
 			p.add(k, v)
 		}
 	}
-	if body = trimBlank(body); body != "" && p.r.Msg == "" && p.seen&keyBit("msg") == 0 {
+	// A body's line breaks become spaces: a msg holds one line, as on TCP.
+	body = trimBlank(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(body))
+	if body != "" && p.r.Msg == "" && p.seen&keyBit("msg") == 0 {
 		p.add("msg", body)
 	}
 	return p.finish()

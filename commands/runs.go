@@ -165,7 +165,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		var timer <-chan time.Time
 		if !next.IsZero() {
-			timer = s.clock.After(next.Sub(s.clock.Now()))
+			timer = s.clock.At(next)
 		}
 		select {
 		case <-ctx.Done():

@@ -2,9 +2,13 @@ package projections_test
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
@@ -69,5 +73,59 @@ func TestVersion1LogReplays(t *testing.T) {
 	}
 	if len(unprocessed) != 2 || !reasons[statesrv.ReasonUnknownProcess] || !reasons[statesrv.ReasonMalformed] {
 		t.Errorf("unprocessed = %+v, want the unknown process and the malformed line", unprocessed)
+	}
+}
+
+func TestHistoryPagesRunsFinishedAtOneInstant(t *testing.T) {
+	store, err := projections.OpenStore("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	l, err := eventlog.OpenBadger(eventlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	at := time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
+	var recs []eventlog.Record
+	add := func(typ string, pid int64, v any) {
+		b, _ := json.Marshal(v)
+		recs = append(recs, eventlog.Record{Type: typ, Time: at, ProcessID: pid, Data: b})
+	}
+	add(statesrv.EventProcessDefined, 1, statesrv.Process{ID: 1, Name: "p", Enabled: true})
+	for i := range 5 {
+		id := fmt.Sprintf("run-%d", i)
+		add(statesrv.EventRunStarted, 1, statesrv.RunStartedData{RunID: id, Source: "manual", StartedAt: at, Deadline: at.Add(time.Hour)})
+		add(statesrv.EventRunFinished, 1, statesrv.RunFinishedData{RunID: id, State: "OK", FinishedAt: at})
+	}
+	if _, err := eventlog.Append(context.Background(), l, recs...); err != nil {
+		t.Fatal(err)
+	}
+	r, err := projections.NewRunner(l, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	q := projections.HistoryQuery{Limit: 2}
+	for range 5 {
+		page, err := store.History(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, run := range page {
+			seen = append(seen, run.ID)
+		}
+		last := page[len(page)-1]
+		q.Before, q.BeforeRun = *last.FinishedAt, last.ID
+	}
+	if strings.Join(seen, ",") != "run-4,run-3,run-2,run-1,run-0" {
+		t.Fatalf("pages gave %v, want every run once, newest id first", seen)
 	}
 }

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,10 @@ type HistoryQuery struct {
 	ProcessID int64     // 0: every process
 	State     string    // "": every outcome
 	Before    time.Time // zero: from the newest; else finished strictly before
+	// BeforeRun, with Before, pages exactly: runs that finished at Before
+	// are included when their id sorts before BeforeRun (the last run of
+	// the previous page), so runs finishing at one instant are not skipped.
+	BeforeRun string
 	Limit     int
 }
 
@@ -44,13 +49,19 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 		it := txn.NewIterator(opts)
 		defer it.Close()
 		seek := append([]byte(nil), prefix...)
-		if q.Before.IsZero() {
+		switch {
+		case q.Before.IsZero():
 			seek = append(seek, 0xff)
-		} else {
+		case q.BeforeRun != "":
+			seek = append(append(seek, nsKey(q.Before)...), q.BeforeRun...)
+		default:
 			seek = append(seek, nsKey(q.Before)...)
 		}
 		for it.Seek(seek); it.Valid() && len(out) < q.Limit; it.Next() {
 			item := it.Item()
+			if bytes.Equal(item.Key(), seek) {
+				continue // the last run of the previous page
+			}
 			rest := item.Key()[len(prefix):] // finished ns + run id
 			if q.ProcessID != 0 && q.State != "" {
 				match := false

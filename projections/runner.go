@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -109,21 +110,32 @@ func (r *Runner) CatchUp(ctx context.Context) (uint64, error) {
 
 func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
 	var total uint64
+	limit := uint64(maxBatch)
 	for r.Seq() < r.log.LastSeq() {
-		n, err := r.applyBatch(ctx)
+		n, err := r.applyBatch(ctx, limit)
+		if errors.Is(err, badger.ErrTxnTooBig) && n/2 < limit {
+			// Nothing of the batch was written and the Core is back at the
+			// checkpoint (the Core's changes are only sized roughly
+			// beforehand): try again with fewer events.
+			limit = max(n/2, 1)
+			continue
+		}
 		if err != nil {
 			return total, err
 		}
 		total += n
+		limit = maxBatch
 	}
 	return total, nil
 }
 
-// applyBatch applies up to maxBatch events, or fewer when their writes
+// applyBatch applies up to limit events, or fewer when their writes
 // reach maxBatchBytes (but never ending on a MessageReceived, so that a
 // checkpoint never separates a report from the decision that followed it),
-// and writes them with the checkpoint in one transaction.
-func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
+// and writes them with the checkpoint in one transaction. When the writes
+// do not fit one transaction it writes nothing, puts the Core back as
+// stored and returns how many events it tried with badger.ErrTxnTooBig.
+func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}}
 	defer wb.txn.Discard()
 	added := map[string]uint64{} // unprocessed messages added in this batch
@@ -131,7 +143,7 @@ func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
 	r.mu.Lock()
 	from := r.core.Seq + 1
 	err := r.log.Read(ctx, from, func(e *eventlog.Event) error {
-		if (n >= maxBatch || wb.full(r.core)) && n > 0 && r.core.lastReceived == nil {
+		if (n >= limit || wb.full(r.core)) && n > 0 && r.core.lastReceived == nil {
 			return errBatchFull
 		}
 		eff, err := r.core.Apply(e)
@@ -155,11 +167,17 @@ func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
 		}
 		return wb.effect(eff)
 	})
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return n, r.reload(err)
+	}
 	if err != nil && !errors.Is(err, errBatchFull) {
 		r.mu.Unlock()
 		return 0, fmt.Errorf("projections: apply from %d: %w", from, err)
 	}
 	err = wb.core(r.core)
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return n, r.reload(err)
+	}
 	if err == nil {
 		err = wb.txn.Commit()
 	}
@@ -172,6 +190,19 @@ func (r *Runner) applyBatch(ctx context.Context) (uint64, error) {
 		return n, fmt.Errorf("projections: write: %w", err)
 	}
 	return n, nil
+}
+
+// reload puts back the Core as stored at the checkpoint, after a batch
+// whose writes did not fit one transaction, and releases r.mu (which the
+// caller holds). It returns cause, wrapped.
+func (r *Runner) reload(cause error) error {
+	defer r.mu.Unlock()
+	core, err := r.store.LoadCore()
+	if err != nil {
+		return fmt.Errorf("projections: reload after %v: %w", cause, err)
+	}
+	r.core = core
+	return fmt.Errorf("projections: write: %w", cause)
 }
 
 func (r *Runner) dismiss(wb *batch, added map[string]uint64, id string) error {

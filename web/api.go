@@ -148,6 +148,8 @@ func jsonProblem(err error) string {
 		return "not valid JSON"
 	case errors.As(err, &te):
 		return "field " + te.Field + ": wrong type"
+	case strings.Contains(err.Error(), "bad duration"):
+		return "max_runtime: " + err.Error()
 	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "json: ")
@@ -241,6 +243,10 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.Before, err = timeParam(r, "before"); err != nil {
 		writeError(w, err)
+		return
+	}
+	if q.BeforeRun = r.URL.Query().Get("before_run"); q.BeforeRun != "" && q.Before.IsZero() {
+		writeError(w, statesrv.Errorf(statesrv.EInvalid, "before_run: goes with before"))
 		return
 	}
 	if q.Limit, err = limitParam(r); err != nil {

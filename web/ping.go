@@ -25,7 +25,7 @@ func (h *Handler) ping(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if len(b) > maxPingBody {
-			pingReply(w, http.StatusRequestEntityTooLarge, "ERR body too long")
+			pingReply(w, http.StatusBadRequest, "ERR body too long")
 			return
 		}
 		body = string(b)

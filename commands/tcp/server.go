@@ -77,14 +77,25 @@ type Server struct {
 	mu     sync.Mutex
 	open   map[net.Conn]struct{}
 	// stopping is set once shutdown began: readers then only drain what
-	// their client has already sent.
+	// their client has already sent, until drainEnd at the latest (set
+	// before stopping, read only after it is seen).
 	stopping atomic.Bool
+	drainEnd time.Time
 }
 
 // drainQuiet is how long a reader waits for more of what its client sent
 // before shutdown, once shutdown began: bytes already received are read
-// and answered, and the reader stops when the client falls quiet.
+// and answered, and the reader stops when the client falls quiet (or at
+// drainEnd, half the ShutdownTimeout, for a client that never does).
 const drainQuiet = 100 * time.Millisecond
+
+// drainDeadline is the read deadline of a reader once shutdown began.
+func (s *Server) drainDeadline() time.Time {
+	if t := time.Now().Add(drainQuiet); t.Before(s.drainEnd) {
+		return t
+	}
+	return s.drainEnd
+}
 
 // New returns a server; call Listen and then Serve.
 func New(cfg Config, rep Reporter) *Server {
@@ -167,11 +178,12 @@ func (s *Server) track(c net.Conn, add bool) {
 // now would drop bytes already received, and closing a socket with unread
 // bytes resets it, which can destroy replies already written.)
 func (s *Server) stopReading() {
+	s.drainEnd = time.Now().Add(s.cfg.ShutdownTimeout / 2)
 	s.stopping.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.open {
-		c.SetReadDeadline(time.Now().Add(drainQuiet))
+		c.SetReadDeadline(s.drainDeadline())
 	}
 }
 
@@ -208,7 +220,7 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 		if s.stopping.Load() {
 			// Checked after setting the idle deadline, so that it never
 			// replaces the one stopReading set.
-			c.SetReadDeadline(time.Now().Add(drainQuiet))
+			c.SetReadDeadline(s.drainDeadline())
 		}
 		line, err := lr.ReadLine()
 		if errors.Is(err, ErrLineTooLong) {
