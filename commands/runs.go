@@ -34,7 +34,8 @@ func (s *Service) OpenRuns() []statesrv.Run {
 }
 
 // Tick does what is due at the clock's current time: it opens the runs of
-// due fire times and times out runs past their deadline, in one append. It
+// due fire times and times out runs past their deadline, in one append of
+// at most about maxTickEvents events (the rest stays due at once). It
 // returns the receipt (nil when nothing was due) and when the next thing
 // falls due (zero when nothing is waiting).
 func (s *Service) Tick() (*Receipt, time.Time) {
@@ -54,11 +55,18 @@ func (s *Service) Tick() (*Receipt, time.Time) {
 	return r, next
 }
 
-// timeOut adds a RunTimedOut for every open run whose deadline has passed.
-// The deadline heap may hold entries for runs already closed; they are
-// skipped, so a run times out at most once.
+// maxTickEvents bounds the events of one Tick's append: a backlog (many
+// runs past their deadline after a long stop) in one append could be too
+// big for the log to commit, and would be tried again at every start. What
+// is left stays due, so the next Tick comes at once and takes it.
+const maxTickEvents = 1000
+
+// timeOut adds a RunTimedOut for every open run whose deadline has passed,
+// up to maxTickEvents in the decision. The deadline heap may hold entries
+// for runs already closed; they are skipped, so a run times out at most
+// once.
 func (s *Service) timeOut(d *decision) {
-	for {
+	for len(d.recs) < maxTickEvents {
 		at, id, ok := s.deadlines.peek()
 		if !ok || at.After(d.at) {
 			return
@@ -75,9 +83,9 @@ func (s *Service) timeOut(d *decision) {
 // fire opens a run for each process whose next fire time has come. A
 // process with several due fire times, or one that fell due before this
 // Service started (the server was down), opens only the latest, marked
-// missed, and records the gap.
+// missed, and records the gap. It stops at maxTickEvents events.
 func (s *Service) fire(d *decision) {
-	for {
+	for len(d.recs) < maxTickEvents {
 		at, pid, ok := s.fires.peek()
 		if !ok || at.After(d.at) {
 			return

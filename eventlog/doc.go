@@ -59,9 +59,10 @@
 //
 // # Badger options
 //
-// Chosen for a 2-core machine and a write-once log: 16 MiB memtables, two
-// of them (bounding memory and keeping a batch well under Badger's
-// transaction limit of 15% of a memtable); no block or index cache and no
+// Chosen for a 2-core machine and a write-once log: three memtables of 32
+// MiB (Options.MemTableBytes; smaller ones flush more often and cost ingest
+// speed, see BENCHMARKS.md), a group commit capped at a sixteenth of one
+// (Badger refuses a transaction over 15% of a memtable); no block or index cache and no
 // compression (tables are memory-mapped and read in order; compression
 // costs CPU the ingest path needs); conflict detection off (there is a
 // single writer); values stay in the LSM tree (they are small), so value

@@ -71,6 +71,11 @@ func benchIngest(b *testing.B, window int) {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
+	st := m.Log.Stats()
+	b.ReportMetric(float64(st.Events.Load())/float64(st.Batches.Load()), "events/commit")
+	b.ReportMetric(float64(st.CommitNanos.Load())/float64(st.Batches.Load())/1e6, "ms/commit")
+	b.ReportMetric(float64(st.MaxCommitNanos.Load())/1e6, "max-ms/commit")
+	b.ReportMetric(float64(st.SlowCommits.Load()), "slow-commits")
 	recs := serverRecords(b, m.Log, first)
 	if err := m.Close(); err != nil {
 		b.Fatal(err)
