@@ -93,7 +93,7 @@ const redacted = "***"
 // redactLineKey returns line with the value of every key= pair replaced, so
 // that a process's shared secret never reaches the log.
 func redactLineKey(line string) string {
-	if !strings.Contains(strings.ToLower(line), "key") {
+	if !containsKeyFold(line) {
 		return line
 	}
 	segs := strings.Split(line, ";")
@@ -108,6 +108,17 @@ func redactLineKey(line string) string {
 		}
 	}
 	return strings.Join(segs, ";")
+}
+
+// containsKeyFold reports whether s holds "key" in any ASCII case, without
+// allocating (it runs for every line).
+func containsKeyFold(s string) bool {
+	for i := 0; i+3 <= len(s); i++ {
+		if s[i]|0x20 == 'k' && s[i+1]|0x20 == 'e' && s[i+2]|0x20 == 'y' {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldParser reads key=value pairs into a Report, keeping the first fault.
@@ -237,7 +248,7 @@ func ParsePing(id, state string, query url.Values, body, line string) (Report, e
 // line ("GET /ping/25/OK?key=...").
 func redactQueryKey(line string) string {
 	path, query, ok := strings.Cut(line, "?")
-	if !ok || !strings.Contains(strings.ToLower(query), "key") {
+	if !ok || !containsKeyFold(query) {
 		return line
 	}
 	parts := strings.Split(query, "&")
