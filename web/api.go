@@ -22,22 +22,27 @@ const (
 	maxBody      = 1 << 20
 )
 
-// settle waits until the decision is durable and the views include it, so
-// that a client reads its own writes.
+// settle waits until the decision is durable and then, for a little while,
+// until the views include it, so that a client normally reads its own
+// writes. A durable write is a success even if the views lag further behind
+// (under heavy ingest they may): they will include it.
 func (h *Handler) settle(ctx context.Context, rc *commands.Receipt) (uint64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	seq, err := rc.Wait(ctx)
+	seq, err := rc.Wait(wctx)
 	if err != nil {
 		return 0, err
 	}
 	if seq != 0 {
-		if err := h.cfg.Runner.WaitFor(ctx, seq); err != nil {
-			return seq, err
-		}
+		vctx, cancel := context.WithTimeout(ctx, viewsWait)
+		defer cancel()
+		h.cfg.Runner.WaitFor(vctx, seq)
 	}
 	return seq, nil
 }
+
+// viewsWait bounds how long a write waits for the views to include it.
+const viewsWait = 2 * time.Second
 
 func pathID(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
