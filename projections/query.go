@@ -35,7 +35,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 	switch {
 	case q.ProcessID != 0:
 		prefix = key("hp/", u64(uint64(q.ProcessID)))
-	case q.State != "":
+	case q.State != "" && q.State != statesrv.StateOK:
 		prefix = key("hs/", []byte(q.State), []byte{0})
 	default:
 		prefix = []byte("h/")
@@ -75,6 +75,9 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 			run, err := getRun(txn, key("h/", rest))
 			if err != nil {
 				return err
+			}
+			if q.ProcessID == 0 && q.State == statesrv.StateOK && run.State != statesrv.StateOK {
+				continue // OK runs have no outcome index: filter h/
 			}
 			out = append(out, run)
 		}
