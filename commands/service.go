@@ -36,6 +36,8 @@ type Service struct {
 	// unprocessed finds a message that may be dismissed (it reads the
 	// stored views).
 	unprocessed func(id string) (statesrv.Unprocessed, bool, error)
+	// finishedRun finds a run in history (the stored views).
+	finishedRun func(id string) (statesrv.Run, bool, error)
 
 	mu        sync.Mutex
 	core      *projections.Core
@@ -56,6 +58,9 @@ type Config struct {
 	Core *projections.Core
 	// Unprocessed finds a message in the unprocessed view.
 	Unprocessed func(id string) (statesrv.Unprocessed, bool, error)
+	// FinishedRun finds a run in history, so that a report naming a run
+	// that timed out long ago is still "late".
+	FinishedRun func(id string) (statesrv.Run, bool, error)
 }
 
 // New returns a Service over cfg.Core.
@@ -71,9 +76,12 @@ func New(cfg Config) *Service {
 			return statesrv.Unprocessed{}, false, nil
 		}
 	}
+	if cfg.FinishedRun == nil {
+		cfg.FinishedRun = func(string) (statesrv.Run, bool, error) { return statesrv.Run{}, false, nil }
+	}
 	s := &Service{
 		log: cfg.Log, clock: cfg.Clock, logger: cfg.Logger, core: cfg.Core,
-		started: cfg.Clock.Now(), unprocessed: cfg.Unprocessed,
+		started: cfg.Clock.Now(), unprocessed: cfg.Unprocessed, finishedRun: cfg.FinishedRun,
 		scheds: map[int64]*schedule.Schedule{}, dismissed: map[string]bool{},
 		wake: make(chan struct{}, 1),
 	}

@@ -98,6 +98,7 @@ func (s *server) open() {
 	s.Service = commands.New(commands.Config{
 		Log: l, Clock: s.clock, Core: core,
 		Unprocessed: store.UnprocessedMessage,
+		FinishedRun: store.FinishedRun,
 	})
 	if s.Background {
 		ctx, stop := context.WithCancel(context.Background())
@@ -404,6 +405,16 @@ func TestReportMatching(t *testing.T) {
 			types: []string{"MessageReceived", "MessageUnprocessed"}, reason: statesrv.ReasonLate},
 		{name: "LateNamingTimedOutRun", schedule: "0 * * * *", setup: timeOutOne,
 			rep: func(runs []string) commands.Report { return withRun(report(1, "FAIL"), runs[0]) }, want: stays, run: 0,
+			types: []string{"MessageReceived", "MessageUnprocessed"}, reason: statesrv.ReasonLate},
+		{name: "LateNamingTimedOutRunAfterALaterRunFinished", schedule: "0 * * * *", setup: func(s *server) []string {
+			runs := timeOutOne(s)
+			s.MustStart(1)
+			if _, err := s.Report(report(1, "OK")); err != nil {
+				s.tb.Fatalf("report: %v", err)
+			}
+			s.CatchUp()
+			return runs
+		}, rep: func(runs []string) commands.Report { return withRun(report(1, "FAIL"), runs[0]) }, want: stays, run: 0,
 			types: []string{"MessageReceived", "MessageUnprocessed"}, reason: statesrv.ReasonLate},
 		{name: "SecondReportAfterLateHasNoOpenRun", schedule: "0 * * * *", setup: func(s *server) []string {
 			runs := timeOutOne(s)

@@ -138,8 +138,8 @@ func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed fun
 	case rep.Run != "":
 		if r := s.core.Runs[rep.Run]; r != nil && r.ProcessID == pid {
 			runID = r.ID
-		} else if rep.Run == ps.LateRun {
-			unprocessed(statesrv.ReasonLate, ps.LateRun)
+		} else if rep.Run == ps.LateRun || s.timedOut(pid, rep.Run) {
+			unprocessed(statesrv.ReasonLate, rep.Run)
 			return
 		} else {
 			unprocessed(statesrv.ReasonNoOpenRun, "")
@@ -178,4 +178,15 @@ func (s *Service) Dismiss(messageID, actor string) (*Receipt, error) {
 	d := s.decide(actor)
 	d.add(statesrv.EventMessageDismissed, msg.ProcessID, &statesrv.MessageDismissedData{MessageID: messageID})
 	return d.submit(""), nil
+}
+
+// timedOut reports whether run id of process pid is in history as timed
+// out: a report naming it is late, however long ago it timed out.
+func (s *Service) timedOut(pid int64, id string) bool {
+	run, ok, err := s.finishedRun(id)
+	if err != nil {
+		s.logger.Warn("commands: history lookup failed", "run_id", id, "error", err)
+		return false
+	}
+	return ok && run.ProcessID == pid && run.State == statesrv.StateTimeout
 }
