@@ -17,16 +17,29 @@ const maxPingBody = 10 << 10
 // ping takes a report over HTTP with the same rules and replies as TCP:
 // 200 "ACK <seq>" or 400 "ERR <reason>".
 func (h *Handler) ping(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	status, text := h.takePing(r)
+	pingReply(w, status, text)
+	if h.cfg.ObservePing != nil {
+		result := "err"
+		if status == http.StatusOK {
+			result = "ack"
+		}
+		h.cfg.ObservePing(result, time.Since(start))
+	}
+}
+
+// takePing records the ping's report and returns the reply's status and
+// text once it is durable.
+func (h *Handler) takePing(r *http.Request) (int, string) {
 	var body string
 	if r.Method == http.MethodPost {
 		b, err := io.ReadAll(io.LimitReader(r.Body, maxPingBody+1))
 		if err != nil {
-			pingReply(w, http.StatusBadRequest, "ERR unreadable body")
-			return
+			return http.StatusBadRequest, "ERR unreadable body"
 		}
 		if len(b) > maxPingBody {
-			pingReply(w, http.StatusBadRequest, "ERR body too long")
-			return
+			return http.StatusBadRequest, "ERR body too long"
 		}
 		body = string(b)
 	}
@@ -43,10 +56,9 @@ func (h *Handler) ping(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	seq, err := rc.Wait(ctx)
 	if err != nil {
-		pingReply(w, statusOf(err), "ERR "+statesrv.ErrorMessage(err))
-		return
+		return statusOf(err), "ERR " + statesrv.ErrorMessage(err)
 	}
-	pingReply(w, http.StatusOK, "ACK "+strconv.FormatUint(seq, 10))
+	return http.StatusOK, "ACK " + strconv.FormatUint(seq, 10)
 }
 
 func pingReply(w http.ResponseWriter, status int, text string) {

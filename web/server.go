@@ -1,5 +1,5 @@
-// Package web serves HTTP: the JSON API of SPEC §6, HTTP pings, /healthz
-// and the pages of views/. Handlers read views from projections and send
+// Package web serves HTTP: the JSON API of SPEC §6, HTTP pings, /healthz,
+// /metrics (a handler given in Config) and the pages of views/. Handlers read views from projections and send
 // every change through commands; none touches storage directly.
 package web
 
@@ -33,6 +33,12 @@ type Config struct {
 	Version string
 	// TCPAddr is the report port, shown on the index page.
 	TCPAddr string
+	// Metrics, when set, is served at GET /metrics without authentication,
+	// like /healthz.
+	Metrics http.Handler
+	// ObservePing, when set, is told of every ping's result ("ack" or
+	// "err") and the time from the request's start to its reply.
+	ObservePing func(result string, latency time.Duration)
 }
 
 // Handler is the HTTP side of the server.
@@ -58,6 +64,9 @@ func (h *Handler) routes() {
 	m := h.mux
 	m.HandleFunc("GET /{$}", h.index)
 	m.HandleFunc("GET /healthz", h.healthz)
+	if h.cfg.Metrics != nil {
+		m.Handle("GET /metrics", h.cfg.Metrics)
+	}
 	m.HandleFunc("GET /ping/{id}/{state}", h.ping)
 	m.HandleFunc("POST /ping/{id}/{state}", h.ping)
 

@@ -1,0 +1,97 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+)
+
+const (
+	defaultLimit = 100
+	maxLimit     = 1000
+	maxBody      = 1 << 20
+)
+
+// settle waits until the decision is durable and then, for a little while,
+// until the views include it, so that a client normally reads its own
+// writes. A durable write is a success even if the views lag further behind
+// (under heavy ingest they may): they will include it.
+func (h *Handler) settle(ctx context.Context, rc *commands.Receipt) (uint64, error) {
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	seq, err := rc.Wait(wctx)
+	if err != nil {
+		return 0, err
+	}
+	if seq != 0 {
+		vctx, cancel := context.WithTimeout(ctx, viewsWait)
+		defer cancel()
+		h.cfg.Runner.WaitFor(vctx, seq)
+	}
+	return seq, nil
+}
+
+// viewsWait bounds how long a write waits for the views to include it.
+const viewsWait = 2 * time.Second
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, statesrv.Errorf(statesrv.EInvalid, "id: must be a positive integer")
+	}
+	return id, nil
+}
+
+func limitParam(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("limit")
+	if s == "" {
+		return defaultLimit, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, statesrv.Errorf(statesrv.EInvalid, "limit: a positive number (at most %d is used)", maxLimit)
+	}
+	return min(n, maxLimit), nil
+}
+
+func timeParam(r *http.Request, name string) (time.Time, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, statesrv.Errorf(statesrv.EInvalid, "%s: an RFC 3339 time, e.g. 2026-11-26T08:00:00Z", name)
+	}
+	return t, nil
+}
+
+// jsonProblem turns a decoding error into a short message.
+func jsonProblem(err error) string {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.EOF):
+		return "empty"
+	case errors.As(err, &se):
+		return "not valid JSON"
+	case errors.As(err, &te):
+		return "field " + te.Field + ": wrong type"
+	case strings.Contains(err.Error(), "bad duration"):
+		return "max_runtime: " + err.Error()
+	}
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	if r := []rune(msg); len(r) > 200 {
+		msg = string(r[:200])
+	}
+	return msg
+}

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/projections"
+)
+
+func (h *Handler) listRuns(w http.ResponseWriter, r *http.Request) {
+	var out []statesrv.Run
+	h.cfg.Runner.View(func(c *projections.Core) { out = c.AllOpenRuns() })
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) getRun(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var run *statesrv.Run
+	h.cfg.Runner.View(func(c *projections.Core) {
+		if o := c.Runs[id]; o != nil {
+			cp := *o
+			run = &cp
+		}
+	})
+	if run == nil {
+		fin, ok, err := h.cfg.Runner.Store().FinishedRun(id)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if !ok {
+			writeError(w, statesrv.Errorf(statesrv.ENotFound, "run %s not found", id))
+			return
+		}
+		run = &fin
+	}
+	writeJSON(w, http.StatusOK, run)
+}
+
+func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
+	q := projections.HistoryQuery{}
+	var err error
+	if s := r.URL.Query().Get("process"); s != "" {
+		if q.ProcessID, err = strconv.ParseInt(s, 10, 64); err != nil || q.ProcessID <= 0 {
+			writeError(w, statesrv.Errorf(statesrv.EInvalid, "process: must be a positive integer"))
+			return
+		}
+	}
+	if s := strings.ToUpper(r.URL.Query().Get("state")); s != "" {
+		if s != statesrv.StateOK && s != statesrv.StateFail && s != statesrv.StateTimeout {
+			writeError(w, statesrv.Errorf(statesrv.EInvalid, "state: OK, FAIL or TIMEOUT"))
+			return
+		}
+		q.State = s
+	}
+	if q.Before, err = timeParam(r, "before"); err != nil {
+		writeError(w, err)
+		return
+	}
+	if q.BeforeRun = r.URL.Query().Get("before_run"); q.BeforeRun != "" && q.Before.IsZero() {
+		writeError(w, statesrv.Errorf(statesrv.EInvalid, "before_run: goes with before"))
+		return
+	}
+	if q.Limit, err = limitParam(r); err != nil {
+		writeError(w, err)
+		return
+	}
+	runs, err := h.cfg.Runner.Store().History(q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, runs)
+}

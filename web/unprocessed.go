@@ -1,0 +1,43 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/statesrv/statesrv"
+)
+
+func (h *Handler) listUnprocessed(w http.ResponseWriter, r *http.Request) {
+	limit, err := limitParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var after uint64
+	if s := r.URL.Query().Get("after"); s != "" {
+		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
+			writeError(w, statesrv.Errorf(statesrv.EInvalid, "after: a seq number"))
+			return
+		}
+	}
+	out, err := h.cfg.Runner.Store().Unprocessed(after, limit)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) {
+	rc, err := h.cfg.Service.Dismiss(r.PathValue("id"), statesrv.ActorAdmin)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	seq, err := h.settle(r.Context(), rc)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"dismissed": r.PathValue("id"), "seq": seq})
+}
