@@ -17,15 +17,18 @@
 //   - Spring forward skips the times that do not exist. In Europe/Prague on
 //     2026-03-29 clocks go from 02:00 to 03:00, and "30 2 * * *" does not fire
 //     that day at all; it does not move to 03:00 or 03:30.
-//   - Fall back fires the repeated times twice. In Europe/Prague on 2026-10-25
-//     02:00–03:00 happens twice, and "30 2 * * *" fires at 02:30 CEST
-//     (00:30 UTC) and again at 02:30 CET (01:30 UTC).
+//   - Fall back fires a fixed-time schedule once, at the first of the two
+//     times the wall clock shows it, as the system cron does. In
+//     Europe/Prague on 2026-10-25 02:00–03:00 happens twice, and "30 2 * * *"
+//     fires at 02:30 CEST (00:30 UTC) only. A schedule with '*' in its minute
+//     or hour ("*/10 2 * * *", "30 * * * *") fires in both hours: they are
+//     real time that passes.
 //   - Schedules that fire every hour or more often keep firing on every real
 //     hour: @hourly fires at 01:00 CET and 03:00 CEST on the spring-forward day,
 //     and at 02:00 CEST and 02:00 CET on the fall-back day.
 //
-// This is what robfig's own Next does in the named zone, and the tests check
-// that they agree, with one difference: robfig's arithmetic across a change of
+// Apart from the fall-back rule, this is what robfig's own Next does in the
+// named zone, and the tests check that they agree, with one more difference: robfig's arithmetic across a change of
 // offset can skip fire times where the change is by half an hour
 // (Australia/Lord_Howe: "0 3 * * *" would go from 2026-04-04 to 2026-04-06) or
 // at midnight (Asia/Beirut: "0 23 * * sun" would skip 2020-03-29). So this
@@ -91,6 +94,9 @@ type Schedule struct {
 	every cron.ConstantDelaySchedule
 	// day matches, at 00:00:00, the days on which spec fires.
 	day *cron.SpecSchedule
+	// fixedTime: the spec fires at fixed times of day, once on the night
+	// the clocks go back.
+	fixedTime bool
 }
 
 // Parse parses spec in the zone tz (IANA name; "" means UTC). Accepted: 5-field
@@ -217,7 +223,22 @@ func newCron(text string, sched cron.Schedule, loc *time.Location) (*Schedule, e
 	spec.Location = loc
 	day := &cron.SpecSchedule{Second: 1, Minute: 1, Hour: 1,
 		Dom: spec.Dom, Month: spec.Month, Dow: spec.Dow, Location: loc}
-	return &Schedule{text: text, loc: loc, spec: spec, day: day}, nil
+	return &Schedule{text: text, loc: loc, spec: spec, day: day, fixedTime: fixedTime(text)}, nil
+}
+
+// fixedTime reports whether a cron spec names a fixed time of day: neither
+// its minute nor its hour field starts with '*' (as the system cron decides
+// which jobs to run once when the clocks go back). Of the descriptors, only
+// @hourly is not fixed.
+func fixedTime(text string) bool {
+	if strings.HasPrefix(text, "@") {
+		return text != "@hourly"
+	}
+	f := strings.Fields(text)
+	if len(f) == 6 {
+		f = f[1:]
+	}
+	return len(f) >= 2 && !strings.HasPrefix(f[0], "*") && !strings.HasPrefix(f[1], "*")
 }
 
 // fieldProblem names the first field of a rejected spec that robfig refuses
@@ -279,6 +300,13 @@ func (s *Schedule) nextCron(t time.Time) time.Time {
 		fixed := *s.spec
 		fixed.Location = time.FixedZone("", offset)
 		n := fixed.Next(t)
+		if !n.IsZero() && s.repeated(n) {
+			// The wall clock already showed this time before the clocks
+			// went back: a fixed-time job runs once (see the package
+			// comment). Look on from here, in the same stretch.
+			t, at = n, n
+			continue
+		}
 		if n.IsZero() || end.IsZero() || n.Before(end) {
 			return n
 		}
@@ -286,6 +314,26 @@ func (s *Schedule) nextCron(t time.Time) time.Time {
 		t, at = end.Add(-time.Nanosecond), end
 	}
 	return time.Time{}
+}
+
+// repeated reports whether n is the second time the zone's wall clock shows
+// n's time, after the clocks went back, for a schedule of fixed times of
+// day (see fixedTime): such a job runs once, at the first of the two, as the
+// system cron does. A schedule with '*' in its minute or hour (every ten
+// minutes, @hourly) fires in both hours: they are real hours.
+func (s *Schedule) repeated(n time.Time) bool {
+	if !s.fixedTime {
+		return false
+	}
+	local := n.In(s.loc)
+	start, _ := local.ZoneBounds()
+	if start.IsZero() {
+		return false
+	}
+	_, after := local.Zone()
+	_, before := start.Add(-time.Second).In(s.loc).Zone()
+	back := time.Duration(before-after) * time.Second
+	return back > 0 && n.Sub(start) < back
 }
 
 // Between returns the fire times in (after, until], in UTC: the earliest max
