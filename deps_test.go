@@ -20,8 +20,11 @@ var allowed = map[string][]string{
 	"commands/schedule": {""},
 	"commands":          {"", "eventlog", "projections", "clock", "commands/schedule"},
 	"commands/tcp":      {"", "commands"},
+	"commands/dispatch": {"commands", "projections", "clock"},
 	"views":             {""},
 	"web":               {"", "eventlog", "projections", "commands", "views"},
+	"metrics":           {"", "eventlog", "projections"},
+	"notify":            {""},
 }
 
 const module = "github.com/statesrv/statesrv"

@@ -135,3 +135,64 @@ type UserPasswordSetData struct {
 	User string `json:"user"`
 	Hash string `json:"hash"`
 }
+
+// Alert outcomes: which of a process's recipient lists an alert goes to.
+const (
+	OutcomeOK        = "ok"
+	OutcomeFail      = "fail"
+	OutcomeTimeout   = "timeout"
+	OutcomeLate      = "late"
+	OutcomeRecovered = "recovered"
+)
+
+// AlertRequestedData is an alert that is due: one recipient, one outcome,
+// decided with the event that caused it. Run is the run as it then stood,
+// so the alert says what was known when it was decided.
+type AlertRequestedData struct {
+	AlertID   string `json:"alert_id"`
+	RunID     string `json:"run_id,omitempty"`
+	Recipient string `json:"recipient"`
+	Outcome   string `json:"outcome"`
+	Run       *Run   `json:"run,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
+	// For "recovered": how long the process was failing and how many
+	// runs failed or timed out meanwhile.
+	DownFor  Duration `json:"down_for,omitempty"`
+	Failures int      `json:"failures,omitempty"`
+}
+
+// AlertDeliveredData records that the receiver accepted an alert.
+type AlertDeliveredData struct {
+	AlertID  string `json:"alert_id"`
+	Attempts int    `json:"attempts"`
+}
+
+// AlertFailedData records that an alert could not be delivered: a
+// permanent refusal, or temporary failures until the retries ran out.
+type AlertFailedData struct {
+	AlertID  string `json:"alert_id"`
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error"`
+}
+
+// Alert statuses.
+const (
+	AlertPending   = "pending"
+	AlertDelivered = "delivered"
+	AlertFailed    = "failed"
+)
+
+// Alert is an alert and its delivery status, as the API lists it.
+type Alert struct {
+	ID          string     `json:"id"`
+	ProcessID   int64      `json:"process_id"`
+	RunID       string     `json:"run_id,omitempty"`
+	Recipient   string     `json:"recipient"`
+	Outcome     string     `json:"outcome"`
+	Status      string     `json:"status"`
+	RequestedAt time.Time  `json:"requested_at"`
+	DoneAt      *time.Time `json:"done_at,omitempty"`
+	Attempts    int        `json:"attempts"`
+	Error       string     `json:"error,omitempty"`
+	Seq         uint64     `json:"seq"`
+}

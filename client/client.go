@@ -5,8 +5,9 @@
 // one line, "#id=25;state=OK;name=JajaBackupData", and the server answers
 // every line, in order, with "ACK <seq>" once the report is stored durably or
 // "ERR <reason>" when it was refused. Send delivers one report and waits for
-// its answer; Load pipelines many reports over many connections to measure
-// how fast the server acknowledges them.
+// its answer; SendRetry does the same and retries, with back-off and under
+// one mid, while the server cannot be reached; Load pipelines many reports
+// over many connections to measure how fast the server acknowledges them.
 package client
 
 import (

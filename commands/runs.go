@@ -76,7 +76,12 @@ func (s *Service) timeOut(d *decision) {
 		if r == nil || !r.Deadline.Equal(at) {
 			continue
 		}
-		d.add(statesrv.EventRunTimedOut, r.ProcessID, &statesrv.RunTimedOutData{RunID: r.ID, Deadline: r.Deadline})
+		var prev projections.ProcessState
+		if ps := s.core.Procs[r.ProcessID]; ps != nil {
+			prev = *ps
+		}
+		eff := d.add(statesrv.EventRunTimedOut, r.ProcessID, &statesrv.RunTimedOutData{RunID: r.ID, Deadline: r.Deadline})
+		s.requestAlerts(d, r.ProcessID, statesrv.OutcomeTimeout, eff.Closed, "", prev)
 	}
 }
 

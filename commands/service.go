@@ -160,7 +160,8 @@ func (s *Service) decide(actor string) *decision {
 }
 
 // add appends one event of type typ about process pid with payload data.
-func (d *decision) add(typ string, pid int64, data any) {
+// It returns what the event changed in the views (the closed run, say).
+func (d *decision) add(typ string, pid int64, data any) projections.Effect {
 	raw, err := json.Marshal(data)
 	if err != nil && d.err == nil {
 		d.err = fmt.Errorf("commands: encode %s: %w", typ, err)
@@ -168,9 +169,9 @@ func (d *decision) add(typ string, pid int64, data any) {
 	d.recs = append(d.recs, eventlog.Record{Type: typ, Time: d.at, Actor: d.actor, ProcessID: pid, Data: raw})
 	if m, ok := data.(*statesrv.MessageReceivedData); ok {
 		d.s.core.ReceivedPending(d.at, pid, m)
-		return
+		return projections.Effect{}
 	}
-	d.s.core.ApplyPayload(0, d.at, pid, data)
+	eff := d.s.core.ApplyPayload(0, d.at, pid, data)
 	d.s.core.ClearDirty()
 	switch v := data.(type) {
 	case *statesrv.RunStartedData:
@@ -189,6 +190,7 @@ func (d *decision) add(typ string, pid int64, data any) {
 	case *statesrv.ScheduleGapData:
 		d.s.reschedule(d.s.core.Procs[pid])
 	}
+	return eff
 }
 
 // submit sends the records to the log. key, if set, is the idempotency key

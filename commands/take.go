@@ -93,6 +93,9 @@ func (s *Service) Report(rep Report) *Receipt {
 	unprocessed := func(reason, runID string) {
 		d.add(statesrv.EventMessageUnprocessed, rep.ProcessID,
 			&statesrv.MessageUnprocessedData{MessageID: msgID, Reason: reason, RunID: runID})
+		if reason == statesrv.ReasonLate {
+			s.lateAlerts(d, rep.ProcessID, runID, msgID)
+		}
 	}
 	switch {
 	case ps == nil:
@@ -156,10 +159,12 @@ func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed fun
 		unprocessed(statesrv.ReasonNoOpenRun, "")
 		return
 	}
-	d.add(statesrv.EventRunFinished, pid, &statesrv.RunFinishedData{
+	prev := *ps
+	eff := d.add(statesrv.EventRunFinished, pid, &statesrv.RunFinishedData{
 		RunID: runID, State: rep.State, MessageID: msgID, FinishedAt: d.at,
 		Message: rep.Msg, Code: rep.Code, Name: rep.Name,
 	})
+	s.requestAlerts(d, pid, outcomeOf(rep.State), eff.Closed, msgID, prev)
 }
 
 // Dismiss removes an unprocessed message from the view. The event carries

@@ -45,6 +45,17 @@ type ProcessState struct {
 	LastRun   string    `json:"last_run,omitempty"`
 	// LateRun is the last timed-out run, until a report claims it as late.
 	LateRun string `json:"late_run,omitempty"`
+	// FailStreak counts the runs that failed or timed out since the last
+	// OK, the first of them at FailingSince.
+	FailStreak   int       `json:"fail_streak,omitempty"`
+	FailingSince time.Time `json:"failing_since"`
+}
+
+// PendingAlert is an alert requested and not yet delivered or failed.
+type PendingAlert struct {
+	statesrv.AlertRequestedData
+	ProcessID   int64     `json:"process_id"`
+	RequestedAt time.Time `json:"requested_at"`
 }
 
 // Core is the in-memory state: definitions, open runs and users.
@@ -57,15 +68,18 @@ type Core struct {
 	Runs   map[string]*statesrv.Run
 	byProc map[int64][]*statesrv.Run
 	Users  map[string]string
+	// Alerts holds the alerts waiting for delivery, by id.
+	Alerts map[string]*PendingAlert
 
 	lastReceived *received
 
 	// What changed since ClearDirty, for persistence; not kept when
 	// untracked (the write side persists nothing).
-	untracked  bool
-	dirtyProcs map[int64]bool
-	dirtyRuns  map[string]bool
-	dirtyUsers map[string]bool
+	untracked   bool
+	dirtyProcs  map[int64]bool
+	dirtyRuns   map[string]bool
+	dirtyUsers  map[string]bool
+	dirtyAlerts map[string]bool
 }
 
 // received is the last MessageReceived, needed by the MessageUnprocessed that
@@ -83,7 +97,9 @@ func NewCore() *Core {
 	return &Core{
 		Procs: map[int64]*ProcessState{}, Runs: map[string]*statesrv.Run{},
 		byProc: map[int64][]*statesrv.Run{}, Users: map[string]string{},
+		Alerts:     map[string]*PendingAlert{},
 		dirtyProcs: map[int64]bool{}, dirtyRuns: map[string]bool{}, dirtyUsers: map[string]bool{},
+		dirtyAlerts: map[string]bool{},
 	}
 }
 
@@ -97,6 +113,9 @@ type Effect struct {
 	Dismissed string
 	// Opened is the id of a run that opened.
 	Opened string
+	// Alert is an alert that was requested, or whose delivery ended (then
+	// only ID, Status, DoneAt, Attempts and Error are set).
+	Alert *statesrv.Alert
 }
 
 // Decode returns the typed payload of e, or nil for types Core ignores.
@@ -127,6 +146,12 @@ func Decode(e *eventlog.Event) (any, error) {
 		v = new(statesrv.ScheduleGapData)
 	case statesrv.EventUserPasswordSet:
 		v = new(statesrv.UserPasswordSetData)
+	case statesrv.EventAlertRequested:
+		v = new(statesrv.AlertRequestedData)
+	case statesrv.EventAlertDelivered:
+		v = new(statesrv.AlertDeliveredData)
+	case statesrv.EventAlertFailed:
+		v = new(statesrv.AlertFailedData)
 	default:
 		return nil, nil
 	}
@@ -222,8 +247,27 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 	case *statesrv.UserPasswordSetData:
 		c.Users[d.User] = d.Hash
 		c.dirtyUsers[d.User] = true
+	case *statesrv.AlertRequestedData:
+		c.Alerts[d.AlertID] = &PendingAlert{AlertRequestedData: *d, ProcessID: pid, RequestedAt: at}
+		c.dirtyAlerts[d.AlertID] = true
+		return Effect{Alert: &statesrv.Alert{ID: d.AlertID, ProcessID: pid, RunID: d.RunID,
+			Recipient: d.Recipient, Outcome: d.Outcome, Status: statesrv.AlertPending, RequestedAt: at, Seq: seq}}
+	case *statesrv.AlertDeliveredData:
+		return c.alertDone(d.AlertID, statesrv.AlertDelivered, d.Attempts, "", at)
+	case *statesrv.AlertFailedData:
+		return c.alertDone(d.AlertID, statesrv.AlertFailed, d.Attempts, d.Error, at)
 	}
 	return Effect{}
+}
+
+func (c *Core) alertDone(id, status string, attempts int, errText string, at time.Time) Effect {
+	if c.Alerts[id] == nil {
+		return Effect{}
+	}
+	delete(c.Alerts, id)
+	c.dirtyAlerts[id] = true
+	t := at
+	return Effect{Alert: &statesrv.Alert{ID: id, Status: status, DoneAt: &t, Attempts: attempts, Error: errText}}
 }
 
 func (c *Core) defineProcess(at time.Time, p *statesrv.Process) {
@@ -306,6 +350,14 @@ func (c *Core) closeRun(pid int64, runID, state string, at time.Time) *statesrv.
 	r.State, r.FinishedAt = state, &t
 	if ps := c.Procs[pid]; ps != nil {
 		ps.LastState, ps.LastAt, ps.LastRun = state, at, runID
+		if state == statesrv.StateOK {
+			ps.FailStreak, ps.FailingSince = 0, time.Time{}
+		} else {
+			if ps.FailStreak == 0 {
+				ps.FailingSince = at
+			}
+			ps.FailStreak++
+		}
 		if state != statesrv.StateTimeout {
 			// A later run finished: a report with no open run is no longer
 			// about the run that timed out before it.
@@ -404,6 +456,7 @@ func (c *Core) ClearDirty() {
 	clear(c.dirtyProcs)
 	clear(c.dirtyRuns)
 	clear(c.dirtyUsers)
+	clear(c.dirtyAlerts)
 }
 
 // rebuildIndex restores byProc from Runs after loading, ordering each

@@ -229,3 +229,31 @@ func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]SeqRange, e
 	}
 	return out, nil
 }
+
+// Alerts returns up to limit alerts with their delivery status, newest
+// first.
+func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	out := []statesrv.Alert{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Reverse = true
+		opts.Prefix = []byte("al/")
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek([]byte("al/\xff")); it.Valid() && len(out) < limit; it.Next() {
+			var a statesrv.Alert
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &a) }); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: alerts: %w", err)
+	}
+	return out, nil
+}

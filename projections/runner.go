@@ -30,9 +30,10 @@ type Runner struct {
 
 	apply sync.Mutex // held while a batch is applied; Rebuild takes it too
 
-	mu      sync.RWMutex // guards core and applied
+	mu      sync.RWMutex // guards core, applied and counts
 	core    *Core
 	applied chan struct{} // closed and replaced after each batch
+	counts  counts
 }
 
 // NewRunner loads the stored Core and returns a runner that continues from
@@ -48,7 +49,12 @@ func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger) (*Runner, er
 	if core.Seq > log.LastSeq() {
 		return nil, fmt.Errorf("%w: views at seq %d, log ends at %d", ErrViewsAhead, core.Seq, log.LastSeq())
 	}
-	return &Runner{log: log, store: store, logger: logger, core: core, applied: make(chan struct{})}, nil
+	unprocessed, err := store.unprocessedCount()
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{log: log, store: store, logger: logger, core: core, applied: make(chan struct{}),
+		counts: counts{upTo: core.Seq, unprocessed: unprocessed}}, nil
 }
 
 // Store returns the runner's view store.
@@ -142,6 +148,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 	var n uint64
 	r.mu.Lock()
 	from := r.core.Seq + 1
+	t := newTally(r.counts.upTo)
 	err := r.log.Read(ctx, from, func(e *eventlog.Event) error {
 		if (n >= limit || wb.full(r.core)) && n > 0 && r.core.lastReceived == nil {
 			return errBatchFull
@@ -154,6 +161,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 			wb.newRuns[eff.Opened] = true
 		}
 		n++
+		t.event(e, eff)
 		if e.ProcessID != 0 {
 			if err := wb.indexEvent(e.ProcessID, e.Seq); err != nil {
 				return err
@@ -163,7 +171,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 			added[u.ID] = u.Seq
 		}
 		if id := eff.Dismissed; id != "" {
-			return r.dismiss(wb, added, id)
+			return r.dismiss(wb, added, id, t)
 		}
 		return wb.effect(eff)
 	})
@@ -180,6 +188,9 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 	}
 	if err == nil {
 		err = wb.txn.Commit()
+	}
+	if err == nil {
+		r.counts.add(t)
 	}
 	r.core.ClearDirty()
 	ch := r.applied
@@ -205,9 +216,10 @@ func (r *Runner) reload(cause error) error {
 	return fmt.Errorf("projections: write: %w", cause)
 }
 
-func (r *Runner) dismiss(wb *batch, added map[string]uint64, id string) error {
+func (r *Runner) dismiss(wb *batch, added map[string]uint64, id string, t *tally) error {
 	if seq, ok := added[id]; ok {
 		delete(added, id)
+		t.dismissed(id, false)
 		if err := wb.del(key("u/", u64(seq))); err != nil {
 			return err
 		}
@@ -216,6 +228,9 @@ func (r *Runner) dismiss(wb *batch, added map[string]uint64, id string) error {
 	keys, err := r.store.dismissKeys(id)
 	if err != nil {
 		return err
+	}
+	if len(keys) > 0 {
+		t.dismissed(id, true)
 	}
 	for _, k := range keys {
 		if err := wb.del(k); err != nil {
@@ -236,7 +251,16 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	}
 	r.mu.Lock()
 	r.core = NewCore()
+	r.counts.unprocessed = 0
 	r.mu.Unlock()
 	n, err := r.catchUp(ctx)
 	return n, time.Since(start), err
+}
+
+// Applied returns a channel that is closed when the next batch has been
+// applied.
+func (r *Runner) Applied() <-chan struct{} {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.applied
 }

@@ -26,6 +26,9 @@ import (
 //	hr/<run id>                         finished ns of a run in history
 //	u/<seq 8>                           unprocessed message JSON
 //	ui/<message id>                     its seq
+//	c/a/<alert id>                      alert waiting for delivery (PendingAlert JSON)
+//	al/<requested ns 8><alert id>       alert and its status (statesrv.Alert JSON)
+//	ai/<alert id>                       its requested ns
 //	ep/<pid 8><seq 8>                   events about a process: a run of
 //	                                    consecutive ones from seq (value: count)
 //
@@ -133,6 +136,16 @@ func (s *Store) LoadCore() (*Core, error) {
 		}); err != nil {
 			return err
 		}
+		if err := scan(txn, []byte("c/a/"), func(_, v []byte) error {
+			a := new(PendingAlert)
+			if err := json.Unmarshal(v, a); err != nil {
+				return err
+			}
+			c.Alerts[a.AlertID] = a
+			return nil
+		}); err != nil {
+			return err
+		}
 		return scan(txn, []byte("c/u/"), func(k, v []byte) error {
 			c.Users[string(k[4:])] = string(v)
 			return nil
@@ -189,7 +202,7 @@ func (b *batch) del(k []byte) error {
 // writes so far plus what persisting c's changes will add come near the
 // budget.
 func (b *batch) full(c *Core) bool {
-	pending := (len(c.dirtyRuns) + len(c.dirtyProcs) + len(c.dirtyUsers)) * 1024
+	pending := (len(c.dirtyRuns) + len(c.dirtyProcs) + len(c.dirtyUsers) + len(c.dirtyAlerts)) * 1024
 	return b.bytes+pending > maxBatchBytes
 }
 
@@ -246,6 +259,11 @@ func (b *batch) effect(e Effect) error {
 			return err
 		}
 	}
+	if a := e.Alert; a != nil {
+		if err := b.alert(a); err != nil {
+			return err
+		}
+	}
 	if u := e.Unprocessed; u != nil {
 		v, err := json.Marshal(u)
 		if err != nil {
@@ -259,6 +277,49 @@ func (b *batch) effect(e Effect) error {
 		}
 	}
 	return nil
+}
+
+// alert records a requested alert, or the end of its delivery on the row
+// written when it was requested (read through the batch's own
+// transaction, which sees the batch's writes too).
+func (b *batch) alert(a *statesrv.Alert) error {
+	if a.Status == statesrv.AlertPending {
+		v, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		ns, id := nsKey(a.RequestedAt), []byte(a.ID)
+		if err := b.set(key("al/", ns, id), v); err != nil {
+			return err
+		}
+		return b.set(key("ai/", id), ns)
+	}
+	item, err := b.txn.Get(key("ai/", []byte(a.ID)))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ns, err := item.ValueCopy(nil)
+	if err != nil {
+		return err
+	}
+	k := key("al/", ns, []byte(a.ID))
+	item, err = b.txn.Get(k)
+	if err != nil {
+		return err
+	}
+	var row statesrv.Alert
+	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &row) }); err != nil {
+		return err
+	}
+	row.Status, row.DoneAt, row.Attempts, row.Error = a.Status, a.DoneAt, a.Attempts, a.Error
+	v, err := json.Marshal(row)
+	if err != nil {
+		return err
+	}
+	return b.set(k, v)
 }
 
 // dismiss removes a message from the unprocessed view; the store is read
@@ -316,6 +377,23 @@ func (b *batch) core(c *Core) error {
 			continue
 		}
 		v, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if err := b.set(k, v); err != nil {
+			return err
+		}
+	}
+	for id := range c.dirtyAlerts {
+		k := key("c/a/", []byte(id))
+		a := c.Alerts[id]
+		if a == nil {
+			if err := b.del(k); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := json.Marshal(a)
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,7 @@ var apiLinks = []views.Link{
 	{Method: "POST", Path: "/api/v1/unprocessed/{message_id}/dismiss", What: "dismiss one"},
 	{Method: "GET", Path: "/api/v1/events?after=&limit=&process=&type=", What: "the event log, oldest first"},
 	{Method: "GET", Path: "/api/v1/state?at=TIME", What: "the views as they stood at TIME"},
+	{Method: "GET", Path: "/api/v1/alerts?limit=", What: "alerts and their delivery status, newest first"},
 	{Method: "POST", Path: "/api/v1/rebuild", What: "rebuild every view from the log"},
 }
 

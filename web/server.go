@@ -1,6 +1,7 @@
 // Package web serves HTTP: the JSON API of SPEC §6, HTTP pings, /healthz,
-// /metrics (a handler given in Config) and the pages of views/. Handlers read views from projections and send
-// every change through commands; none touches storage directly.
+// /metrics (a handler given in Config) and the pages of views/. Handlers
+// read views from projections and send every change through commands; none
+// touches storage directly.
 package web
 
 import (
@@ -84,6 +85,7 @@ func (h *Handler) routes() {
 	api("GET /api/v1/events", h.events)
 	api("GET /api/v1/state", h.state)
 	api("POST /api/v1/rebuild", h.rebuild)
+	api("GET /api/v1/alerts", h.listAlerts)
 	m.Handle("/api/", h.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statesrv.Errorf(statesrv.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))

@@ -7,8 +7,13 @@ import (
 	"io"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/statesrv/statesrv/client"
 )
+
+// defaultRetryFor is how long report and exec retry a report by default.
+const defaultRetryFor = 30 * time.Second
 
 func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("report", stderr)
@@ -22,21 +27,26 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&r.Key, "key", "", "the process's key")
 	fs.StringVar(&r.MID, "mid", "", "client message id (a retry with the same mid is stored once)")
 	code := fs.Int("code", 0, "exit code")
-	timeout := fs.Duration("timeout", 10*time.Second, "how long to wait for the ACK")
+	timeout := fs.Duration("timeout", client.DefaultAttempt, "how long each attempt waits for the ACK")
+	retryFor := fs.Duration("retry-for", defaultRetryFor, "keep retrying this long while the server is unreachable (0: one attempt)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if r.ID <= 0 || r.State == "" {
 		return fmt.Errorf("%w: --id and --state are required", errUsage)
 	}
+	if *timeout <= 0 || *retryFor < 0 {
+		return fmt.Errorf("%w: --timeout must be positive and --retry-for not negative", errUsage)
+	}
 	fs.Visit(func(f *flag.Flag) {
 		if f.Name == "code" {
 			r.Code = code
 		}
 	})
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	seq, err := client.Send(ctx, *server, r)
+	if r.MID == "" {
+		r.MID = uuid.NewString()
+	}
+	seq, err := client.SendRetry(ctx, *server, r, client.Retry{For: *retryFor, Attempt: *timeout})
 	if err != nil {
 		return err
 	}

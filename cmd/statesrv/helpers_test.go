@@ -41,6 +41,8 @@ type testServer struct {
 	tb  testing.TB
 	dir string
 	clk *clock.Fake
+	// configure, when set, changes the configuration before each open.
+	configure func(*Config)
 }
 
 // MustOpenServer starts a server on a fresh directory with its clock at t0
@@ -67,11 +69,15 @@ func withTB(s *testServer, tb testing.TB) *testServer {
 // MustOpen opens the server on its directory and clock.
 func (s *testServer) MustOpen() {
 	s.tb.Helper()
-	m, err := Open(context.Background(), Config{
+	cfg := Config{
 		Data: s.dir, TCP: "127.0.0.1:0", HTTP: "127.0.0.1:0",
 		AdminPassword: "admin-pw", APIToken: testToken,
 		Clock: s.clk, Stdout: io.Discard,
-	})
+	}
+	if s.configure != nil {
+		s.configure(&cfg)
+	}
+	m, err := Open(context.Background(), cfg)
 	if err != nil {
 		s.tb.Fatalf("open: %v", err)
 	}

@@ -26,11 +26,13 @@ const usage = `usage: statesrv <command> [flags]
 commands:
   serve     run the server (TCP reports, web dashboard and API, scheduler)
   report    send one report over TCP and wait for its ACK
+  exec      run a job and report its START and its end (OK or FAIL)
   start     open a run of a process now
   replay    print the event log
   rebuild   drop every view and rebuild it from the log
   state     the views as they stood at a moment
   verify    check the log's hash chain and sequence
+  cron      cron export: crontab lines that open runs from the system cron
   load      load generator: pipelined reports over many connections
   version   print the version
 
@@ -54,6 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "report": cmdReport, "start": cmdStart, "replay": cmdReplay,
 		"rebuild": cmdRebuild, "state": cmdState, "verify": cmdVerify, "load": cmdLoad,
+		"exec": cmdExec, "cron": cmdCron,
 		"version": func(context.Context, []string, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "statesrv", version)
 			return nil
@@ -78,9 +81,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer stopProfile()
 	}
 	err := fn(ctx, args[1:], stdout, stderr)
+	var code exitCode
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, &code):
+		return int(code)
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
@@ -132,12 +138,21 @@ func parse(fs *flag.FlagSet, args []string) error {
 	return err
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+// newLogger returns the server's logger: format "text" (slog's key=value
+// lines) or "json" (one JSON object a line), at level and above.
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("%w: --log-level: want debug, info, warn or error", errUsage)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("%w: --log-format: want text or json", errUsage)
 }
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -155,13 +170,15 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug|info|warn|error")
+	fs.StringVar(&cfg.LogFormat, "log-format", "text", "text|json")
+	fs.StringVar(&cfg.PIDFile, "pid-file", "", "write the pid to this file while running")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
 	}
-	logger, err := newLogger(cfg.LogLevel, stderr)
+	logger, err := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	if err != nil {
 		return err
 	}
@@ -172,9 +189,6 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		// the live heap under load (a few hundred MiB): a limit near it
 		// makes the collector run without pause and halves ingest.
 		debug.SetMemoryLimit(defaultMemoryLimit)
-	}
-	if cfg.SMTP != "" || cfg.SMSURL != "" {
-		logger.Warn("alert delivery is not part of this build yet; alerts are not sent")
 	}
 	m, err := Open(ctx, cfg)
 	if err != nil {

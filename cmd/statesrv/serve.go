@@ -22,8 +22,10 @@ import (
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/clock"
 	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/commands/dispatch"
 	"github.com/statesrv/statesrv/commands/tcp"
 	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/metrics"
 	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/web"
 )
@@ -46,6 +48,9 @@ type Config struct {
 	TLSCert       string
 	TLSKey        string
 	LogLevel      string
+	LogFormat     string
+	// PIDFile, when set, gets the server's pid while it runs.
+	PIDFile string
 
 	// Offline opens storage and the write side only: no listeners, no
 	// loops, no admin set-up (the CLI's --data commands).
@@ -69,8 +74,11 @@ type Main struct {
 	Runner  *projections.Runner
 	Service *commands.Service
 
+	dispatcher *dispatch.Dispatcher
+
 	tcp      *tcp.Server
 	http     *http.Server
+	certs    *certReloader // with --tls-cert
 	httpLn   net.Listener
 	TCPAddr  string
 	HTTPAddr string
@@ -101,6 +109,11 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	m := &Main{cfg: cfg, logger: cfg.Logger, failed: make(chan error, 1), tcpDone: make(chan struct{})}
+	if !cfg.Offline && cfg.PIDFile != "" {
+		if err := writePIDFile(cfg.PIDFile); err != nil {
+			return nil, err
+		}
+	}
 	if err := m.openStorage(ctx); err != nil {
 		m.closeStorage()
 		return nil, err
@@ -108,6 +121,12 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	if cfg.Offline {
 		return m, nil
 	}
+	d, err := m.newDispatcher()
+	if err != nil {
+		m.closeStorage()
+		return nil, err
+	}
+	m.dispatcher = d
 	if err := m.ensureAdmin(ctx); err != nil {
 		m.closeStorage()
 		return nil, err
@@ -216,8 +235,15 @@ func CheckPassword(encoded, pw string) bool {
 }
 
 func (m *Main) listen() error {
+	if m.cfg.HTTP != "" && m.cfg.TLSCert != "" {
+		var err error
+		if m.certs, err = newCertReloader(m.cfg.TLSCert, m.cfg.TLSKey); err != nil {
+			return err
+		}
+	}
+	met := metrics.New(metrics.Config{Log: m.Log, Runner: m.Runner, Logger: m.logger})
 	if m.cfg.TCP != "" {
-		m.tcp = tcp.New(tcp.Config{Addr: m.cfg.TCP, Logger: m.logger}, m.Service)
+		m.tcp = tcp.New(tcp.Config{Addr: m.cfg.TCP, Logger: m.logger, Observe: met.Observer("tcp")}, m.Service)
 		if err := m.tcp.Listen(); err != nil {
 			return err
 		}
@@ -240,8 +266,12 @@ func (m *Main) listen() error {
 		h := web.NewHandler(web.Config{
 			Service: m.Service, Runner: m.Runner, Log: m.Log, Logger: m.logger,
 			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.Log.Err,
+			Metrics: met.Handler(), ObservePing: met.Observer("http"),
 		})
 		m.http = web.NewServer(m.cfg.HTTP, h, m.logger)
+		if m.certs != nil {
+			m.http.TLSConfig = m.certs.tlsConfig()
+		}
 	}
 	return nil
 }
@@ -255,6 +285,8 @@ func (m *Main) start() {
 		}
 	})
 	m.loops.Go(func() { m.Service.Run(loopCtx) })
+	m.loops.Go(func() { m.dispatcher.Run(loopCtx) })
+	m.watchReload(loopCtx.Done())
 	m.loops.Go(func() {
 		select {
 		case <-m.Log.Failed():
@@ -278,8 +310,8 @@ func (m *Main) start() {
 	if m.http != nil {
 		go func() {
 			var err error
-			if m.cfg.TLSCert != "" {
-				err = m.http.ServeTLS(m.httpLn, m.cfg.TLSCert, m.cfg.TLSKey)
+			if m.certs != nil {
+				err = m.http.ServeTLS(m.httpLn, "", "") // the certificate comes from TLSConfig
 			} else {
 				err = m.http.Serve(m.httpLn)
 			}
@@ -339,6 +371,8 @@ func (m *Main) Close() error {
 	return err
 }
 
+// closeStorage closes the store and the log, then removes the pid file:
+// the last step of every shutdown, and of an Open that failed.
 func (m *Main) closeStorage() error {
 	var errs []error
 	if m.Store != nil {
@@ -346,6 +380,9 @@ func (m *Main) closeStorage() error {
 	}
 	if m.Log != nil {
 		errs = append(errs, m.Log.Close())
+	}
+	if !m.cfg.Offline && m.cfg.PIDFile != "" {
+		errs = append(errs, removePIDFile(m.cfg.PIDFile))
 	}
 	return errors.Join(errs...)
 }

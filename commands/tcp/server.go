@@ -37,6 +37,11 @@ type Config struct {
 	// their in-flight lines; default 10s.
 	ShutdownTimeout time.Duration
 	Logger          *slog.Logger
+	// Observe, when set, is told of every reply: its result ("ack" or
+	// "err") and the time from reading the line to writing the reply to
+	// the socket. It is called from the connection's writer and must not
+	// block.
+	Observe func(result string, latency time.Duration)
 }
 
 func (c *Config) defaults() {
@@ -198,7 +203,8 @@ func (s *Server) closeAll() {
 // reply is one answer owed to the client, in line order.
 type reply struct {
 	receipt *commands.Receipt
-	text    string // a reply known without a decision
+	text    string    // a reply known without a decision
+	read    time.Time // when its line was read
 }
 
 func (s *Server) handle(c net.Conn) {
@@ -224,7 +230,7 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 		}
 		line, err := lr.ReadLine()
 		if errors.Is(err, ErrLineTooLong) {
-			replies <- reply{text: "ERR line too long"}
+			replies <- reply{text: "ERR line too long", read: time.Now()}
 			continue
 		}
 		if err != nil {
@@ -236,12 +242,13 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 		if len(bytes.Trim(line, " \t")) == 0 {
 			continue // blank: no reply (SPEC §3)
 		}
+		read := time.Now()
 		rep, perr := commands.ParseLine(string(line))
 		rep.Transport, rep.Remote = "tcp", remote
 		if perr != nil {
-			replies <- reply{receipt: s.rep.Reject(rep, perr)}
+			replies <- reply{receipt: s.rep.Reject(rep, perr), read: read}
 		} else {
-			replies <- reply{receipt: s.rep.Report(rep)}
+			replies <- reply{receipt: s.rep.Report(rep), read: read}
 		}
 	}
 }
@@ -253,6 +260,7 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 func (s *Server) write(c net.Conn, remote string, replies <-chan reply) {
 	w := bufio.NewWriterSize(c, 16<<10)
 	var buf []byte
+	var unflushed observations
 	broken := false
 	for r := range replies {
 		buf = append(buf[:0], r.text...)
@@ -264,7 +272,11 @@ func (s *Server) write(c net.Conn, remote string, replies <-chan reply) {
 				buf = strconv.AppendUint(append(buf, "ACK "...), seq, 10)
 			}
 		}
+		if s.cfg.Observe != nil {
+			unflushed = append(unflushed, observation{ack: bytes.HasPrefix(buf, []byte("ACK")), read: r.read})
+		}
 		if broken {
+			unflushed = unflushed.report(s.cfg.Observe)
 			continue
 		}
 		w.Write(append(buf, '\n'))
@@ -275,12 +287,39 @@ func (s *Server) write(c net.Conn, remote string, replies <-chan reply) {
 				broken = true
 				c.Close()
 			}
+			unflushed = unflushed.report(s.cfg.Observe)
 		}
 	}
 	if !broken {
 		c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 		w.Flush()
 	}
+	unflushed.report(s.cfg.Observe)
+}
+
+// observation is a reply buffered for the client, told to Config.Observe
+// once it is flushed.
+type observation struct {
+	ack  bool
+	read time.Time
+}
+
+type observations []observation
+
+// report tells observe of every reply in o and returns o emptied.
+func (o observations) report(observe func(string, time.Duration)) observations {
+	if observe == nil || len(o) == 0 {
+		return o[:0]
+	}
+	now := time.Now()
+	for _, ob := range o {
+		result := "err"
+		if ob.ack {
+			result = "ack"
+		}
+		observe(result, now.Sub(ob.read))
+	}
+	return o[:0]
 }
 
 // Close closes the listener of a server that will not Serve.

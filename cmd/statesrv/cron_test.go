@@ -1,0 +1,105 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/statesrv/statesrv"
+)
+
+func TestCronExport(t *testing.T) {
+	s := MustOpenServer(t)
+	inZone := func(p statesrv.Process, tz string) statesrv.Process { p.Timezone = tz; return p }
+	named := func(p statesrv.Process, name string) statesrv.Process { p.Name = name; return p }
+	disabled := scheduled(9, "0 3 * * *", time.Hour)
+	disabled.Enabled = false
+	for _, p := range []statesrv.Process{
+		inZone(scheduled(1, "0 2 * * *", time.Hour), "Europe/Prague"),
+		inZone(scheduled(2, "30  6 * * 1-5", time.Hour), "Europe/Prague"),
+		scheduled(3, "@daily", time.Hour),
+		scheduled(4, "*/10 * * * * *", time.Hour),
+		inZone(scheduled(5, "0 */5 * * * *", time.Hour), "America/New_York"),
+		scheduled(6, "@every 90s", time.Hour),
+		pushOnly(7, time.Hour),
+		named(scheduled(8, "15 4 1 * ?", time.Hour), "50% done"),
+		disabled,
+	} {
+		s.MustDefine(p)
+	}
+	// The list is read from the views, which follow the log.
+	eventually(t, func() error {
+		var procs []statesrv.Process
+		if err := s.getJSON("/api/v1/processes", &procs); err != nil {
+			return err
+		}
+		if len(procs) != 9 {
+			return fmt.Errorf("%d processes listed, want 9", len(procs))
+		}
+		return nil
+	})
+	base := "http://" + s.HTTPAddr
+	t.Setenv("STATESRV_API_TOKEN", testToken)
+
+	t.Run("OK", func(t *testing.T) {
+		res := runCLI("cron", "export", "--url", base, "--bin", "/usr/local/bin/statesrv")
+		if res.code != 0 {
+			t.Fatalf("exit %d: %s", res.code, res.stderr)
+		}
+		cmd := "/usr/local/bin/statesrv start --url " + base
+		want := []string{
+			"CRON_TZ=Europe/Prague",
+			"0 2 * * * " + cmd + " 1  # job1",
+			"30 6 * * 1-5 " + cmd + " 2  # job2",
+			"CRON_TZ=UTC",
+			"0 0 * * * " + cmd + " 3  # job3",
+			`# 4 job4: schedule "*/10 * * * * *" cannot be expressed in crontab (it has a seconds field)`,
+			"CRON_TZ=America/New_York",
+			"*/5 * * * * " + cmd + " 5  # job5",
+			`# 6 job6: schedule "@every 90s" cannot be expressed in crontab (cron has no fixed interval)`,
+			"# 7 job7: push-only (no schedule), skipped",
+			"CRON_TZ=UTC",
+			"15 4 1 * * " + cmd + ` 8  # 50\% done`,
+			"# 9 job9: disabled, skipped",
+		}
+		var got []string
+		for line := range strings.Lines(res.stdout) {
+			line = strings.TrimSuffix(line, "\n")
+			if len(got) == 0 && strings.HasPrefix(line, "# ") && !strings.HasPrefix(line, "# 4 ") {
+				continue // the header
+			}
+			got = append(got, line)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("crontab lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if !strings.HasPrefix(res.stdout, "# statesrv: crontab exported from "+base+"\n") ||
+			!strings.Contains(res.stdout, "STATESRV_API_TOKEN") {
+			t.Errorf("header missing or incomplete:\n%s", res.stdout)
+		}
+	})
+
+	t.Run("BinAndURLQuotedForTheShell", func(t *testing.T) {
+		got := crontab([]statesrv.Process{scheduled(1, "@hourly", time.Hour)}, "http://h/a%20b", "/opt/my tools/statesrv")
+		want := `0 * * * * '/opt/my tools/statesrv' start --url http://h/a\%20b 1  # job1`
+		if !strings.Contains(got, "\n"+want+"\n") {
+			t.Errorf("crontab:\n%s\nwant the line %s", got, want)
+		}
+	})
+
+	t.Run("ErrUnauthorized", func(t *testing.T) {
+		t.Setenv("STATESRV_API_TOKEN", "wrong")
+		if res := runCLI("cron", "export", "--url", base); res.code != 1 || !strings.Contains(res.stderr, "401") {
+			t.Errorf("exit %d, stderr %q; want 1 and the status", res.code, res.stderr)
+		}
+	})
+
+	t.Run("ErrUsage", func(t *testing.T) {
+		for _, args := range [][]string{{"cron"}, {"cron", "import"}, {"cron", "export", "extra"}} {
+			if res := runCLI(args...); res.code != 2 {
+				t.Errorf("%q: exit %d, want 2", args, res.code)
+			}
+		}
+	})
+}

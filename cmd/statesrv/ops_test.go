@@ -1,0 +1,298 @@
+package main
+
+// Operations: the TLS certificate reloader, the pid file and the log
+// format of serve.
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/statesrv/statesrv/clock"
+)
+
+// MustWriteCert writes a fresh self-signed certificate for 127.0.0.1 with
+// common name cn, and its key, as PEM files, and returns the certificate.
+func MustWriteCert(tb testing.TB, certFile, keyFile, cn string) *x509.Certificate {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:        true, BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return cert
+}
+
+// servedCN returns the common name of the certificate r serves.
+func servedCN(tb testing.TB, r *certReloader) string {
+	tb.Helper()
+	c, err := r.GetCertificate(nil)
+	if err != nil || c == nil || c.Leaf == nil {
+		tb.Fatalf("GetCertificate = %v, %v", c, err)
+	}
+	return c.Leaf.Subject.CommonName
+}
+
+func TestCertReloader(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	MustWriteCert(t, certFile, keyFile, "first")
+	r, err := newCertReloader(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cn := servedCN(t, r); cn != "first" {
+		t.Fatalf("serves %q, want first", cn)
+	}
+
+	t.Run("OK", func(t *testing.T) {
+		MustWriteCert(t, certFile, keyFile, "second")
+		if err := r.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if cn := servedCN(t, r); cn != "second" {
+			t.Errorf("serves %q after Reload, want second", cn)
+		}
+	})
+
+	t.Run("BadNewCertKeepsOld", func(t *testing.T) {
+		if err := os.WriteFile(certFile, []byte("not a certificate"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Reload(); err == nil {
+			t.Error("Reload of a broken certificate succeeded")
+		}
+		if cn := servedCN(t, r); cn != "second" {
+			t.Errorf("serves %q after a failed Reload, want second", cn)
+		}
+	})
+
+	t.Run("MismatchedKeyKeepsOld", func(t *testing.T) {
+		other := t.TempDir()
+		MustWriteCert(t, certFile, filepath.Join(other, "key.pem"), "third") // new cert, old key
+		if err := r.Reload(); err == nil {
+			t.Error("Reload of a certificate with another's key succeeded")
+		}
+		if cn := servedCN(t, r); cn != "second" {
+			t.Errorf("serves %q after a failed Reload, want second", cn)
+		}
+	})
+
+	t.Run("ErrMissingFiles", func(t *testing.T) {
+		if _, err := newCertReloader(filepath.Join(dir, "none.pem"), keyFile); err == nil {
+			t.Error("newCertReloader of a missing file succeeded")
+		}
+	})
+}
+
+// TestHTTPSReload serves HTTPS through Main, replaces the certificate and
+// reloads it as SIGHUP does: new connections get the new certificate, and a
+// connection opened before keeps working.
+func TestHTTPSReload(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	first := MustWriteCert(t, certFile, keyFile, "first")
+	m, err := Open(context.Background(), Config{
+		Data: t.TempDir(), TCP: "", HTTP: "127.0.0.1:0", APIToken: "x",
+		TLSCert: certFile, TLSKey: keyFile, Stdout: io.Discard, Clock: clock.NewFake(t0),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+
+	roots := x509.NewCertPool()
+	roots.AddCert(first)
+	client := func() *http.Client {
+		return &http.Client{Timeout: ioWait, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	}
+	// get returns the served certificate's common name and whether the
+	// request reused a connection.
+	get := func(c *http.Client) (cn string, reused bool) {
+		t.Helper()
+		trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) { reused = i.Reused }}
+		req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace),
+			"GET", "https://"+m.HTTPAddr+"/healthz", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("GET /healthz: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /healthz: %d", resp.StatusCode)
+		}
+		return resp.TLS.PeerCertificates[0].Subject.CommonName, reused
+	}
+
+	before := client()
+	if cn, _ := get(before); cn != "first" {
+		t.Fatalf("served %q, want first", cn)
+	}
+	roots.AddCert(MustWriteCert(t, certFile, keyFile, "second"))
+	m.reload()
+	if cn, _ := get(client()); cn != "second" {
+		t.Errorf("a new connection after the reload got %q, want second", cn)
+	}
+	if cn, reused := get(before); cn != "first" || !reused {
+		t.Errorf("the connection opened before the reload: certificate %q, reused %v; want first, true", cn, reused)
+	}
+}
+
+func TestPIDFile(t *testing.T) {
+	open := func(t *testing.T, pidFile string) (*Main, error) {
+		return Open(context.Background(), Config{
+			Data: t.TempDir(), TCP: "127.0.0.1:0", HTTP: "", APIToken: "x", PIDFile: pidFile,
+			Stdout: io.Discard, Clock: clock.NewFake(t0),
+		})
+	}
+	mustOwnPID := func(t *testing.T, path string) {
+		t.Helper()
+		if pid, ok := readPIDFile(path); !ok || pid != os.Getpid() {
+			b, _ := os.ReadFile(path)
+			t.Fatalf("pid file holds %q, want %d", b, os.Getpid())
+		}
+	}
+
+	t.Run("WrittenAndRemovedOnClose", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "statesrv.pid")
+		m, err := open(t, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustOwnPID(t, path)
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("pid file after Close: %v, want it gone", err)
+		}
+	})
+
+	t.Run("ErrRunning", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "statesrv.pid")
+		running := strconv.Itoa(os.Getppid()) + "\n" // the go command that runs the tests
+		os.WriteFile(path, []byte(running), 0o644)
+		if m, err := open(t, path); err == nil {
+			m.Close()
+			t.Fatal("started while the pid file names a running process")
+		} else if !strings.Contains(err.Error(), "still running") {
+			t.Errorf("error %q, want one that says the process is still running", err)
+		}
+		if b, _ := os.ReadFile(path); string(b) != running {
+			t.Errorf("pid file changed to %q", b)
+		}
+	})
+
+	for name, content := range map[string]string{
+		"StaleReplaced":   strconv.Itoa(1<<30) + "\n", // above any system's pid limit
+		"OwnPIDReplaced":  strconv.Itoa(os.Getpid()),  // a container's pid 1 again
+		"GarbageReplaced": "not a pid",
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "statesrv.pid")
+			os.WriteFile(path, []byte(content), 0o644)
+			m, err := open(t, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			mustOwnPID(t, path)
+		})
+	}
+
+	t.Run("NotRemovedWhenAnotherOwnsIt", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "statesrv.pid")
+		os.WriteFile(path, []byte(strconv.Itoa(os.Getpid()+1)), 0o644)
+		if err := removePIDFile(path); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("another process's pid file was removed: %v", err)
+		}
+	})
+}
+
+func TestNewLogger(t *testing.T) {
+	t.Run("Text", func(t *testing.T) {
+		var buf bytes.Buffer
+		l, err := newLogger("info", "text", &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Info("hello", "process_id", 7)
+		if got := buf.String(); !strings.Contains(got, "msg=hello process_id=7") {
+			t.Errorf("text log %q", got)
+		}
+	})
+	t.Run("JSON", func(t *testing.T) {
+		var buf bytes.Buffer
+		l, err := newLogger("warn", "json", &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Info("dropped")
+		l.Warn("hello", "process_id", 7)
+		var rec map[string]any
+		if err := json.Unmarshal(buf.Bytes(), &rec); err != nil {
+			t.Fatalf("not one JSON line: %q: %v", buf.String(), err)
+		}
+		if rec["msg"] != "hello" || rec["level"] != "WARN" || rec["process_id"] != 7.0 {
+			t.Errorf("JSON log %v", rec)
+		}
+	})
+	t.Run("ErrUsage", func(t *testing.T) {
+		var stderr bytes.Buffer
+		if code := run([]string{"serve", "--log-format", "xml"}, io.Discard, &stderr); code != 2 {
+			t.Errorf("exit %d, want 2 (usage)", code)
+		}
+		if !strings.Contains(stderr.String(), "--log-format") {
+			t.Errorf("stderr %q does not name --log-format", stderr.String())
+		}
+	})
+}

@@ -1,0 +1,209 @@
+// Package dispatch delivers the alerts the log holds: it takes the alerts
+// whose AlertRequested is committed (from the projections, so an alert is
+// never sent for an event that might not be written), delivers them with
+// retries and back-off, and records each outcome through the write side as
+// AlertDelivered or AlertFailed. What it has not recorded it sends again
+// after a restart; replaying or rebuilding the log sends nothing, because
+// only requested-and-unrecorded alerts are ever delivered.
+//
+// The window: an alert delivered just before a crash, and not yet recorded,
+// is delivered again after the restart. Every attempt carries the alert id
+// as its idempotency key (Message-ID, Idempotency-Key) so a receiver can
+// drop the copy.
+package dispatch
+
+import (
+	"context"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/statesrv/statesrv/clock"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/projections"
+)
+
+// Config wires a Dispatcher.
+type Config struct {
+	Service *commands.Service
+	Runner  *projections.Runner
+	// Deliver sends one alert; Permanent tells whether a failure is final.
+	Deliver   func(ctx context.Context, a projections.PendingAlert) error
+	Permanent func(err error) bool
+	Clock     clock.Clock
+	Logger    *slog.Logger
+	// GiveUpAfter: temporary failures are retried until the alert is this
+	// old (default 24 hours), then it fails.
+	GiveUpAfter time.Duration
+	// Initial and Max bound the back-off between attempts (default 5 s and
+	// 10 minutes); each wait is doubled and jittered by ±20%.
+	Initial, Max time.Duration
+	// Workers is how many deliveries run at once (default 8).
+	Workers int
+}
+
+// Dispatcher is the alert sender loop.
+type Dispatcher struct {
+	cfg Config
+
+	attempts map[string]int
+	next     map[string]time.Time
+	inflight map[string]bool
+	recorded map[string]bool
+}
+
+// New returns a dispatcher; call Run.
+func New(cfg Config) *Dispatcher {
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.GiveUpAfter <= 0 {
+		cfg.GiveUpAfter = 24 * time.Hour
+	}
+	if cfg.Initial <= 0 {
+		cfg.Initial = 5 * time.Second
+	}
+	if cfg.Max <= 0 {
+		cfg.Max = 10 * time.Minute
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 8
+	}
+	return &Dispatcher{cfg: cfg, attempts: map[string]int{}, next: map[string]time.Time{},
+		inflight: map[string]bool{}, recorded: map[string]bool{}}
+}
+
+type result struct {
+	alert projections.PendingAlert
+	err   error
+}
+
+// Run delivers alerts until ctx ends; deliveries in flight then end with
+// ctx and are not recorded (they are sent again after a restart).
+func (d *Dispatcher) Run(ctx context.Context) error {
+	results := make(chan result)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		wake := d.cfg.Runner.Applied()
+		due := d.start(ctx, results, &wg)
+		var timer <-chan time.Time
+		if !due.IsZero() {
+			timer = d.cfg.Clock.At(due)
+		}
+		select {
+		case <-ctx.Done():
+			go func() { // let the workers finish sending their results
+				for range results {
+				}
+			}()
+			wg.Wait()
+			close(results)
+			return nil
+		case r := <-results:
+			d.finish(ctx, r)
+		case <-wake:
+		case <-timer:
+		}
+	}
+}
+
+// start launches deliveries of the pending alerts that are due, and returns
+// when the next retry falls due (zero when none waits).
+func (d *Dispatcher) start(ctx context.Context, results chan<- result, wg *sync.WaitGroup) time.Time {
+	var pending []projections.PendingAlert
+	d.cfg.Runner.View(func(c *projections.Core) {
+		for _, a := range c.Alerts {
+			pending = append(pending, *a)
+		}
+	})
+	slices.SortFunc(pending, func(a, b projections.PendingAlert) int { return a.RequestedAt.Compare(b.RequestedAt) })
+	live := make(map[string]bool, len(pending))
+	now := d.cfg.Clock.Now()
+	var due time.Time
+	for _, a := range pending {
+		live[a.AlertID] = true
+		if d.inflight[a.AlertID] || d.recorded[a.AlertID] {
+			continue
+		}
+		if t, ok := d.next[a.AlertID]; ok && t.After(now) {
+			if due.IsZero() || t.Before(due) {
+				due = t
+			}
+			continue
+		}
+		if len(d.inflight) >= d.cfg.Workers {
+			break
+		}
+		d.inflight[a.AlertID] = true
+		wg.Go(func() {
+			err := d.cfg.Deliver(ctx, a)
+			results <- result{alert: a, err: err}
+		})
+	}
+	// Forget what the views no longer hold as pending.
+	for _, m := range []map[string]bool{d.recorded} {
+		for id := range m {
+			if !live[id] {
+				delete(m, id)
+			}
+		}
+	}
+	for id := range d.attempts {
+		if !live[id] && !d.inflight[id] {
+			delete(d.attempts, id)
+			delete(d.next, id)
+		}
+	}
+	return due
+}
+
+// finish records a delivery's outcome, or schedules the next attempt.
+func (d *Dispatcher) finish(ctx context.Context, r result) {
+	id := r.alert.AlertID
+	delete(d.inflight, id)
+	if ctx.Err() != nil {
+		return // shutting down: not recorded, sent again after the restart
+	}
+	d.attempts[id]++
+	n := d.attempts[id]
+	log := d.cfg.Logger.With("alert_id", id, "process_id", r.alert.ProcessID, "recipient", r.alert.Recipient, "attempts", n)
+	now := d.cfg.Clock.Now()
+	var rc *commands.Receipt
+	switch {
+	case r.err == nil:
+		log.Info("alert delivered")
+		rc = d.cfg.Service.AlertDelivered(id, n)
+	case d.cfg.Permanent(r.err) || now.Sub(r.alert.RequestedAt) >= d.cfg.GiveUpAfter:
+		log.Warn("alert failed", "error", r.err)
+		rc = d.cfg.Service.AlertFailed(id, n, r.err.Error())
+	default:
+		wait := backoff(d.cfg.Initial, d.cfg.Max, n)
+		log.Info("alert delivery will be retried", "error", r.err, "in", wait.Round(time.Millisecond))
+		d.next[id] = now.Add(wait)
+		return
+	}
+	d.recorded[id] = true
+	delete(d.next, id)
+	if rc != nil {
+		if _, err := rc.Wait(ctx); err != nil && ctx.Err() == nil {
+			log.Error("recording an alert outcome failed", "error", err)
+		}
+	}
+}
+
+// backoff is the wait before attempt n+1: initial doubled n-1 times, at
+// most max, jittered by ±20%.
+func backoff(initial, max time.Duration, n int) time.Duration {
+	w := initial
+	for i := 1; i < n && w < max; i++ {
+		w *= 2
+	}
+	w = min(w, max)
+	return time.Duration(float64(w) * (0.8 + 0.4*rand.Float64()))
+}

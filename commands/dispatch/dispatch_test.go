@@ -1,0 +1,305 @@
+package dispatch_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/clock"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/commands/dispatch"
+	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/projections"
+)
+
+// world is a write side, a runner and a dispatcher over real Badger
+// stores, with a fake clock and a recording Deliver.
+type world struct {
+	t      *testing.T
+	clk    *clock.Fake
+	logDir string
+	views  string
+
+	log    *eventlog.Badger
+	store  *projections.Store
+	runner *projections.Runner
+	svc    *commands.Service
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+
+	mu    sync.Mutex
+	sent  []string // recipient:outcome of each accepted delivery
+	tries map[string]int
+	fail  func(a projections.PendingAlert, try int) error
+}
+
+var errTemp = errors.New("connection refused")
+var errPerm = errors.New("550 no such user")
+
+func newWorld(t *testing.T) *world {
+	w := &world{t: t, clk: clock.NewFake(time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)),
+		logDir: t.TempDir(), views: t.TempDir(), tries: map[string]int{}}
+	w.open()
+	t.Cleanup(w.close)
+	return w
+}
+
+func (w *world) open() {
+	var err error
+	if w.log, err = eventlog.OpenBadger(eventlog.Options{Dir: w.logDir, Now: w.clk.Now}); err != nil {
+		w.t.Fatal(err)
+	}
+	if w.store, err = projections.OpenStore(w.views, nil); err != nil {
+		w.t.Fatal(err)
+	}
+	if w.runner, err = projections.NewRunner(w.log, w.store, nil); err != nil {
+		w.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+	if _, err := w.runner.CatchUp(ctx); err != nil {
+		w.t.Fatal(err)
+	}
+	core, err := w.store.LoadCore()
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if err := commands.CatchUp(ctx, w.log, core); err != nil {
+		w.t.Fatal(err)
+	}
+	w.svc = commands.New(commands.Config{Log: w.log, Clock: w.clk, Core: core,
+		Unprocessed: w.store.UnprocessedMessage, FinishedRun: w.store.FinishedRun})
+	d := dispatch.New(dispatch.Config{
+		Service: w.svc, Runner: w.runner, Clock: w.clk, Deliver: w.deliver,
+		Permanent: func(err error) bool { return errors.Is(err, errPerm) },
+	})
+	w.done.Go(func() { w.runner.Run(ctx) })
+	w.done.Go(func() { w.svc.Run(ctx) })
+	w.done.Go(func() { d.Run(ctx) })
+}
+
+func (w *world) close() {
+	if w.cancel == nil {
+		return
+	}
+	w.cancel()
+	w.done.Wait()
+	w.store.Close()
+	w.log.Close()
+	w.cancel = nil
+}
+
+func (w *world) deliver(ctx context.Context, a projections.PendingAlert) error {
+	w.mu.Lock()
+	w.tries[a.AlertID]++
+	try, fail := w.tries[a.AlertID], w.fail
+	w.mu.Unlock()
+	if fail != nil {
+		if err := fail(a, try); err != nil {
+			return err
+		}
+	}
+	w.mu.Lock()
+	w.sent = append(w.sent, a.Recipient+":"+a.Outcome)
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *world) define(p statesrv.Process) {
+	rc, err := w.svc.DefineProcess(p, "admin")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.wait(rc)
+}
+
+func (w *world) report(state string) {
+	w.wait(w.svc.Report(commands.Report{ProcessID: 1, State: state, Transport: "tcp", Remote: "127.0.0.1:1", Line: "#"}))
+}
+
+func (w *world) wait(rc *commands.Receipt) {
+	w.t.Helper()
+	if _, err := rc.Wait(context.Background()); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// eventually polls cond for up to five seconds.
+func (w *world) eventually(what string, cond func() bool) {
+	w.t.Helper()
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if cond() {
+			return
+		}
+	}
+	w.t.Fatalf("timed out waiting for %s", what)
+}
+
+func (w *world) events(typ string) []eventlog.Event {
+	var out []eventlog.Event
+	w.log.Read(context.Background(), 1, func(e *eventlog.Event) error {
+		if e.Type == typ {
+			out = append(out, *e)
+		}
+		return nil
+	})
+	return out
+}
+
+func (w *world) sentList() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.sent)
+}
+
+func pushOnly() statesrv.Process {
+	return statesrv.Process{ID: 1, Name: "backup", Enabled: true, MaxRuntime: statesrv.Duration(time.Hour),
+		Alerts: statesrv.Alerts{Fail: []string{"mailto:ops@example.com", "https://hooks.example.com/x"},
+			Recovered: []string{"sms:+420600000000"}, Timeout: []string{"mailto:ops@example.com"}}}
+}
+
+func TestDispatch(t *testing.T) {
+	t.Run("FailAlertsDeliveredOnce", func(t *testing.T) {
+		w := newWorld(t)
+		w.define(pushOnly())
+		w.report("FAIL")
+		w.eventually("two deliveries recorded", func() bool { return len(w.events("AlertDelivered")) == 2 })
+		if got := w.sentList(); len(got) != 2 {
+			t.Fatalf("sent %v, want two", got)
+		}
+		if n := len(w.events("AlertRequested")); n != 2 {
+			t.Fatalf("%d AlertRequested, want 2", n)
+		}
+	})
+	t.Run("TimeoutAlerted", func(t *testing.T) {
+		w := newWorld(t)
+		w.define(pushOnly())
+		w.report("START")
+		w.clk.Advance(2 * time.Hour)
+		w.eventually("timeout alert delivered", func() bool {
+			return slices.Contains(w.sentList(), "mailto:ops@example.com:timeout")
+		})
+		if n := len(w.events("RunTimedOut")); n != 1 {
+			t.Fatalf("%d RunTimedOut, want 1", n)
+		}
+	})
+	t.Run("RecoveredSaysHowLongAndHowMany", func(t *testing.T) {
+		w := newWorld(t)
+		w.define(pushOnly())
+		w.report("FAIL")
+		w.clk.Advance(10 * time.Minute)
+		w.report("FAIL")
+		w.clk.Advance(5 * time.Minute)
+		w.report("OK")
+		w.eventually("recovered delivered", func() bool { return slices.Contains(w.sentList(), "sms:+420600000000:recovered") })
+		var found bool
+		for _, e := range w.events("AlertRequested") {
+			p, _ := projections.Decode(&e)
+			a := p.(*statesrv.AlertRequestedData)
+			if a.Outcome == statesrv.OutcomeRecovered {
+				found = true
+				if a.Failures != 2 || time.Duration(a.DownFor) != 15*time.Minute {
+					t.Fatalf("recovered: failures %d, down for %v; want 2 and 15m", a.Failures, time.Duration(a.DownFor))
+				}
+			}
+		}
+		if !found {
+			t.Fatal("no recovered alert requested")
+		}
+	})
+	t.Run("TemporaryFailureRetriedAfterBackoff", func(t *testing.T) {
+		w := newWorld(t)
+		w.fail = func(a projections.PendingAlert, try int) error {
+			if try == 1 {
+				return errTemp
+			}
+			return nil
+		}
+		w.define(pushOnly())
+		w.report("FAIL")
+		w.eventually("first attempts", func() bool {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return len(w.tries) == 2
+		})
+		if len(w.events("AlertDelivered")) != 0 {
+			t.Fatal("delivered before the back-off passed")
+		}
+		w.clk.Advance(time.Minute)
+		w.eventually("retries delivered", func() bool { return len(w.events("AlertDelivered")) == 2 })
+		for _, e := range w.events("AlertDelivered") {
+			p, _ := projections.Decode(&e)
+			if n := p.(*statesrv.AlertDeliveredData).Attempts; n != 2 {
+				t.Fatalf("attempts = %d, want 2", n)
+			}
+		}
+	})
+	t.Run("PermanentFailureRecordedAtOnce", func(t *testing.T) {
+		w := newWorld(t)
+		w.fail = func(projections.PendingAlert, int) error { return errPerm }
+		w.define(pushOnly())
+		w.report("FAIL")
+		w.eventually("failures recorded", func() bool { return len(w.events("AlertFailed")) == 2 })
+		p, _ := projections.Decode(&w.events("AlertFailed")[0])
+		if f := p.(*statesrv.AlertFailedData); f.Attempts != 1 || f.Error != errPerm.Error() {
+			t.Fatalf("failed = %+v, want one attempt and the error", f)
+		}
+	})
+	t.Run("GivesUpAfterADay", func(t *testing.T) {
+		w := newWorld(t)
+		w.fail = func(projections.PendingAlert, int) error { return errTemp }
+		w.define(pushOnly())
+		w.report("FAIL")
+		for range 400 {
+			if len(w.events("AlertFailed")) == 2 {
+				break
+			}
+			w.clk.Advance(10 * time.Minute)
+			time.Sleep(2 * time.Millisecond)
+		}
+		w.eventually("failures after a day", func() bool { return len(w.events("AlertFailed")) == 2 })
+		if len(w.events("AlertDelivered")) != 0 {
+			t.Fatal("delivered although every attempt failed")
+		}
+	})
+	t.Run("PendingResumesAfterRestartAndRebuildSendsNothing", func(t *testing.T) {
+		w := newWorld(t)
+		block := make(chan struct{})
+		w.fail = func(projections.PendingAlert, int) error { <-block; return errTemp }
+		w.define(pushOnly())
+		w.report("FAIL")
+		w.eventually("attempts in flight", func() bool {
+			w.mu.Lock()
+			defer w.mu.Unlock()
+			return len(w.tries) == 2
+		})
+		w.cancel() // the server stops while the alerts are being sent
+		close(block)
+		w.done.Wait()
+		w.store.Close()
+		w.log.Close()
+		w.fail = nil
+		w.open()
+		w.eventually("delivered after restart", func() bool { return len(w.events("AlertDelivered")) == 2 })
+		if _, _, err := w.runner.Rebuild(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(50 * time.Millisecond)
+		if got := w.sentList(); len(got) != 2 {
+			t.Fatalf("sent %v after restart and rebuild, want each alert once", got)
+		}
+		var pending int
+		w.runner.View(func(c *projections.Core) { pending = len(c.Alerts) })
+		if pending != 0 {
+			t.Fatalf("%d alerts still pending after rebuild", pending)
+		}
+		alerts, err := w.store.Alerts(10)
+		if err != nil || len(alerts) != 2 || alerts[0].Status != statesrv.AlertDelivered {
+			t.Fatalf("alert list = %+v, %v; want two delivered", alerts, err)
+		}
+	})
+}
