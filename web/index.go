@@ -23,6 +23,7 @@ var apiLinks = []views.Link{
 	{Method: "GET", Path: "/api/v1/state?at=TIME", What: "the views as they stood at TIME"},
 	{Method: "GET", Path: "/api/v1/alerts?limit=", What: "alerts and their delivery status, newest first"},
 	{Method: "POST", Path: "/api/v1/rebuild", What: "rebuild every view from the log"},
+	{Method: "GET", Path: "/api/v1/backup", What: "the whole log as a backup stream"},
 }
 
 // index renders the start page.

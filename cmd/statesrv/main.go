@@ -32,6 +32,8 @@ commands:
   rebuild   drop every view and rebuild it from the log
   state     the views as they stood at a moment
   verify    check the log's hash chain and sequence
+  backup    write the whole log to stdout (online with --url)
+  restore   create a log from a backup in an empty --data directory
   cron      cron export: crontab lines that open runs from the system cron
   load      load generator: pipelined reports over many connections
   version   print the version
@@ -56,7 +58,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) error{
 		"serve": cmdServe, "report": cmdReport, "start": cmdStart, "replay": cmdReplay,
 		"rebuild": cmdRebuild, "state": cmdState, "verify": cmdVerify, "load": cmdLoad,
-		"exec": cmdExec, "cron": cmdCron,
+		"exec": cmdExec, "cron": cmdCron, "backup": cmdBackup, "restore": cmdRestore,
 		"version": func(context.Context, []string, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "statesrv", version)
 			return nil
