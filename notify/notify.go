@@ -86,6 +86,10 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// RetryDelay is how long the receiver asked to wait before the next attempt
+// (its Retry-After), or 0.
+func (e *Error) RetryDelay() time.Duration { return e.RetryAfter }
+
 // IsPermanent reports whether err is (or wraps) a permanent *Error.
 func IsPermanent(err error) bool {
 	var e *Error

@@ -14,6 +14,7 @@ package dispatch
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"slices"
@@ -184,6 +185,10 @@ func (d *Dispatcher) finish(ctx context.Context, r result) {
 		rc = d.cfg.Service.AlertFailed(id, n, r.err.Error())
 	default:
 		wait := backoff(d.cfg.Initial, d.cfg.Max, n)
+		var asked interface{ RetryDelay() time.Duration }
+		if errors.As(r.err, &asked) && asked.RetryDelay() > wait {
+			wait = min(asked.RetryDelay(), d.cfg.GiveUpAfter) // the receiver's Retry-After
+		}
 		log.Info("alert delivery will be retried", "error", r.err, "in", wait.Round(time.Millisecond))
 		d.next[id] = now.Add(wait)
 		return
