@@ -35,6 +35,9 @@ commands:
   backup    write the whole log to stdout (online with --url)
   restore   create a log from a backup in an empty --data directory
   cron      cron export: crontab lines that open runs from the system cron
+  export    print the process definitions as a YAML or JSON document
+  apply     make the definitions those of a document (shows the changes; --yes writes)
+  import    propose definitions from a crontab or from schtasks XML
   load      load generator: pipelined reports over many connections
   version   print the version
 
@@ -59,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"serve": cmdServe, "report": cmdReport, "start": cmdStart, "replay": cmdReplay,
 		"rebuild": cmdRebuild, "state": cmdState, "verify": cmdVerify, "load": cmdLoad,
 		"exec": cmdExec, "cron": cmdCron, "backup": cmdBackup, "restore": cmdRestore,
+		"export": cmdExport, "apply": cmdApply, "import": cmdImport,
 		"version": func(context.Context, []string, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "statesrv", version)
 			return nil

@@ -1,0 +1,235 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/commands/schedule"
+)
+
+const importUsage = `usage: statesrv import crontab FILE [flags]
+       statesrv import schtasks FILE.xml [flags]
+
+Reads existing schedules and proposes process definitions for them, printed
+as a document in the shape "statesrv export" writes, to review, edit and
+feed to "statesrv apply -f". Lines or tasks that cannot be mapped exactly
+are reported on stderr and left out, never guessed.
+
+crontab: a user crontab (five time fields and a command) or, with --system
+or a FILE under /etc, the system format (five fields, a user, a command).
+CRON_TZ= and TZ= lines set the zone of the lines after them.
+schtasks: the XML of "schtasks /query /xml" (one task or several).
+
+Ids count up from --start-id (default: one past the server's highest id
+with --url, else 1000). With --url, jobs the server already has (same
+description, schedule and zone) are left out. With --apply the proposals
+are created through the API as "statesrv apply" does, with --yes only.
+`
+
+func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: give a source: crontab or schtasks", errUsage)
+	}
+	switch args[0] {
+	case "crontab", "schtasks":
+		return runImport(ctx, args[0], args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, importUsage)
+		return nil
+	}
+	return fmt.Errorf("%w: unknown source %q (want crontab or schtasks)", errUsage, args[0])
+}
+
+func runImport(ctx context.Context, kind string, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("import "+kind, stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), importUsage+"\nflags:\n")
+		fs.PrintDefaults()
+	}
+	base := fs.String("url", "", "base URL of a running server (token from STATESRV_API_TOKEN)")
+	apply := fs.Bool("apply", false, "create the proposed definitions through the API (needs --url; writes only with --yes)")
+	yes := fs.Bool("yes", false, "with --apply: write (without it the changes are only printed)")
+	startID := fs.Int64("start-id", 0, "id of the first proposal (default: server's highest + 1 with --url, else 1000)")
+	zone := fs.String("timezone", "", "IANA zone of times that name none (default UTC, with a warning)")
+	maxRuntime := fs.Duration("max-runtime", time.Hour, "max_runtime of the proposals (schtasks: when a task has no time limit)")
+	format := fs.String("format", "yaml", "yaml or json")
+	system := fs.Bool("system", false, "crontab: the system format, with a user field (default for files under /etc)")
+	microsoft := fs.Bool("microsoft", false, `schtasks: include the tasks under \Microsoft\`)
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(files) != 1:
+		return fmt.Errorf("%w: give one FILE (- reads stdin)", errUsage)
+	case *apply && *base == "":
+		return fmt.Errorf("%w: --apply needs --url", errUsage)
+	case *startID < 0:
+		return fmt.Errorf("%w: --start-id must be positive", errUsage)
+	case *maxRuntime < time.Second:
+		return fmt.Errorf("%w: --max-runtime: at least 1s", errUsage)
+	case *format != "yaml" && *format != "json":
+		return fmt.Errorf("%w: --format: want yaml or json", errUsage)
+	}
+	if *zone != "" {
+		if err := schedule.Validate("@daily", *zone); err != nil {
+			return fmt.Errorf("%w: --timezone: %s", errUsage, statesrv.ErrorMessage(err))
+		}
+	}
+	raw, err := readInput(files[0])
+	if err != nil {
+		return err
+	}
+	opt := importOptions{zone: *zone, system: *system || underEtc(files[0])}
+	var res importResult
+	if kind == "crontab" {
+		res, err = parseCrontab(strings.NewReader(string(raw)), opt)
+	} else {
+		res, err = parseSchtasks(raw, opt, *maxRuntime, *microsoft)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", files[0], err)
+	}
+	if kind == "crontab" {
+		for i := range res.props {
+			res.props[i].MaxRuntime = statesrv.Duration(*maxRuntime)
+		}
+	}
+	if res.defaultZone {
+		res.warn("times that name no zone were read in UTC: give --timezone (e.g. Europe/Prague) for the machine's zone")
+	}
+	var current []statesrv.Process
+	if *base != "" {
+		if current, err = fetchProcesses(ctx, *base); err != nil {
+			return err
+		}
+		res.props = dropKnown(res.props, current, &res)
+	}
+	first := *startID
+	if first == 0 {
+		first = 1000
+		if *base != "" {
+			first = 1
+			for _, c := range current {
+				first = max(first, c.ID+1)
+			}
+		}
+	}
+	procs := numbered(res.props, first, &res)
+	for _, w := range res.warnings {
+		fmt.Fprintf(stderr, "%s: %s\n", files[0], w)
+	}
+	if !*apply {
+		header := fmt.Sprintf("statesrv process definitions proposed from %s %s\n"+
+			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, oneLine(files[0]))
+		return writeDocument(stdout, *format, header, procs)
+	}
+	desired := make([]statesrv.Process, len(procs))
+	for i, p := range procs {
+		desired[i] = p.Process
+		if _, taken := findID(current, p.ID); taken {
+			return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", p.ID)
+		}
+	}
+	return makePlan(desired, current, false).run(ctx, *base, *yes, stdout)
+}
+
+// parseInterspersed parses flags given before and after the positional
+// arguments, which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// maxImport bounds the file an import reads.
+const maxImport = 64 << 20
+
+// readInput reads file, "-" being stdin.
+func readInput(file string) ([]byte, error) {
+	var r io.Reader = os.Stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	raw, err := io.ReadAll(io.LimitReader(r, maxImport+1))
+	if err == nil && len(raw) > maxImport {
+		err = fmt.Errorf("%s: larger than %d MiB", file, maxImport>>20)
+	}
+	return raw, err
+}
+
+// underEtc reports whether file lies under /etc (/etc/crontab,
+// /etc/cron.d/...), where crontabs have a user field.
+func underEtc(file string) bool {
+	abs, err := filepath.Abs(file)
+	return err == nil && strings.HasPrefix(filepath.ToSlash(abs), "/etc/")
+}
+
+// dropKnown leaves out the proposals the server already has a definition
+// for (same description, schedule and zone), so that importing twice
+// proposes nothing new.
+func dropKnown(props []proposal, current []statesrv.Process, res *importResult) []proposal {
+	var out []proposal
+	for _, p := range props {
+		known := false
+		for _, c := range current {
+			if c.Description == p.Description && c.Schedule == p.Schedule && c.Timezone == p.Timezone {
+				res.warn("%s: already defined as process %d (%s), left out", p.from, c.ID, oneLine(c.Name))
+				known = true
+				break
+			}
+		}
+		if !known {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// numbered gives the proposals ids counting up from start and leaves
+// out, with a warning, any that does not validate.
+func numbered(props []proposal, start int64, res *importResult) []commented {
+	var out []commented
+	for _, p := range props {
+		proc := p.Process
+		proc.ID = start
+		if err := commands.NormalizeProcess(&proc); err != nil {
+			res.warn("%s: %s, left out", p.from, statesrv.ErrorMessage(err))
+			continue
+		}
+		out = append(out, commented{Process: proc, Comment: p.from})
+		start++
+	}
+	return out
+}
+
+// findID returns the process with id among procs.
+func findID(procs []statesrv.Process, id int64) (statesrv.Process, bool) {
+	for _, p := range procs {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return statesrv.Process{}, false
+}
