@@ -20,6 +20,9 @@ const (
 	EventAlertDelivered     = "AlertDelivered"
 	EventAlertFailed        = "AlertFailed"
 	EventUserPasswordSet    = "UserPasswordSet"
+	EventAlertSuppressed    = "AlertSuppressed"
+	EventAlertsPaused       = "AlertsPaused"
+	EventAlertsResumed      = "AlertsResumed"
 )
 
 // Actors that are not a user or a remote address.
@@ -175,11 +178,32 @@ type AlertFailedData struct {
 	Error    string `json:"error"`
 }
 
+// AlertSuppressedData records an alert that was due but held back, and
+// why: so the audit log shows why nobody was woken.
+type AlertSuppressedData struct {
+	AlertID   string `json:"alert_id"`
+	RunID     string `json:"run_id,omitempty"`
+	Recipient string `json:"recipient"`
+	Outcome   string `json:"outcome"`
+	Reason    string `json:"reason"`
+}
+
+// AlertsPausedData holds back the alerts of one process (the event's
+// process id) or of all (process id 0) until a time, or until resumed when
+// Until is zero.
+type AlertsPausedData struct {
+	Until time.Time `json:"until,omitzero"`
+}
+
+// AlertsResumedData ends a pause of one process's alerts, or of all.
+type AlertsResumedData struct{}
+
 // Alert statuses.
 const (
-	AlertPending   = "pending"
-	AlertDelivered = "delivered"
-	AlertFailed    = "failed"
+	AlertPending    = "pending"
+	AlertDelivered  = "delivered"
+	AlertFailed     = "failed"
+	AlertSuppressed = "suppressed"
 )
 
 // Alert is an alert and its delivery status, as the API lists it.

@@ -60,6 +60,19 @@ type Process struct {
 	Enabled     bool     `json:"enabled"`
 	Key         string   `json:"key"`
 	Alerts      Alerts   `json:"alerts"`
+	// AlertAfter is how many runs in a row must fail or time out before
+	// the fail and timeout recipients hear of it (0 and 1: at once).
+	AlertAfter int `json:"alert_after,omitempty"`
+	// Maintenance lists recurring windows during which alerts are held back
+	// (and recorded as suppressed); runs are still recorded.
+	Maintenance []Window `json:"maintenance,omitempty"`
+}
+
+// Window is a recurring period: it opens at each fire time of Schedule
+// (cron, in the process's zone) and lasts Duration.
+type Window struct {
+	Schedule string   `json:"schedule"`
+	Duration Duration `json:"duration"`
 }
 
 // PushOnly reports whether the process has no schedule: it is only heard

@@ -1,7 +1,11 @@
 package commands
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/projections"
 )
 
@@ -25,10 +29,12 @@ func (s *Service) requestAlerts(d *decision, pid int64, outcome string, run *sta
 			recipients []string
 		}{o, r})
 	}
+	threshold := max(1, ps.AlertAfter)
 	switch outcome {
 	case statesrv.OutcomeOK:
 		add(statesrv.OutcomeOK, ps.Alerts.OK)
-		if prev.FailStreak > 0 {
+		// Recovered only from a failure someone was told of.
+		if prev.FailStreak >= threshold {
 			add(statesrv.OutcomeRecovered, ps.Alerts.Recovered)
 		}
 	case statesrv.OutcomeFail:
@@ -39,12 +45,19 @@ func (s *Service) requestAlerts(d *decision, pid int64, outcome string, run *sta
 		add(statesrv.OutcomeLate, ps.Alerts.Late)
 	}
 	for _, l := range lists {
+		reason := s.suppressed(ps, prev, l.outcome, d.at)
 		for _, to := range l.recipients {
-			a := &statesrv.AlertRequestedData{
-				AlertID: newID(), Recipient: to, Outcome: l.outcome, Run: run, MessageID: msgID,
-			}
+			runID := ""
 			if run != nil {
-				a.RunID = run.ID
+				runID = run.ID
+			}
+			if reason != "" {
+				d.add(statesrv.EventAlertSuppressed, pid, &statesrv.AlertSuppressedData{
+					AlertID: newID(), RunID: runID, Recipient: to, Outcome: l.outcome, Reason: reason})
+				continue
+			}
+			a := &statesrv.AlertRequestedData{
+				AlertID: newID(), RunID: runID, Recipient: to, Outcome: l.outcome, Run: run, MessageID: msgID,
 			}
 			if l.outcome == statesrv.OutcomeRecovered {
 				a.DownFor = statesrv.Duration(d.at.Sub(prev.FailingSince))
@@ -53,6 +66,65 @@ func (s *Service) requestAlerts(d *decision, pid int64, outcome string, run *sta
 			d.add(statesrv.EventAlertRequested, pid, a)
 		}
 	}
+}
+
+// suppressed says why an alert of the outcome is held back at t, or ""
+// when it goes out: a pause, a maintenance window, or (for fail and
+// timeout) fewer failures in a row than the process's alert_after.
+func (s *Service) suppressed(ps *projections.ProcessState, prev projections.ProcessState, outcome string, t time.Time) string {
+	if until, ok := s.core.Paused(ps.ID, t); ok {
+		if until.IsZero() {
+			return "alerts paused"
+		}
+		return "alerts paused until " + until.UTC().Format(time.RFC3339)
+	}
+	for _, w := range ps.Maintenance {
+		sch, err := schedule.Parse(w.Schedule, ps.Timezone)
+		if err != nil {
+			continue
+		}
+		// In a window when one opened within its duration before t.
+		if opened, _, ok := sch.Latest(t.Add(-time.Duration(w.Duration)), t); ok {
+			return fmt.Sprintf("maintenance window %q (%s) since %s", w.Schedule,
+				time.Duration(w.Duration), opened.UTC().Format(time.RFC3339))
+		}
+	}
+	if outcome == statesrv.OutcomeFail || outcome == statesrv.OutcomeTimeout {
+		if streak := prev.FailStreak + 1; streak < ps.AlertAfter {
+			return fmt.Sprintf("failure %d of %d in a row before alerting", streak, ps.AlertAfter)
+		}
+	}
+	return ""
+}
+
+// PauseAlerts holds back the alerts of process pid (0: of every process)
+// until the given time (zero: until resumed). Runs are still recorded, and
+// each held-back alert is recorded as suppressed.
+func (s *Service) PauseAlerts(pid int64, until time.Time, actor string) (*Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if pid != 0 && s.core.Procs[pid] == nil {
+		return nil, statesrv.Errorf(statesrv.ENotFound, "process %d not found", pid)
+	}
+	if !until.IsZero() && !until.After(s.clock.Now()) {
+		return nil, statesrv.Errorf(statesrv.EInvalid, "until: must be in the future")
+	}
+	d := s.decide(actor)
+	d.add(statesrv.EventAlertsPaused, pid, &statesrv.AlertsPausedData{Until: until.UTC()})
+	return d.submit(""), nil
+}
+
+// ResumeAlerts ends a pause of process pid's alerts (0: of every process).
+// It returns ENotFound when there is no such pause.
+func (s *Service) ResumeAlerts(pid int64, actor string) (*Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.core.Pauses[pid]; !ok {
+		return nil, statesrv.Errorf(statesrv.ENotFound, "no pause to resume")
+	}
+	d := s.decide(actor)
+	d.add(statesrv.EventAlertsResumed, pid, &statesrv.AlertsResumedData{})
+	return d.submit(""), nil
 }
 
 // outcomeOf maps a run state to its alert outcome.

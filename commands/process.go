@@ -21,6 +21,8 @@ const (
 	maxNameLen        = 200
 	maxDescriptionLen = 2000
 	maxRecipients     = 50
+	maxAlertAfter     = 1000
+	maxWindows        = 20
 )
 
 // NormalizeProcess fills defaults into p and validates it. Errors are
@@ -57,6 +59,25 @@ func NormalizeProcess(p *statesrv.Process) error {
 	if p.Schedule != "" {
 		if err := schedule.Validate(p.Schedule, p.Timezone); err != nil {
 			return statesrv.Errorf(statesrv.EInvalid, "schedule: %s", statesrv.ErrorMessage(err))
+		}
+	}
+	if p.AlertAfter < 0 || p.AlertAfter > maxAlertAfter {
+		return statesrv.Errorf(statesrv.EInvalid, "alert_after: a number from 0 to %d", maxAlertAfter)
+	}
+	if len(p.Maintenance) == 0 {
+		p.Maintenance = nil
+	}
+	if len(p.Maintenance) > maxWindows {
+		return statesrv.Errorf(statesrv.EInvalid, "maintenance: at most %d windows", maxWindows)
+	}
+	for i := range p.Maintenance {
+		w := &p.Maintenance[i]
+		w.Schedule = strings.TrimSpace(w.Schedule)
+		if err := schedule.Validate(w.Schedule, p.Timezone); err != nil {
+			return statesrv.Errorf(statesrv.EInvalid, "maintenance[%d].schedule: %s", i, statesrv.ErrorMessage(err))
+		}
+		if d := time.Duration(w.Duration); d < time.Minute || d > 31*24*time.Hour {
+			return statesrv.Errorf(statesrv.EInvalid, "maintenance[%d].duration: from 1m to 744h", i)
 		}
 	}
 	for _, f := range []struct {

@@ -70,6 +70,9 @@ type Core struct {
 	Users  map[string]string
 	// Alerts holds the alerts waiting for delivery, by id.
 	Alerts map[string]*PendingAlert
+	// Pauses holds the alert pauses by process id (0: every process); a
+	// zero time means until resumed.
+	Pauses map[int64]time.Time
 
 	lastReceived *received
 
@@ -80,6 +83,7 @@ type Core struct {
 	dirtyRuns   map[string]bool
 	dirtyUsers  map[string]bool
 	dirtyAlerts map[string]bool
+	dirtyPauses map[int64]bool
 }
 
 // received is the last MessageReceived, needed by the MessageUnprocessed that
@@ -97,8 +101,9 @@ func NewCore() *Core {
 	return &Core{
 		Procs: map[int64]*ProcessState{}, Runs: map[string]*statesrv.Run{},
 		byProc: map[int64][]*statesrv.Run{}, Users: map[string]string{},
-		Alerts:     map[string]*PendingAlert{},
-		dirtyProcs: map[int64]bool{}, dirtyRuns: map[string]bool{}, dirtyUsers: map[string]bool{},
+		Alerts: map[string]*PendingAlert{}, Pauses: map[int64]time.Time{},
+		dirtyPauses: map[int64]bool{},
+		dirtyProcs:  map[int64]bool{}, dirtyRuns: map[string]bool{}, dirtyUsers: map[string]bool{},
 		dirtyAlerts: map[string]bool{},
 	}
 }
@@ -152,6 +157,12 @@ func Decode(e *eventlog.Event) (any, error) {
 		v = new(statesrv.AlertDeliveredData)
 	case statesrv.EventAlertFailed:
 		v = new(statesrv.AlertFailedData)
+	case statesrv.EventAlertSuppressed:
+		v = new(statesrv.AlertSuppressedData)
+	case statesrv.EventAlertsPaused:
+		v = new(statesrv.AlertsPausedData)
+	case statesrv.EventAlertsResumed:
+		v = new(statesrv.AlertsResumedData)
 	default:
 		return nil, nil
 	}
@@ -252,6 +263,17 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 		c.dirtyAlerts[d.AlertID] = true
 		return Effect{Alert: &statesrv.Alert{ID: d.AlertID, ProcessID: pid, RunID: d.RunID,
 			Recipient: d.Recipient, Outcome: d.Outcome, Status: statesrv.AlertPending, RequestedAt: at, Seq: seq}}
+	case *statesrv.AlertSuppressedData:
+		t := at
+		return Effect{Alert: &statesrv.Alert{ID: d.AlertID, ProcessID: pid, RunID: d.RunID,
+			Recipient: d.Recipient, Outcome: d.Outcome, Status: statesrv.AlertSuppressed,
+			RequestedAt: at, DoneAt: &t, Error: d.Reason, Seq: seq}}
+	case *statesrv.AlertsPausedData:
+		c.Pauses[pid] = d.Until
+		c.dirtyPauses[pid] = true
+	case *statesrv.AlertsResumedData:
+		delete(c.Pauses, pid)
+		c.dirtyPauses[pid] = true
 	case *statesrv.AlertDeliveredData:
 		return c.alertDone(d.AlertID, statesrv.AlertDelivered, d.Attempts, "", at)
 	case *statesrv.AlertFailedData:
@@ -457,6 +479,19 @@ func (c *Core) ClearDirty() {
 	clear(c.dirtyRuns)
 	clear(c.dirtyUsers)
 	clear(c.dirtyAlerts)
+	clear(c.dirtyPauses)
+}
+
+// Paused reports whether the alerts of process pid are held back at t, by
+// a pause of the process or of every process, and until when (zero: until
+// resumed).
+func (c *Core) Paused(pid int64, t time.Time) (until time.Time, paused bool) {
+	for _, id := range []int64{pid, 0} {
+		if u, ok := c.Pauses[id]; ok && (u.IsZero() || t.Before(u)) {
+			return u, true
+		}
+	}
+	return time.Time{}, false
 }
 
 // rebuildIndex restores byProc from Runs after loading, ordering each

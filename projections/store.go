@@ -27,6 +27,7 @@ import (
 //	u/<seq 8>                           unprocessed message JSON
 //	ui/<message id>                     its seq
 //	c/a/<alert id>                      alert waiting for delivery (PendingAlert JSON)
+//	c/z/<pid 8>                         alert pause of a process (0: all), until (RFC 3339; empty: until resumed)
 //	al/<requested ns 8><alert id>       alert and its status (statesrv.Alert JSON)
 //	ai/<alert id>                       its requested ns
 //	ep/<pid 8><seq 8>                   events about a process: a run of
@@ -142,6 +143,16 @@ func (s *Store) LoadCore() (*Core, error) {
 				return err
 			}
 			c.Alerts[a.AlertID] = a
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := scan(txn, []byte("c/z/"), func(k, v []byte) error {
+			var t time.Time
+			if err := t.UnmarshalText(v); err != nil {
+				return err
+			}
+			c.Pauses[int64(binary.BigEndian.Uint64(k[4:]))] = t
 			return nil
 		}); err != nil {
 			return err
@@ -283,7 +294,7 @@ func (b *batch) effect(e Effect) error {
 // written when it was requested (read through the batch's own
 // transaction, which sees the batch's writes too).
 func (b *batch) alert(a *statesrv.Alert) error {
-	if a.Status == statesrv.AlertPending {
+	if a.Status == statesrv.AlertPending || a.Status == statesrv.AlertSuppressed {
 		v, err := json.Marshal(a)
 		if err != nil {
 			return err
@@ -397,6 +408,20 @@ func (b *batch) core(c *Core) error {
 		if err != nil {
 			return err
 		}
+		if err := b.set(k, v); err != nil {
+			return err
+		}
+	}
+	for pid := range c.dirtyPauses {
+		k := key("c/z/", u64(uint64(pid)))
+		until, ok := c.Pauses[pid]
+		if !ok {
+			if err := b.del(k); err != nil {
+				return err
+			}
+			continue
+		}
+		v, _ := until.MarshalText()
 		if err := b.set(k, v); err != nil {
 			return err
 		}

@@ -1,6 +1,15 @@
 package web
 
-import "net/http"
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+)
 
 // listAlerts answers GET /api/v1/alerts?limit=N: alerts and their delivery
 // status, newest first.
@@ -16,4 +25,66 @@ func (h *Handler) listAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// pauseAlerts answers POST /api/v1/processes/{id}/pause and
+// POST /api/v1/alerts/pause (every process), with an optional body
+// {"until": "RFC 3339 time"}; without it the pause lasts until resumed.
+func (h *Handler) pauseAlerts(w http.ResponseWriter, r *http.Request) {
+	pid, ok := h.pausePID(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Until time.Time `json:"until"`
+	}
+	if r.ContentLength != 0 {
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
+			return
+		}
+	}
+	rc, err := h.cfg.Service.PauseAlerts(pid, body.Until, statesrv.ActorAdmin)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.settleReply(w, r, rc, map[string]any{"process_id": pid, "paused": true, "until": body.Until})
+}
+
+// resumeAlerts answers POST /api/v1/processes/{id}/resume and
+// POST /api/v1/alerts/resume.
+func (h *Handler) resumeAlerts(w http.ResponseWriter, r *http.Request) {
+	pid, ok := h.pausePID(w, r)
+	if !ok {
+		return
+	}
+	rc, err := h.cfg.Service.ResumeAlerts(pid, statesrv.ActorAdmin)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.settleReply(w, r, rc, map[string]any{"process_id": pid, "paused": false})
+}
+
+// pausePID is the process a pause is about: the path's id, or 0 (every
+// process) on the /alerts routes.
+func (h *Handler) pausePID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	if r.PathValue("id") == "" {
+		return 0, true
+	}
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, err)
+		return 0, false
+	}
+	return id, true
+}
+
+func (h *Handler) settleReply(w http.ResponseWriter, r *http.Request, rc *commands.Receipt, body any) {
+	if _, err := h.settle(r.Context(), rc); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
 }

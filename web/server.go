@@ -86,6 +86,10 @@ func (h *Handler) routes() {
 	api("GET /api/v1/state", h.state)
 	api("POST /api/v1/rebuild", h.rebuild)
 	api("GET /api/v1/alerts", h.listAlerts)
+	api("POST /api/v1/alerts/pause", h.pauseAlerts)
+	api("POST /api/v1/alerts/resume", h.resumeAlerts)
+	api("POST /api/v1/processes/{id}/pause", h.pauseAlerts)
+	api("POST /api/v1/processes/{id}/resume", h.resumeAlerts)
 	api("GET /api/v1/backup", h.backup)
 	m.Handle("/api/", h.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statesrv.Errorf(statesrv.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -124,6 +124,22 @@ func TestAlertsEndToEnd(t *testing.T) {
 		return nil
 	})
 
+	// Pausing through the API holds the next alert back, recorded.
+	s.MustCall("POST", "/api/v1/processes/26/pause", map[string]string{"until": t0.Add(time.Hour).Format(time.RFC3339)}, 200, nil)
+	s.MustCall("POST", "/api/v1/alerts/resume", nil, 404, nil)
+	s.MustCall("POST", "/api/v1/processes/99/pause", nil, 404, nil)
+	c.MustAck("#id=26;state=FAIL")
+	eventually(t, func() error {
+		if err := s.getJSON("/api/v1/alerts", &alerts); err != nil {
+			return err
+		}
+		if len(alerts) != 3 || alerts[0].Status != statesrv.AlertSuppressed || !strings.Contains(alerts[0].Error, "paused until") {
+			return fmt.Errorf("alerts = %+v, want the newest suppressed by the pause", alerts)
+		}
+		return nil
+	})
+	s.MustCall("POST", "/api/v1/processes/26/resume", nil, 200, nil)
+
 	s.MustRestart(nil)
 	s.MustCall("POST", "/api/v1/rebuild", nil, 200, nil)
 	time.Sleep(100 * time.Millisecond)

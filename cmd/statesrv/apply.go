@@ -236,6 +236,12 @@ func changes(cur, want statesrv.Process) []string {
 	if cur.Key != want.Key {
 		out = append(out, "key changed")
 	}
+	if cur.AlertAfter != want.AlertAfter {
+		out = append(out, fmt.Sprintf("alert_after %d → %d", cur.AlertAfter, want.AlertAfter))
+	}
+	if !slices.Equal(cur.Maintenance, want.Maintenance) {
+		out = append(out, fmt.Sprintf("maintenance %s → %s", windows(cur.Maintenance), windows(want.Maintenance)))
+	}
 	for _, f := range []struct {
 		name string
 		a, b []string
@@ -251,6 +257,15 @@ func changes(cur, want statesrv.Process) []string {
 		out = append(out, "other fields changed")
 	}
 	return out
+}
+
+// windows writes maintenance windows for a diff line.
+func windows(ws []statesrv.Window) string {
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		parts[i] = fmt.Sprintf("%q for %s", w.Schedule, shortDuration(time.Duration(w.Duration)))
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // clip quotes s for a diff line, cut to 60 characters.

@@ -24,15 +24,23 @@ import (
 // statesrv.Process in the same order, max_runtime as short text ("2h"
 // rather than "2h0m0s"). TestDocProcessFields keeps the two in step.
 type docProcess struct {
-	ID          int64     `json:"id" yaml:"id"`
-	Name        string    `json:"name" yaml:"name"`
-	Description string    `json:"description" yaml:"description"`
-	Schedule    string    `json:"schedule" yaml:"schedule"`
-	Timezone    string    `json:"timezone" yaml:"timezone"`
-	MaxRuntime  string    `json:"max_runtime" yaml:"max_runtime"`
-	Enabled     bool      `json:"enabled" yaml:"enabled"`
-	Key         string    `json:"key" yaml:"key"`
-	Alerts      docAlerts `json:"alerts" yaml:"alerts"`
+	ID          int64       `json:"id" yaml:"id"`
+	Name        string      `json:"name" yaml:"name"`
+	Description string      `json:"description" yaml:"description"`
+	Schedule    string      `json:"schedule" yaml:"schedule"`
+	Timezone    string      `json:"timezone" yaml:"timezone"`
+	MaxRuntime  string      `json:"max_runtime" yaml:"max_runtime"`
+	Enabled     bool        `json:"enabled" yaml:"enabled"`
+	Key         string      `json:"key" yaml:"key"`
+	Alerts      docAlerts   `json:"alerts" yaml:"alerts"`
+	AlertAfter  int         `json:"alert_after,omitempty" yaml:"alert_after,omitempty"`
+	Maintenance []docWindow `json:"maintenance,omitempty" yaml:"maintenance,omitempty"`
+}
+
+// docWindow is a maintenance window with its duration as text.
+type docWindow struct {
+	Schedule string `json:"schedule" yaml:"schedule"`
+	Duration string `json:"duration" yaml:"duration"`
 }
 
 // docAlerts is statesrv.Alerts with YAML names.
@@ -51,7 +59,12 @@ func toDoc(p statesrv.Process) docProcess {
 		}
 		return l
 	}
+	var ws []docWindow
+	for _, w := range p.Maintenance {
+		ws = append(ws, docWindow{Schedule: w.Schedule, Duration: shortDuration(time.Duration(w.Duration))})
+	}
 	return docProcess{ID: p.ID, Name: p.Name, Description: p.Description, Schedule: p.Schedule,
+		AlertAfter: p.AlertAfter, Maintenance: ws,
 		Timezone: p.Timezone, MaxRuntime: shortDuration(time.Duration(p.MaxRuntime)),
 		Enabled: p.Enabled, Key: p.Key, Alerts: docAlerts{OK: list(p.Alerts.OK),
 			Fail: list(p.Alerts.Fail), Timeout: list(p.Alerts.Timeout), Late: list(p.Alerts.Late),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -185,6 +186,93 @@ func TestDispatch(t *testing.T) {
 		})
 		if n := len(w.events("RunTimedOut")); n != 1 {
 			t.Fatalf("%d RunTimedOut, want 1", n)
+		}
+	})
+	t.Run("ThresholdHoldsBackTheFirstFailures", func(t *testing.T) {
+		w := newWorld(t)
+		p := pushOnly()
+		p.AlertAfter = 3
+		w.define(p)
+		w.report("FAIL")
+		w.report("FAIL")
+		if n := len(w.events("AlertRequested")); n != 0 {
+			t.Fatalf("%d alerts requested before the third failure", n)
+		}
+		if n := len(w.events("AlertSuppressed")); n != 4 {
+			t.Fatalf("%d AlertSuppressed, want 4 (two failures, two recipients)", n)
+		}
+		w.report("FAIL")
+		w.eventually("third failure alerted", func() bool { return len(w.events("AlertDelivered")) == 2 })
+		w.report("OK")
+		w.eventually("recovered delivered", func() bool { return slices.Contains(w.sentList(), "sms:+420600000000:recovered") })
+		w.report("FAIL") // one failure after recovery: held back again
+		time.Sleep(20 * time.Millisecond)
+		if n := len(w.events("AlertRequested")); n != 3 {
+			t.Fatalf("%d alerts requested, want 3 (two for the third failure, one recovered)", n)
+		}
+		w.eventually("suppressions listed with their reason", func() bool {
+			alerts, _ := w.store.Alerts(100)
+			suppressed := 0
+			for _, a := range alerts {
+				if a.Status == statesrv.AlertSuppressed && strings.Contains(a.Error, "in a row before alerting") {
+					suppressed++
+				}
+			}
+			return suppressed == 6
+		})
+	})
+	t.Run("MaintenanceWindowHoldsBackAlerts", func(t *testing.T) {
+		w := newWorld(t) // the clock starts at 08:00 UTC
+		p := pushOnly()
+		p.Maintenance = []statesrv.Window{{Schedule: "0 8 * * *", Duration: statesrv.Duration(time.Hour)}}
+		w.define(p)
+		w.clk.Advance(time.Minute)
+		w.report("FAIL")
+		sup := w.events("AlertSuppressed")
+		if len(sup) != 2 || len(w.events("AlertRequested")) != 0 {
+			t.Fatalf("in the window: %d suppressed, %d requested; want 2 and 0", len(sup), len(w.events("AlertRequested")))
+		}
+		if d, _ := projections.Decode(&sup[0]); !strings.Contains(d.(*statesrv.AlertSuppressedData).Reason, "maintenance window") {
+			t.Fatalf("reason = %q", d.(*statesrv.AlertSuppressedData).Reason)
+		}
+		w.clk.Advance(time.Hour)
+		w.report("FAIL")
+		w.eventually("alerts after the window", func() bool { return len(w.events("AlertDelivered")) == 2 })
+	})
+	t.Run("PauseHoldsBackUntilResumedOrOver", func(t *testing.T) {
+		w := newWorld(t)
+		w.define(pushOnly())
+		rc, err := w.svc.PauseAlerts(0, time.Time{}, "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.wait(rc)
+		w.report("FAIL")
+		if len(w.events("AlertRequested")) != 0 || len(w.events("AlertSuppressed")) != 2 {
+			t.Fatal("alerts went out while every alert was paused")
+		}
+		rc, err = w.svc.ResumeAlerts(0, "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.wait(rc)
+		if _, err := w.svc.ResumeAlerts(0, "admin"); err == nil {
+			t.Fatal("a second resume was accepted")
+		}
+		rc, err = w.svc.PauseAlerts(1, w.clk.Now().Add(time.Hour), "admin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.wait(rc)
+		w.report("FAIL")
+		if len(w.events("AlertRequested")) != 0 {
+			t.Fatal("alerts went out while the process was paused")
+		}
+		w.clk.Advance(2 * time.Hour) // the pause is over
+		w.report("FAIL")
+		w.eventually("alerts after the pause", func() bool { return len(w.events("AlertDelivered")) == 2 })
+		if _, err := w.svc.PauseAlerts(1, w.clk.Now().Add(-time.Minute), "admin"); err == nil {
+			t.Fatal("a pause that ended in the past was accepted")
 		}
 	})
 	t.Run("RecoveredSaysHowLongAndHowMany", func(t *testing.T) {
