@@ -22,7 +22,7 @@ type mailbox struct {
 	ln   net.Listener
 }
 
-func startMailbox(t *testing.T) *mailbox {
+func startMailbox(t testing.TB) *mailbox {
 	mb := &mailbox{}
 	srv := smtp.NewServer(mb)
 	srv.Domain = "localhost"

@@ -272,3 +272,58 @@ func BenchmarkTimeouts(b *testing.B) {
 		b.ReportMetric(float64(lags[len(lags)-1].Microseconds())/1000, "max-lag-ms")
 	}
 }
+
+// BenchmarkAlertBurst measures how fast a burst of 10,000 alerts (200
+// processes with 50 recipients each, all failing at once) drains through
+// the real sender into an SMTP server in the test process, and the ACK
+// latency of reports sent while it drains.
+//
+//	go test -run '^$' -bench AlertBurst -benchtime 1x ./cmd/statesrv/
+func BenchmarkAlertBurst(b *testing.B) {
+	for b.Loop() {
+		mb := startMailbox(b)
+		m, err := Open(context.Background(), Config{Data: b.TempDir(), TCP: "127.0.0.1:0", HTTP: "127.0.0.1:0",
+			APIToken: "bench", AdminPassword: "pw", Stdout: os.Stdout,
+			SMTP: fmt.Sprintf("smtp://%s?from=statesrv@example.com&tls=none", mb.ln.Addr())})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var lines strings.Builder
+		for id := int64(1); id <= 200; id++ {
+			p := statesrvProcess(id)
+			for r := range 50 {
+				p.Alerts.Fail = append(p.Alerts.Fail, fmt.Sprintf("mailto:ops%d@example.com", r))
+			}
+			rc, err := m.Service.DefineProcess(p, "admin")
+			if err != nil {
+				b.Fatal(err)
+			}
+			rc.Wait(context.Background())
+			fmt.Fprintf(&lines, "#id=%d;state=FAIL\n", id)
+		}
+		start := time.Now()
+		if n, err := sendLines(m.TCPAddr, lines.String(), 200); err != nil || n != 200 {
+			b.Fatalf("reports: %d, %v", n, err)
+		}
+		// Reports keep their pace while the alerts drain.
+		var worst time.Duration
+		for len(mb.messages()) < 10000 && time.Since(start) < 2*time.Minute {
+			t := time.Now()
+			if n, _ := sendLines(m.TCPAddr, "#id=1;state=OK\n", 1); n != 1 {
+				b.Fatal("a report during the burst was not acknowledged")
+			}
+			worst = max(worst, time.Since(t))
+			time.Sleep(20 * time.Millisecond)
+		}
+		took := time.Since(start)
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		m.Close()
+		if n := len(mb.messages()); n < 10000 {
+			b.Fatalf("%d of 10,000 alerts delivered in %s", n, took)
+		}
+		b.ReportMetric(10000/took.Seconds(), "alerts/s")
+		b.ReportMetric(float64(worst.Microseconds())/1000, "max-report-ack-ms")
+		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
+	}
+}

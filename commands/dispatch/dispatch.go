@@ -49,9 +49,15 @@ type Config struct {
 type Dispatcher struct {
 	cfg Config
 
+	// known holds every pending alert the loop has seen and not yet seen
+	// leave the views: ready to send, in flight, waiting for a retry, or
+	// recorded.
+	known    map[string]bool
+	ready    []projections.PendingAlert // oldest first
+	retry    map[string]projections.PendingAlert
 	attempts map[string]int
 	next     map[string]time.Time
-	inflight map[string]bool
+	inflight int
 	recorded map[string]bool
 }
 
@@ -75,8 +81,8 @@ func New(cfg Config) *Dispatcher {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 8
 	}
-	return &Dispatcher{cfg: cfg, attempts: map[string]int{}, next: map[string]time.Time{},
-		inflight: map[string]bool{}, recorded: map[string]bool{}}
+	return &Dispatcher{cfg: cfg, known: map[string]bool{}, retry: map[string]projections.PendingAlert{},
+		attempts: map[string]int{}, next: map[string]time.Time{}, recorded: map[string]bool{}}
 }
 
 type result struct {
@@ -90,8 +96,9 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	results := make(chan result)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	wake := d.cfg.Runner.Applied()
+	d.discover()
 	for {
-		wake := d.cfg.Runner.Applied()
 		due := d.start(ctx, results, &wg)
 		var timer <-chan time.Time
 		if !due.IsZero() {
@@ -109,57 +116,62 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case r := <-results:
 			d.finish(ctx, r)
 		case <-wake:
+			wake = d.cfg.Runner.Applied()
+			d.discover()
 		case <-timer:
 		}
 	}
 }
 
-// start launches deliveries of the pending alerts that are due, and returns
-// when the next retry falls due (zero when none waits).
-func (d *Dispatcher) start(ctx context.Context, results chan<- result, wg *sync.WaitGroup) time.Time {
-	var pending []projections.PendingAlert
+// discover takes the pending alerts of the views: new ones join the ready
+// queue, and recorded ones that have left the views are forgotten.
+func (d *Dispatcher) discover() {
+	var fresh []projections.PendingAlert
+	live := map[string]bool{}
 	d.cfg.Runner.View(func(c *projections.Core) {
-		for _, a := range c.Alerts {
-			pending = append(pending, *a)
+		for id, a := range c.Alerts {
+			live[id] = true
+			if !d.known[id] {
+				fresh = append(fresh, *a)
+			}
 		}
 	})
-	slices.SortFunc(pending, func(a, b projections.PendingAlert) int { return a.RequestedAt.Compare(b.RequestedAt) })
-	live := make(map[string]bool, len(pending))
+	slices.SortFunc(fresh, func(a, b projections.PendingAlert) int { return a.RequestedAt.Compare(b.RequestedAt) })
+	for _, a := range fresh {
+		d.known[a.AlertID] = true
+		d.ready = append(d.ready, a)
+	}
+	for id := range d.recorded {
+		if !live[id] {
+			delete(d.recorded, id)
+			delete(d.known, id)
+			delete(d.attempts, id)
+		}
+	}
+}
+
+// start launches deliveries from the ready queue and of retries that have
+// come due, and returns when the next retry falls due (zero when none
+// waits).
+func (d *Dispatcher) start(ctx context.Context, results chan<- result, wg *sync.WaitGroup) time.Time {
 	now := d.cfg.Clock.Now()
 	var due time.Time
-	for _, a := range pending {
-		live[a.AlertID] = true
-		if d.inflight[a.AlertID] || d.recorded[a.AlertID] {
-			continue
+	for id, a := range d.retry {
+		if t := d.next[id]; !t.After(now) {
+			delete(d.retry, id)
+			d.ready = append(d.ready, a)
+		} else if due.IsZero() || t.Before(due) {
+			due = t
 		}
-		if t, ok := d.next[a.AlertID]; ok && t.After(now) {
-			if due.IsZero() || t.Before(due) {
-				due = t
-			}
-			continue
-		}
-		if len(d.inflight) >= d.cfg.Workers {
-			break
-		}
-		d.inflight[a.AlertID] = true
+	}
+	for len(d.ready) > 0 && d.inflight < d.cfg.Workers {
+		a := d.ready[0]
+		d.ready = d.ready[1:]
+		d.inflight++
 		wg.Go(func() {
 			err := d.cfg.Deliver(ctx, a)
 			results <- result{alert: a, err: err}
 		})
-	}
-	// Forget what the views no longer hold as pending.
-	for _, m := range []map[string]bool{d.recorded} {
-		for id := range m {
-			if !live[id] {
-				delete(m, id)
-			}
-		}
-	}
-	for id := range d.attempts {
-		if !live[id] && !d.inflight[id] {
-			delete(d.attempts, id)
-			delete(d.next, id)
-		}
 	}
 	return due
 }
@@ -167,7 +179,7 @@ func (d *Dispatcher) start(ctx context.Context, results chan<- result, wg *sync.
 // finish records a delivery's outcome, or schedules the next attempt.
 func (d *Dispatcher) finish(ctx context.Context, r result) {
 	id := r.alert.AlertID
-	delete(d.inflight, id)
+	d.inflight--
 	if ctx.Err() != nil {
 		return // shutting down: not recorded, sent again after the restart
 	}
@@ -191,14 +203,20 @@ func (d *Dispatcher) finish(ctx context.Context, r result) {
 		}
 		log.Info("alert delivery will be retried", "error", r.err, "in", wait.Round(time.Millisecond))
 		d.next[id] = now.Add(wait)
+		d.retry[id] = r.alert
 		return
 	}
 	d.recorded[id] = true
 	delete(d.next, id)
 	if rc != nil {
-		if _, err := rc.Wait(ctx); err != nil && ctx.Err() == nil {
-			log.Error("recording an alert outcome failed", "error", err)
-		}
+		// The loop does not wait for the record's sync: outcomes recorded
+		// meanwhile share a group commit, and a failed commit stops the
+		// log (and the server) anyway.
+		go func() {
+			if _, err := rc.Wait(ctx); err != nil && ctx.Err() == nil {
+				log.Error("recording an alert outcome failed", "error", err)
+			}
+		}()
 	}
 }
 
