@@ -162,6 +162,8 @@ type AlertRequestedData struct {
 	// runs failed or timed out meanwhile.
 	DownFor  Duration `json:"down_for,omitempty"`
 	Failures int      `json:"failures,omitempty"`
+	// Repeat marks a reminder that the process is still failed.
+	Repeat bool `json:"repeat,omitempty"`
 }
 
 // AlertDeliveredData records that the receiver accepted an alert.

@@ -63,6 +63,9 @@ type Process struct {
 	// AlertAfter is how many runs in a row must fail or time out before
 	// the fail and timeout recipients hear of it (0 and 1: at once).
 	AlertAfter int `json:"alert_after,omitempty"`
+	// RepeatEvery, when set, alerts the fail or timeout recipients again at
+	// this interval while the process stays failed.
+	RepeatEvery Duration `json:"repeat_every,omitempty"`
 	// Maintenance lists recurring windows during which alerts are held back
 	// (and recorded as suppressed); runs are still recorded.
 	Maintenance []Window `json:"maintenance,omitempty"`

@@ -66,6 +66,56 @@ func (s *Service) requestAlerts(d *decision, pid int64, outcome string, run *sta
 			d.add(statesrv.EventAlertRequested, pid, a)
 		}
 	}
+	if ps.RepeatEvery > 0 {
+		s.signal() // the scheduler's next wake-up may now be a reminder
+	}
+}
+
+// repeatAlerts requests the reminders that are due at d.at: for each
+// process that stays failed (its last run failed or timed out, past its
+// alert_after) and whose last fail or timeout alert is repeat_every old.
+// It returns when the next reminder falls due (zero when none waits).
+func (s *Service) repeatAlerts(d *decision) time.Time {
+	var next time.Time
+	for _, ps := range s.core.Procs {
+		if len(d.recs) >= maxTickEvents {
+			return d.at // the rest are due at once, in the next tick
+		}
+		every := time.Duration(ps.RepeatEvery)
+		if every <= 0 || ps.AlertedAt.IsZero() || ps.FailStreak < max(1, ps.AlertAfter) ||
+			(ps.LastState != statesrv.StateFail && ps.LastState != statesrv.StateTimeout) {
+			continue
+		}
+		due := ps.AlertedAt.Add(every)
+		if due.After(d.at) {
+			if next.IsZero() || due.Before(next) {
+				next = due
+			}
+			continue
+		}
+		outcome := outcomeOf(ps.LastState)
+		recipients := ps.Alerts.Fail
+		if outcome == statesrv.OutcomeTimeout {
+			recipients = ps.Alerts.Timeout
+		}
+		reason := s.suppressed(ps, *ps, "repeat", d.at)
+		for _, to := range recipients {
+			if reason != "" {
+				d.add(statesrv.EventAlertSuppressed, ps.ID, &statesrv.AlertSuppressedData{
+					AlertID: newID(), RunID: ps.LastRun, Recipient: to, Outcome: outcome, Reason: reason})
+				continue
+			}
+			d.add(statesrv.EventAlertRequested, ps.ID, &statesrv.AlertRequestedData{
+				AlertID: newID(), RunID: ps.LastRun, Recipient: to, Outcome: outcome, Repeat: true,
+				Failures: ps.FailStreak, DownFor: statesrv.Duration(d.at.Sub(ps.FailingSince))})
+		}
+		if len(recipients) > 0 {
+			if n := ps.AlertedAt.Add(every); next.IsZero() || n.Before(next) {
+				next = n // AlertedAt moved on with the events just added
+			}
+		}
+	}
+	return next
 }
 
 // suppressed says why an alert of the outcome is held back at t, or ""

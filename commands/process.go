@@ -64,6 +64,9 @@ func NormalizeProcess(p *statesrv.Process) error {
 	if p.AlertAfter < 0 || p.AlertAfter > maxAlertAfter {
 		return statesrv.Errorf(statesrv.EInvalid, "alert_after: a number from 0 to %d", maxAlertAfter)
 	}
+	if d := time.Duration(p.RepeatEvery); d != 0 && (d < time.Minute || d > 31*24*time.Hour) {
+		return statesrv.Errorf(statesrv.EInvalid, "repeat_every: from 1m to 744h, or 0 (off)")
+	}
 	if len(p.Maintenance) == 0 {
 		p.Maintenance = nil
 	}

@@ -44,13 +44,16 @@ func (s *Service) Tick() (*Receipt, time.Time) {
 	d := s.decide(statesrv.ActorScheduler)
 	s.fire(d)
 	s.timeOut(d)
+	repeat := s.repeatAlerts(d)
 	var r *Receipt
 	if len(d.recs) > 0 {
 		r = d.submit("")
 	}
 	next := s.deadlines.next()
-	if f := s.fires.next(); !f.IsZero() && (next.IsZero() || f.Before(next)) {
-		next = f
+	for _, t := range []time.Time{s.fires.next(), repeat} {
+		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
 	}
 	return r, next
 }

@@ -49,6 +49,9 @@ type ProcessState struct {
 	// OK, the first of them at FailingSince.
 	FailStreak   int       `json:"fail_streak,omitempty"`
 	FailingSince time.Time `json:"failing_since"`
+	// AlertedAt is when a fail or timeout alert of the process was last
+	// requested or suppressed: repeats count from it.
+	AlertedAt time.Time `json:"alerted_at"`
 }
 
 // PendingAlert is an alert requested and not yet delivered or failed.
@@ -259,11 +262,13 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 		c.Users[d.User] = d.Hash
 		c.dirtyUsers[d.User] = true
 	case *statesrv.AlertRequestedData:
+		c.alerted(pid, d.Outcome, at)
 		c.Alerts[d.AlertID] = &PendingAlert{AlertRequestedData: *d, ProcessID: pid, RequestedAt: at}
 		c.dirtyAlerts[d.AlertID] = true
 		return Effect{Alert: &statesrv.Alert{ID: d.AlertID, ProcessID: pid, RunID: d.RunID,
 			Recipient: d.Recipient, Outcome: d.Outcome, Status: statesrv.AlertPending, RequestedAt: at, Seq: seq}}
 	case *statesrv.AlertSuppressedData:
+		c.alerted(pid, d.Outcome, at)
 		t := at
 		return Effect{Alert: &statesrv.Alert{ID: d.AlertID, ProcessID: pid, RunID: d.RunID,
 			Recipient: d.Recipient, Outcome: d.Outcome, Status: statesrv.AlertSuppressed,
@@ -280,6 +285,17 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 		return c.alertDone(d.AlertID, statesrv.AlertFailed, d.Attempts, d.Error, at)
 	}
 	return Effect{}
+}
+
+// alerted notes when a fail or timeout alert of pid was last decided.
+func (c *Core) alerted(pid int64, outcome string, at time.Time) {
+	if outcome != statesrv.OutcomeFail && outcome != statesrv.OutcomeTimeout {
+		return
+	}
+	if ps := c.Procs[pid]; ps != nil {
+		ps.AlertedAt = at
+		c.dirtyProcs[pid] = true
+	}
 }
 
 func (c *Core) alertDone(id, status string, attempts int, errText string, at time.Time) Effect {

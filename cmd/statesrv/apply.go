@@ -236,6 +236,9 @@ func changes(cur, want statesrv.Process) []string {
 	if cur.Key != want.Key {
 		out = append(out, "key changed")
 	}
+	if cur.RepeatEvery != want.RepeatEvery {
+		out = append(out, fmt.Sprintf("repeat_every %s → %s", repeatText(cur.RepeatEvery), repeatText(want.RepeatEvery)))
+	}
 	if cur.AlertAfter != want.AlertAfter {
 		out = append(out, fmt.Sprintf("alert_after %d → %d", cur.AlertAfter, want.AlertAfter))
 	}

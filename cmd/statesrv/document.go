@@ -34,6 +34,7 @@ type docProcess struct {
 	Key         string      `json:"key" yaml:"key"`
 	Alerts      docAlerts   `json:"alerts" yaml:"alerts"`
 	AlertAfter  int         `json:"alert_after,omitempty" yaml:"alert_after,omitempty"`
+	RepeatEvery string      `json:"repeat_every,omitempty" yaml:"repeat_every,omitempty"`
 	Maintenance []docWindow `json:"maintenance,omitempty" yaml:"maintenance,omitempty"`
 }
 
@@ -64,7 +65,7 @@ func toDoc(p statesrv.Process) docProcess {
 		ws = append(ws, docWindow{Schedule: w.Schedule, Duration: shortDuration(time.Duration(w.Duration))})
 	}
 	return docProcess{ID: p.ID, Name: p.Name, Description: p.Description, Schedule: p.Schedule,
-		AlertAfter: p.AlertAfter, Maintenance: ws,
+		AlertAfter: p.AlertAfter, Maintenance: ws, RepeatEvery: repeatText(p.RepeatEvery),
 		Timezone: p.Timezone, MaxRuntime: shortDuration(time.Duration(p.MaxRuntime)),
 		Enabled: p.Enabled, Key: p.Key, Alerts: docAlerts{OK: list(p.Alerts.OK),
 			Fail: list(p.Alerts.Fail), Timeout: list(p.Alerts.Timeout), Late: list(p.Alerts.Late),
@@ -267,4 +268,12 @@ func yamlValue(n *yaml.Node, depth int, budget *int) (any, error) {
 		return n.Value, nil
 	}
 	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
+}
+
+// repeatText writes repeat_every, or nothing when it is off.
+func repeatText(d statesrv.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return shortDuration(time.Duration(d))
 }

@@ -275,6 +275,37 @@ func TestDispatch(t *testing.T) {
 			t.Fatal("a pause that ended in the past was accepted")
 		}
 	})
+	t.Run("RepeatWhileFailedUntilOK", func(t *testing.T) {
+		w := newWorld(t)
+		p := pushOnly()
+		p.RepeatEvery = statesrv.Duration(time.Hour)
+		w.define(p)
+		w.report("FAIL")
+		w.eventually("first alerts", func() bool { return len(w.events("AlertDelivered")) == 2 })
+		w.clk.Advance(30 * time.Minute)
+		time.Sleep(20 * time.Millisecond)
+		if n := len(w.events("AlertRequested")); n != 2 {
+			t.Fatalf("%d alerts after half an interval, want 2", n)
+		}
+		w.clk.Advance(31 * time.Minute)
+		w.eventually("reminders", func() bool { return len(w.events("AlertDelivered")) == 4 })
+		var repeats int
+		for _, e := range w.events("AlertRequested") {
+			p, _ := projections.Decode(&e)
+			if p.(*statesrv.AlertRequestedData).Repeat {
+				repeats++
+			}
+		}
+		if repeats != 2 {
+			t.Fatalf("%d reminders, want 2", repeats)
+		}
+		w.report("OK")
+		w.clk.Advance(3 * time.Hour)
+		time.Sleep(50 * time.Millisecond)
+		if n := len(w.events("AlertRequested")); n != 5 { // 4 + recovered
+			t.Fatalf("%d alerts after recovery and three hours, want 5 (no more reminders)", n)
+		}
+	})
 	t.Run("RecoveredSaysHowLongAndHowMany", func(t *testing.T) {
 		w := newWorld(t)
 		w.define(pushOnly())
