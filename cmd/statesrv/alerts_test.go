@@ -6,6 +6,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,6 +21,9 @@ type mailbox struct {
 	mu   sync.Mutex
 	msgs []string // "to|data"
 	ln   net.Listener
+	// refuse makes the server answer 451 (try again later) to every
+	// recipient.
+	refuse atomic.Bool
 }
 
 func startMailbox(t testing.TB) *mailbox {
@@ -53,6 +57,9 @@ type mailSession struct {
 
 func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if s.mb.refuse.Load() {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
 	s.to = append(s.to, to)
 	return nil
 }

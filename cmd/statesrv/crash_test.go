@@ -45,10 +45,10 @@ var addrLine = regexp.MustCompile(`msg="?(tcp reports|http)"? addr=(\S+)`)
 
 // startChild runs `statesrv serve` on dir in a child process and waits until
 // it listens.
-func startChild(t *testing.T, dir string) *child {
+func startChild(t *testing.T, dir string, extra ...string) *child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data", dir, "--tcp", "127.0.0.1:0",
-		"--http", "127.0.0.1:0", "--api-token", "crash", "--admin-password", "pw")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", dir, "--tcp", "127.0.0.1:0",
+		"--http", "127.0.0.1:0", "--api-token", "crash", "--admin-password", "pw"}, extra...)...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -240,4 +240,73 @@ func checkLog(t *testing.T, dir string, a *acked) {
 			t.Fatalf("run %s was closed %d times", run, n)
 		}
 	}
+}
+
+// TestCrashBetweenAlertRequestAndDelivery kills the server while an alert is
+// requested but not delivered (the SMTP server answers "try again later"),
+// and checks that the restarted server delivers it, once.
+func TestCrashBetweenAlertRequestAndDelivery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("crash test starts server processes")
+	}
+	mb := startMailbox(t)
+	mb.refuse.Store(true)
+	smtpURL := fmt.Sprintf("smtp://%s?from=statesrv@example.com&tls=none", mb.ln.Addr())
+	dir := t.TempDir()
+	c := startChild(t, dir, "--smtp", smtpURL)
+	putProcess(t, c.httpAddr, 26, `{"name":"NightlyExport","enabled":true,"alerts":{"fail":["mailto:ops@example.com"]}}`)
+	if n, err := sendLines(c.tcpAddr, "#id=26;state=FAIL;msg=disk full\n", 1); err != nil || n != 1 {
+		t.Fatalf("report: %d, %v", n, err)
+	}
+	// Wait until the alert is requested and its first attempt refused.
+	deadline := time.Now().Add(10 * time.Second)
+	for !alertAttempted(c) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.kill(t)
+	if n := len(mb.messages()); n != 0 {
+		t.Fatalf("%d messages before the crash, want 0", n)
+	}
+	mb.refuse.Store(false)
+	c = startChild(t, dir, "--smtp", smtpURL)
+	deadline = time.Now().Add(10 * time.Second)
+	for len(mb.messages()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // room for a wrong second copy
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	c.cmd.Wait()
+	if n := len(mb.messages()); n != 1 {
+		t.Fatalf("%d messages after the restart, want exactly 1", n)
+	}
+	l, err := eventlog.OpenBadger(eventlog.Options{Dir: filepath.Join(dir, "log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	counts := map[string]int{}
+	l.Read(context.Background(), 1, func(e *eventlog.Event) error { counts[e.Type]++; return nil })
+	if counts["AlertRequested"] != 1 || counts["AlertDelivered"] != 1 {
+		t.Fatalf("events %v: want one AlertRequested and one AlertDelivered", counts)
+	}
+}
+
+// alertAttempted reports whether the child's alert list shows the alert
+// pending (requested, its delivery not yet recorded) after an attempt.
+func alertAttempted(c *child) bool {
+	req, _ := http.NewRequest("GET", "http://"+c.httpAddr+"/api/v1/alerts", nil)
+	req.Header.Set("Authorization", "Bearer crash")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var alerts []statesrv.Alert
+	if json.NewDecoder(resp.Body).Decode(&alerts) != nil || len(alerts) != 1 {
+		return false
+	}
+	// The first attempt runs as soon as the request is committed; give it
+	// a moment to be refused.
+	time.Sleep(300 * time.Millisecond)
+	return alerts[0].Status == statesrv.AlertPending
 }
