@@ -146,6 +146,8 @@ const (
 	OutcomeTimeout   = "timeout"
 	OutcomeLate      = "late"
 	OutcomeRecovered = "recovered"
+	// OutcomeTest is an alert an operator asked for, to check a recipient.
+	OutcomeTest = "test"
 )
 
 // AlertRequestedData is an alert that is due: one recipient, one outcome,

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -227,4 +228,29 @@ func (s *Service) lateAlerts(d *decision, pid int64, runID, msgID string) {
 		run = &statesrv.Run{ID: runID, ProcessID: pid, State: statesrv.StateTimeout}
 	}
 	s.requestAlerts(d, pid, statesrv.OutcomeLate, run, msgID, projections.ProcessState{})
+}
+
+// TestAlert requests a test alert to one recipient of process pid (any
+// recipient the definition names), so an operator can check the channel.
+// It goes through the outbox like any alert and is listed with them.
+func (s *Service) TestAlert(pid int64, recipient, actor string) (*Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ps := s.core.Procs[pid]
+	if ps == nil {
+		return nil, statesrv.Errorf(statesrv.ENotFound, "process %d not found", pid)
+	}
+	a := ps.Alerts
+	all := [][]string{a.OK, a.Fail, a.Timeout, a.Late, a.Recovered}
+	found := false
+	for _, l := range all {
+		found = found || slices.Contains(l, recipient)
+	}
+	if !found {
+		return nil, statesrv.Errorf(statesrv.EInvalid, "recipient: %q is not a recipient of process %d", recipient, pid)
+	}
+	d := s.decide(actor)
+	d.add(statesrv.EventAlertRequested, pid, &statesrv.AlertRequestedData{
+		AlertID: newID(), Recipient: recipient, Outcome: statesrv.OutcomeTest})
+	return d.submit(""), nil
 }

@@ -31,6 +31,8 @@ func headline(a Alert) string {
 		what = "a report arrived after its run had timed out"
 	case statesrv.OutcomeRecovered:
 		what = "the process reported OK again after failing"
+	case statesrv.OutcomeTest:
+		what = "this is a test alert, sent on request; no run is affected"
 	default:
 		what = "outcome " + label(a.Outcome)
 	}

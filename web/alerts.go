@@ -88,3 +88,27 @@ func (h *Handler) settleReply(w http.ResponseWriter, r *http.Request, rc *comman
 	}
 	writeJSON(w, http.StatusOK, body)
 }
+
+// testAlert answers POST /api/v1/processes/{id}/test-alert with the body
+// {"recipient": "mailto:..."}: a test alert to one of the process's
+// recipients, listed by /api/v1/alerts with its delivery status.
+func (h *Handler) testAlert(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var body struct {
+		Recipient string `json:"recipient"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
+		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
+		return
+	}
+	rc, err := h.cfg.Service.TestAlert(id, body.Recipient, statesrv.ActorAdmin)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	h.settleReply(w, r, rc, map[string]any{"process_id": id, "recipient": body.Recipient, "requested": true})
+}

@@ -26,6 +26,7 @@ var apiLinks = []views.Link{
 	{Method: "GET", Path: "/api/v1/backup", What: "the whole log as a backup stream"},
 	{Method: "POST", Path: "/api/v1/processes/{id}/pause", What: "hold back a process's alerts (body {\"until\": TIME}, optional)"},
 	{Method: "POST", Path: "/api/v1/processes/{id}/resume", What: "end that pause"},
+	{Method: "POST", Path: "/api/v1/processes/{id}/test-alert", What: "send a test alert to one of its recipients (body {\"recipient\": URI})"},
 	{Method: "POST", Path: "/api/v1/alerts/pause", What: "hold back every alert (body {\"until\": TIME}, optional)"},
 	{Method: "POST", Path: "/api/v1/alerts/resume", What: "end that pause"},
 }

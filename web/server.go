@@ -90,6 +90,7 @@ func (h *Handler) routes() {
 	api("POST /api/v1/alerts/resume", h.resumeAlerts)
 	api("POST /api/v1/processes/{id}/pause", h.pauseAlerts)
 	api("POST /api/v1/processes/{id}/resume", h.resumeAlerts)
+	api("POST /api/v1/processes/{id}/test-alert", h.testAlert)
 	api("GET /api/v1/backup", h.backup)
 	m.Handle("/api/", h.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statesrv.Errorf(statesrv.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))

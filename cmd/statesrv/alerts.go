@@ -34,7 +34,7 @@ func (m *Main) newDispatcher() (*dispatch.Dispatcher, error) {
 	}
 	return dispatch.New(dispatch.Config{
 		Service: m.Service, Runner: m.Runner, Deliver: deliver, Permanent: notify.IsPermanent,
-		Clock: m.cfg.Clock, Logger: m.logger,
+		Clock: m.cfg.Clock, Logger: m.logger, GiveUpAfter: m.cfg.AlertRetryFor,
 	}), nil
 }
 

@@ -147,10 +147,21 @@ func TestAlertsEndToEnd(t *testing.T) {
 	})
 	s.MustCall("POST", "/api/v1/processes/26/resume", nil, 200, nil)
 
+	// A test alert to one of the process's recipients goes out like any.
+	s.MustCall("POST", "/api/v1/processes/26/test-alert", map[string]string{"recipient": "mailto:ops@example.com"}, 200, nil)
+	s.MustCall("POST", "/api/v1/processes/26/test-alert", map[string]string{"recipient": "mailto:eve@example.com"}, 400, nil)
+	eventually(t, func() error {
+		msgs := mb.messages()
+		if len(msgs) != 2 || !strings.Contains(msgs[1], "Subject: [statesrv] TEST 26 NightlyExport") {
+			return fmt.Errorf("%d messages, want the test alert as the second", len(msgs))
+		}
+		return nil
+	})
+
 	s.MustRestart(nil)
 	s.MustCall("POST", "/api/v1/rebuild", nil, 200, nil)
 	time.Sleep(100 * time.Millisecond)
-	if n := len(mb.messages()); n != 1 {
-		t.Fatalf("%d messages after a restart and a rebuild, want still 1", n)
+	if n := len(mb.messages()); n != 2 {
+		t.Fatalf("%d messages after a restart and a rebuild, want still 2", n)
 	}
 }

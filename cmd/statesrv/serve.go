@@ -45,6 +45,7 @@ type Config struct {
 	SMSURL        string
 	SMSToken      string
 	PublicURL     string
+	AlertRetryFor time.Duration
 	TLSCert       string
 	TLSKey        string
 	LogLevel      string
