@@ -186,3 +186,62 @@ func (s *Service) PasswordHash(user string) (string, bool) {
 	h, ok := s.core.Users[user]
 	return h, ok
 }
+
+// maxApply bounds the definitions one ApplyDefinitions may change, so that
+// its append stays well inside one group commit.
+const maxApply = 1000
+
+// ApplyDefinitions creates or replaces every definition of define and
+// deletes every id of remove, as one change: all are validated first and
+// appended together in one atomic append (one contiguous run of events),
+// or none is. Definitions equal to the current ones, and ids not defined,
+// are left out. It returns the receipt (nil when nothing changes) and the
+// ids it created, changed and deleted.
+func (s *Service) ApplyDefinitions(define []statesrv.Process, remove []int64, actor string) (*Receipt, [3][]int64, error) {
+	var done [3][]int64
+	if len(define)+len(remove) > maxApply {
+		return nil, done, statesrv.Errorf(statesrv.EInvalid, "at most %d definitions at once", maxApply)
+	}
+	seen := map[int64]bool{}
+	for i := range define {
+		if err := NormalizeProcess(&define[i]); err != nil {
+			return nil, done, statesrv.Errorf(statesrv.EInvalid, "process %d: %s", define[i].ID, statesrv.ErrorMessage(err))
+		}
+		if seen[define[i].ID] {
+			return nil, done, statesrv.Errorf(statesrv.EInvalid, "process %d: given twice", define[i].ID)
+		}
+		seen[define[i].ID] = true
+	}
+	for _, id := range remove {
+		if seen[id] {
+			return nil, done, statesrv.Errorf(statesrv.EInvalid, "process %d: both defined and deleted", id)
+		}
+		seen[id] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d := s.decide(actor)
+	for i := range define {
+		p := &define[i]
+		cur := s.core.Procs[p.ID]
+		switch {
+		case cur == nil:
+			done[0] = append(done[0], p.ID)
+		case !reflect.DeepEqual(cur.Process, *p):
+			done[1] = append(done[1], p.ID)
+		default:
+			continue
+		}
+		d.add(statesrv.EventProcessDefined, p.ID, p)
+	}
+	for _, id := range remove {
+		if ps := s.core.Procs[id]; ps != nil {
+			d.add(statesrv.EventProcessDeleted, id, &statesrv.ProcessDeletedData{Name: ps.Name})
+			done[2] = append(done[2], id)
+		}
+	}
+	if len(d.recs) == 0 {
+		return nil, done, nil
+	}
+	return d.submit(""), done, nil
+}

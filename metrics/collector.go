@@ -37,6 +37,12 @@ var (
 	descLastFinished = desc("process_last_finished_timestamp_seconds",
 		"When the process's last run finished (unix seconds); absent before its first.",
 		"process_id", "name")
+	descLastOK = desc("process_last_success_timestamp_seconds",
+		"When a run of the process last finished OK (unix seconds); absent before the first.",
+		"process_id", "name")
+	descLastDuration = desc("process_last_duration_seconds",
+		"How long the process's last finished run took, from its start to its end.",
+		"process_id", "name")
 )
 
 // outcomes are the states a finished run can have.
@@ -52,7 +58,7 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descOpenRuns, descProcesses, descUnprocessed, descLastSeq, descViewsSeq,
 		descBatches, descEvents, descCommitSeconds, descPerBatch, descSlowCommits, descMaxCommit,
-		descApplied, descFinished, descLastState, descLastFinished,
+		descApplied, descFinished, descLastState, descLastFinished, descLastOK, descLastDuration,
 	} {
 		ch <- d
 	}
@@ -61,8 +67,8 @@ func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 // process is what the metrics show of one process, copied out of the Core
 // so that the Runner's lock is not held while metrics are sent.
 type process struct {
-	id, name, lastState string
-	lastAt              float64
+	id, name, lastState          string
+	lastAt, lastOK, lastDuration float64
 }
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
@@ -98,6 +104,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			if !ps.LastAt.IsZero() {
 				p.lastAt = float64(ps.LastAt.UnixNano()) / 1e9
 			}
+			if !ps.LastOKAt.IsZero() {
+				p.lastOK = float64(ps.LastOKAt.UnixNano()) / 1e9
+			}
+			p.lastDuration = ps.LastDuration.Seconds()
 			procs = append(procs, p)
 		}
 	})
@@ -114,6 +124,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if p.lastAt != 0 {
 			gauge(descLastFinished, p.lastAt, p.id, p.name)
+		}
+		if p.lastOK != 0 {
+			gauge(descLastOK, p.lastOK, p.id, p.name)
+		}
+		if p.lastAt != 0 {
+			gauge(descLastDuration, p.lastDuration, p.id, p.name)
 		}
 	}
 

@@ -118,11 +118,15 @@ func TestMetrics(t *testing.T) {
 			`statesrv_process_last_state{name="export",process_id="8",state="OK"} 0`,
 			`statesrv_process_last_finished_timestamp_seconds{name="backup",process_id="7"} ` +
 				strconv.FormatFloat(float64(t0.Add(time.Minute).Unix()), 'g', -1, 64),
+			`statesrv_process_last_duration_seconds{name="backup",process_id="7"} `,
 			`go_goroutines `,
 		} {
 			if !strings.Contains(body, want) {
 				t.Errorf("no %q in:\n%s", want, body)
 			}
+		}
+		if strings.Contains(body, `process_last_success_timestamp_seconds{name="backup"`) {
+			t.Errorf("a process whose only run failed has a last success time:\n%s", body)
 		}
 		if strings.Contains(body, `process_last_finished_timestamp_seconds{name="export"`) {
 			t.Errorf("a process that never finished a run has a last finished time:\n%s", body)

@@ -49,6 +49,10 @@ type ProcessState struct {
 	// OK, the first of them at FailingSince.
 	FailStreak   int       `json:"fail_streak,omitempty"`
 	FailingSince time.Time `json:"failing_since"`
+	// LastOKAt is when a run last finished OK; LastDuration is how long
+	// the last finished run took (start to end).
+	LastOKAt     time.Time     `json:"last_ok_at"`
+	LastDuration time.Duration `json:"last_duration,omitempty"`
 	// AlertedAt is when a fail or timeout alert of the process was last
 	// requested or suppressed: repeats count from it.
 	AlertedAt time.Time `json:"alerted_at"`
@@ -388,8 +392,10 @@ func (c *Core) closeRun(pid int64, runID, state string, at time.Time) *statesrv.
 	r.State, r.FinishedAt = state, &t
 	if ps := c.Procs[pid]; ps != nil {
 		ps.LastState, ps.LastAt, ps.LastRun = state, at, runID
+		ps.LastDuration = at.Sub(r.StartedAt)
 		if state == statesrv.StateOK {
 			ps.FailStreak, ps.FailingSince = 0, time.Time{}
+			ps.LastOKAt = at
 		} else {
 			if ps.FailStreak == 0 {
 				ps.FailingSince = at

@@ -22,6 +22,7 @@ var apiLinks = []views.Link{
 	{Method: "GET", Path: "/api/v1/events?after=&limit=&process=&type=", What: "the event log, oldest first"},
 	{Method: "GET", Path: "/api/v1/state?at=TIME", What: "the views as they stood at TIME"},
 	{Method: "GET", Path: "/api/v1/alerts?limit=", What: "alerts and their delivery status, newest first"},
+	{Method: "POST", Path: "/api/v1/apply", What: "define and delete many processes as one change"},
 	{Method: "POST", Path: "/api/v1/rebuild", What: "rebuild every view from the log"},
 	{Method: "GET", Path: "/api/v1/backup", What: "the whole log as a backup stream"},
 	{Method: "POST", Path: "/api/v1/processes/{id}/pause", What: "hold back a process's alerts (body {\"until\": TIME}, optional)"},

@@ -85,6 +85,7 @@ func (h *Handler) routes() {
 	api("GET /api/v1/events", h.events)
 	api("GET /api/v1/state", h.state)
 	api("POST /api/v1/rebuild", h.rebuild)
+	api("POST /api/v1/apply", h.applyDefinitions)
 	api("GET /api/v1/alerts", h.listAlerts)
 	api("POST /api/v1/alerts/pause", h.pauseAlerts)
 	api("POST /api/v1/alerts/resume", h.resumeAlerts)

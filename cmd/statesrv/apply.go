@@ -76,8 +76,8 @@ listed and nothing is applied. Then the changes are printed:
   + 27 NewJob                                          to create
   ~ 25 JajaBackupData: schedule "0 2 * * *" → "0 3 * * *"  to change
   - 30 OldJob                                          to delete (--prune only)
-and applied only with --yes: one PUT per created or changed definition and
-one DELETE per deleted one, each recorded as its own event. Definitions
+and applied only with --yes, as one change: one atomic append of all the
+events (POST /api/v1/apply), or none if anything is refused. Definitions
 that do not change are not sent, so applying the same file twice records
 nothing the second time. Token from STATESRV_API_TOKEN.
 `
@@ -298,9 +298,8 @@ func (pl plan) print(w io.Writer) {
 	}
 }
 
-// run prints the plan and, with yes, applies it through the API at base:
-// PUT for each created and changed definition, then DELETE for each
-// removed one. It stops at the first failure and says how far it got.
+// run prints the plan and, with yes, applies it through the API at base as
+// one change (POST /api/v1/apply): all of it, or nothing.
 func (pl plan) run(ctx context.Context, base string, yes bool, w io.Writer) error {
 	pl.print(w)
 	switch {
@@ -310,20 +309,21 @@ func (pl plan) run(ctx context.Context, base string, yes bool, w io.Writer) erro
 		fmt.Fprintln(w, "nothing applied: re-run with --yes to apply")
 		return nil
 	}
-	done, total := 0, len(pl.create)+len(pl.change)+len(pl.remove)
+	var req struct {
+		Define []statesrv.Process `json:"define"`
+		Delete []int64            `json:"delete"`
+	}
 	for _, s := range slices.Concat(pl.create, pl.change) {
-		path := "/api/v1/processes/" + strconv.FormatInt(s.proc.ID, 10)
-		if err := api(ctx, "PUT", base, path, s.proc, nil); err != nil {
-			return fmt.Errorf("after %d of %d changes: %w", done, total, err)
-		}
-		done++
+		req.Define = append(req.Define, s.proc)
 	}
 	for _, s := range pl.remove {
-		path := "/api/v1/processes/" + strconv.FormatInt(s.proc.ID, 10)
-		if err := api(ctx, "DELETE", base, path, nil, nil); err != nil {
-			return fmt.Errorf("after %d of %d changes: %w", done, total, err)
-		}
-		done++
+		req.Delete = append(req.Delete, s.proc.ID)
+	}
+	var res struct {
+		Seq uint64 `json:"seq"`
+	}
+	if err := api(ctx, "POST", base, "/api/v1/apply", req, &res); err != nil {
+		return fmt.Errorf("nothing applied: %w", err)
 	}
 	fmt.Fprintf(w, "applied: %d created, %d changed, %d deleted\n", len(pl.create), len(pl.change), len(pl.remove))
 	return nil

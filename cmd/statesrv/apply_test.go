@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
 )
 
 // writeFile writes content to name in a fresh temp directory and returns
@@ -351,5 +353,41 @@ func TestShortDuration(t *testing.T) {
 		if got := shortDuration(d); got != want {
 			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
 		}
+	}
+}
+
+// TestApplyIsOneChange checks POST /api/v1/apply: every change in one
+// append (consecutive seqs, one time), and nothing at all when one
+// definition is invalid.
+func TestApplyIsOneChange(t *testing.T) {
+	s := MustOpenServer(t)
+	s.MustDefine(statesrv.Process{ID: 5, Name: "old", Enabled: true})
+	first := s.Log.LastSeq() + 1
+	var res struct {
+		Seq     uint64  `json:"seq"`
+		Created []int64 `json:"created"`
+		Changed []int64 `json:"changed"`
+		Deleted []int64 `json:"deleted"`
+	}
+	body := map[string]any{
+		"define": []statesrv.Process{{ID: 6, Name: "a", Enabled: true}, {ID: 7, Name: "b", Enabled: true}},
+		"delete": []int64{5},
+	}
+	s.MustCall("POST", "/api/v1/apply", body, 200, &res)
+	if res.Seq != first || len(res.Created) != 2 || len(res.Deleted) != 1 {
+		t.Fatalf("apply = %+v, want two created and one deleted from seq %d", res, first)
+	}
+	var times []time.Time
+	s.Log.Read(context.Background(), first, func(e *eventlog.Event) error {
+		times = append(times, e.Time)
+		return nil
+	})
+	if len(times) != 3 || !times[0].Equal(times[2]) {
+		t.Fatalf("apply appended %d events at %v, want 3 decided together", len(times), times)
+	}
+	bad := map[string]any{"define": []statesrv.Process{{ID: 8, Name: "c"}, {ID: 9, Name: "d", Schedule: "nope"}}}
+	s.MustCall("POST", "/api/v1/apply", bad, 400, nil)
+	if s.Log.LastSeq() != first+2 {
+		t.Fatal("a refused apply appended events")
 	}
 }

@@ -1,0 +1,47 @@
+package web
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+
+	"github.com/statesrv/statesrv"
+)
+
+// applyDefinitions answers POST /api/v1/apply with the body
+// {"define": [process, ...], "delete": [id, ...]}: every change in one
+// atomic append, or none (see commands.Service.ApplyDefinitions). The
+// reply names the ids created, changed and deleted, and the seq of the
+// first event ("seq": 0 when nothing changed).
+func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Define []statesrv.Process `json:"define"`
+		Delete []int64            `json:"delete"`
+	}
+	dec := json.NewDecoder(io.LimitReader(r.Body, 8*maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
+		return
+	}
+	rc, done, err := h.cfg.Service.ApplyDefinitions(body.Define, body.Delete, statesrv.ActorAdmin)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	var seq uint64
+	if rc != nil {
+		if seq, err = h.settle(r.Context(), rc); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	list := func(ids []int64) []int64 {
+		if ids == nil {
+			return []int64{}
+		}
+		return ids
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"seq": seq, "created": list(done[0]),
+		"changed": list(done[1]), "deleted": list(done[2])})
+}
