@@ -60,6 +60,11 @@ type Process struct {
 	Enabled     bool     `json:"enabled"`
 	Key         string   `json:"key"`
 	Alerts      Alerts   `json:"alerts"`
+	// FiredBy says who opens the scheduled runs: the server ("" or
+	// "server") or the system cron ("cron", through `statesrv start`, see
+	// `statesrv cron export`); the schedule then still defines the
+	// process, but the server's scheduler leaves it alone.
+	FiredBy string `json:"fired_by,omitempty"`
 	// AlertAfter is how many runs in a row must fail or time out before
 	// the fail and timeout recipients hear of it (0 and 1: at once).
 	AlertAfter int `json:"alert_after,omitempty"`
@@ -77,6 +82,9 @@ type Window struct {
 	Schedule string   `json:"schedule"`
 	Duration Duration `json:"duration"`
 }
+
+// FiredByCron is the FiredBy of a process whose runs the system cron opens.
+const FiredByCron = "cron"
 
 // PushOnly reports whether the process has no schedule: it is only heard
 // from, never expected.

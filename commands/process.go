@@ -61,6 +61,12 @@ func NormalizeProcess(p *statesrv.Process) error {
 			return statesrv.Errorf(statesrv.EInvalid, "schedule: %s", statesrv.ErrorMessage(err))
 		}
 	}
+	if p.FiredBy == "server" {
+		p.FiredBy = ""
+	}
+	if p.FiredBy != "" && p.FiredBy != statesrv.FiredByCron {
+		return statesrv.Errorf(statesrv.EInvalid, `fired_by: "server" (the default) or "cron"`)
+	}
 	if p.AlertAfter < 0 || p.AlertAfter > maxAlertAfter {
 		return statesrv.Errorf(statesrv.EInvalid, "alert_after: a number from 0 to %d", maxAlertAfter)
 	}

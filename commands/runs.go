@@ -131,7 +131,7 @@ func (s *Service) reschedule(ps *projections.ProcessState) {
 	if ps == nil {
 		return
 	}
-	if ps.Schedule == "" || !ps.Enabled {
+	if ps.Schedule == "" || !ps.Enabled || ps.FiredBy == statesrv.FiredByCron {
 		delete(s.scheds, ps.ID)
 		s.fires.set(ps.ID, time.Time{})
 		return

@@ -239,6 +239,7 @@ func changes(cur, want statesrv.Process) []string {
 	if cur.RepeatEvery != want.RepeatEvery {
 		out = append(out, fmt.Sprintf("repeat_every %s → %s", repeatText(cur.RepeatEvery), repeatText(want.RepeatEvery)))
 	}
+	text("fired_by", cur.FiredBy, want.FiredBy)
 	if cur.AlertAfter != want.AlertAfter {
 		out = append(out, fmt.Sprintf("alert_after %d → %d", cur.AlertAfter, want.AlertAfter))
 	}

@@ -68,8 +68,9 @@ func crontab(procs []statesrv.Process, base, bin string) string {
 # set it in cron's environment or in a line STATESRV_API_TOKEN=... above.
 # CRON_TZ lines need a cron that honours them (cronie does); other crons
 # read every time in the system's zone.
-# The server also opens runs of these (enabled) processes on its own
-# schedule: with these lines installed, each fire time opens two runs.
+# Only processes with "fired_by": "cron" get a line: the server's scheduler
+# leaves them to cron (the others it fires itself, and a line would open a
+# second run at each fire time).
 `, oneLine(base))
 	cmd := cronEscape(shellQuote(bin)) + " start --url " + cronEscape(shellQuote(base))
 	zone := ""
@@ -100,6 +101,8 @@ func cronSpec(p statesrv.Process) (spec, why string) {
 	switch {
 	case !p.Enabled:
 		return "", "disabled, skipped"
+	case p.FiredBy != statesrv.FiredByCron && p.Schedule != "":
+		return "", `fired by the server, skipped (set "fired_by": "cron" to hand it to cron)`
 	case text == "":
 		return "", "push-only (no schedule), skipped"
 	case schedule.Validate(text, p.Timezone) != nil:

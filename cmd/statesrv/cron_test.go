@@ -13,18 +13,20 @@ func TestCronExport(t *testing.T) {
 	s := MustOpenServer(t)
 	inZone := func(p statesrv.Process, tz string) statesrv.Process { p.Timezone = tz; return p }
 	named := func(p statesrv.Process, name string) statesrv.Process { p.Name = name; return p }
+	byCron := func(p statesrv.Process) statesrv.Process { p.FiredBy = statesrv.FiredByCron; return p }
 	disabled := scheduled(9, "0 3 * * *", time.Hour)
 	disabled.Enabled = false
 	for _, p := range []statesrv.Process{
-		inZone(scheduled(1, "0 2 * * *", time.Hour), "Europe/Prague"),
-		inZone(scheduled(2, "30  6 * * 1-5", time.Hour), "Europe/Prague"),
-		scheduled(3, "@daily", time.Hour),
-		scheduled(4, "*/10 * * * * *", time.Hour),
-		inZone(scheduled(5, "0 */5 * * * *", time.Hour), "America/New_York"),
-		scheduled(6, "@every 90s", time.Hour),
+		byCron(inZone(scheduled(1, "0 2 * * *", time.Hour), "Europe/Prague")),
+		byCron(inZone(scheduled(2, "30  6 * * 1-5", time.Hour), "Europe/Prague")),
+		byCron(scheduled(3, "@daily", time.Hour)),
+		byCron(scheduled(4, "*/10 * * * * *", time.Hour)),
+		byCron(inZone(scheduled(5, "0 */5 * * * *", time.Hour), "America/New_York")),
+		byCron(scheduled(6, "@every 90s", time.Hour)),
 		pushOnly(7, time.Hour),
-		named(scheduled(8, "15 4 1 * ?", time.Hour), "50% done"),
+		byCron(named(scheduled(8, "15 4 1 * ?", time.Hour), "50% done")),
 		disabled,
+		scheduled(10, "0 5 * * *", time.Hour),
 	} {
 		s.MustDefine(p)
 	}
@@ -34,8 +36,8 @@ func TestCronExport(t *testing.T) {
 		if err := s.getJSON("/api/v1/processes", &procs); err != nil {
 			return err
 		}
-		if len(procs) != 9 {
-			return fmt.Errorf("%d processes listed, want 9", len(procs))
+		if len(procs) != 10 {
+			return fmt.Errorf("%d processes listed, want 10", len(procs))
 		}
 		return nil
 	})
@@ -62,6 +64,7 @@ func TestCronExport(t *testing.T) {
 			"CRON_TZ=UTC",
 			"15 4 1 * * " + cmd + ` 8  # 50\% done`,
 			"# 9 job9: disabled, skipped",
+			`# 10 job10: fired by the server, skipped (set "fired_by": "cron" to hand it to cron)`,
 		}
 		var got []string
 		for line := range strings.Lines(res.stdout) {
@@ -81,10 +84,22 @@ func TestCronExport(t *testing.T) {
 	})
 
 	t.Run("BinAndURLQuotedForTheShell", func(t *testing.T) {
-		got := crontab([]statesrv.Process{scheduled(1, "@hourly", time.Hour)}, "http://h/a%20b", "/opt/my tools/statesrv")
+		got := crontab([]statesrv.Process{byCron(scheduled(1, "@hourly", time.Hour))}, "http://h/a%20b", "/opt/my tools/statesrv")
 		want := `0 * * * * '/opt/my tools/statesrv' start --url http://h/a\%20b 1  # job1`
 		if !strings.Contains(got, "\n"+want+"\n") {
 			t.Errorf("crontab:\n%s\nwant the line %s", got, want)
+		}
+	})
+
+	t.Run("CronFiredProcessesAreNotFiredByTheServer", func(t *testing.T) {
+		s.clk.Advance(30 * time.Second) // three fire times of process 4's "*/10 * * * * *"
+		time.Sleep(50 * time.Millisecond)
+		var runs []statesrv.Run
+		s.MustGet("/api/v1/runs", &runs)
+		for _, r := range runs {
+			if r.ProcessID == 4 {
+				t.Fatalf("the server opened run %+v of a cron-fired process", r)
+			}
 		}
 	})
 

@@ -33,6 +33,7 @@ type docProcess struct {
 	Enabled     bool        `json:"enabled" yaml:"enabled"`
 	Key         string      `json:"key" yaml:"key"`
 	Alerts      docAlerts   `json:"alerts" yaml:"alerts"`
+	FiredBy     string      `json:"fired_by,omitempty" yaml:"fired_by,omitempty"`
 	AlertAfter  int         `json:"alert_after,omitempty" yaml:"alert_after,omitempty"`
 	RepeatEvery string      `json:"repeat_every,omitempty" yaml:"repeat_every,omitempty"`
 	Maintenance []docWindow `json:"maintenance,omitempty" yaml:"maintenance,omitempty"`
@@ -65,7 +66,7 @@ func toDoc(p statesrv.Process) docProcess {
 		ws = append(ws, docWindow{Schedule: w.Schedule, Duration: shortDuration(time.Duration(w.Duration))})
 	}
 	return docProcess{ID: p.ID, Name: p.Name, Description: p.Description, Schedule: p.Schedule,
-		AlertAfter: p.AlertAfter, Maintenance: ws, RepeatEvery: repeatText(p.RepeatEvery),
+		FiredBy: p.FiredBy, AlertAfter: p.AlertAfter, Maintenance: ws, RepeatEvery: repeatText(p.RepeatEvery),
 		Timezone: p.Timezone, MaxRuntime: shortDuration(time.Duration(p.MaxRuntime)),
 		Enabled: p.Enabled, Key: p.Key, Alerts: docAlerts{OK: list(p.Alerts.OK),
 			Fail: list(p.Alerts.Fail), Timeout: list(p.Alerts.Timeout), Late: list(p.Alerts.Late),
