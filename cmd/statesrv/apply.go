@@ -244,7 +244,7 @@ func changes(cur, want statesrv.Process) []string {
 		out = append(out, fmt.Sprintf("alert_after %d → %d", cur.AlertAfter, want.AlertAfter))
 	}
 	if !slices.Equal(cur.Maintenance, want.Maintenance) {
-		out = append(out, fmt.Sprintf("maintenance %s → %s", windows(cur.Maintenance), windows(want.Maintenance)))
+		out = append(out, fmt.Sprintf("maintenance %s → %s", maintenanceText(cur.Maintenance), maintenanceText(want.Maintenance)))
 	}
 	for _, f := range []struct {
 		name string
@@ -263,8 +263,8 @@ func changes(cur, want statesrv.Process) []string {
 	return out
 }
 
-// windows writes maintenance windows for a diff line.
-func windows(ws []statesrv.Window) string {
+// maintenanceText writes maintenance windows for a diff line.
+func maintenanceText(ws []statesrv.Window) string {
 	parts := make([]string, len(ws))
 	for i, w := range ws {
 		parts[i] = fmt.Sprintf("%q for %s", w.Schedule, shortDuration(time.Duration(w.Duration)))
