@@ -26,11 +26,7 @@ API (token from STATESRV_API_TOKEN).
 `
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("export", stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), exportUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagsUsage("export", exportUsage, stderr)
 	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from STATESRV_API_TOKEN)")
 	format := fs.String("format", "yaml", "yaml or json")
 	if err := parse(fs, args); err != nil {
@@ -83,11 +79,7 @@ nothing the second time. Token from STATESRV_API_TOKEN.
 `
 
 func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("apply", stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), applyUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagsUsage("apply", applyUsage, stderr)
 	file := fs.String("f", "", "the document to apply (- reads stdin)")
 	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from STATESRV_API_TOKEN)")
 	prune := fs.Bool("prune", false, "also delete the server's definitions the document does not list")

@@ -34,16 +34,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if code := run([]string{"backup", "--url", "http://" + s.HTTPAddr}, &backup, &stderr); code != 0 {
 		t.Fatalf("backup exited %d: %s", code, stderr.String())
 	}
-	var want struct {
-		procs []statesrv.Process
-		runs  []statesrv.Run
-		hist  []statesrv.Run
-		unp   []statesrv.Unprocessed
-	}
-	s.MustGet("/api/v1/processes", &want.procs)
-	s.MustGet("/api/v1/runs", &want.runs)
-	s.MustGet("/api/v1/history", &want.hist)
-	s.MustGet("/api/v1/unprocessed", &want.unp)
+	want := viewsOf(s)
 	s.MustClose()
 
 	file := filepath.Join(t.TempDir(), "backup.jsonl")
@@ -66,17 +57,7 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	r := &testServer{tb: t, dir: dir, clk: s.clk}
 	r.MustOpen()
 	defer r.Main.Close()
-	var got struct {
-		procs []statesrv.Process
-		runs  []statesrv.Run
-		hist  []statesrv.Run
-		unp   []statesrv.Unprocessed
-	}
-	r.MustGet("/api/v1/processes", &got.procs)
-	r.MustGet("/api/v1/runs", &got.runs)
-	r.MustGet("/api/v1/history", &got.hist)
-	r.MustGet("/api/v1/unprocessed", &got.unp)
-	if !reflect.DeepEqual(got, want) {
+	if got := viewsOf(r); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored views differ:\n got %+v\nwant %+v", got, want)
 	}
 
@@ -91,4 +72,22 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir2, "log")); err == nil {
 		t.Fatal("a failed restore left a log behind")
 	}
+}
+
+// views is what a server shows through the API: definitions, open runs,
+// history and unprocessed messages.
+type views struct {
+	procs []statesrv.Process
+	runs  []statesrv.Run
+	hist  []statesrv.Run
+	unp   []statesrv.Unprocessed
+}
+
+func viewsOf(s *testServer) views {
+	var v views
+	s.MustGet("/api/v1/processes", &v.procs)
+	s.MustGet("/api/v1/runs", &v.runs)
+	s.MustGet("/api/v1/history", &v.hist)
+	s.MustGet("/api/v1/unprocessed", &v.unp)
+	return v
 }

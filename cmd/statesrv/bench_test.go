@@ -44,20 +44,7 @@ func BenchmarkIngest(b *testing.B) {
 }
 
 func benchIngest(b *testing.B, window int) {
-	dir := b.TempDir()
-	m, err := Open(context.Background(), Config{Data: dir, TCP: "127.0.0.1:0", HTTP: "127.0.0.1:0",
-		APIToken: "bench", AdminPassword: "pw", Stdout: os.Stdout})
-	if err != nil {
-		b.Fatal(err)
-	}
-	req, _ := http.NewRequest("PUT", "http://"+m.HTTPAddr+"/api/v1/processes/1",
-		strings.NewReader(`{"name":"load","max_runtime":"1h","enabled":true}`))
-	req.Header.Set("Authorization", "Bearer bench")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil || resp.StatusCode != http.StatusCreated {
-		b.Fatalf("define process: %v %v", err, resp)
-	}
-	resp.Body.Close()
+	m := openLoadServer(b, b.TempDir())
 	first := m.Log.LastSeq() + 1
 	res, err := client.Load(context.Background(), client.LoadConfig{
 		Addr: m.TCPAddr, Conns: 50, Reports: benchReports(), Window: window, ID: 1, State: "OK",
@@ -144,19 +131,7 @@ func largeLog(b *testing.B) string {
 	if _, err := os.Stat(dir + "/log"); err == nil {
 		return dir
 	}
-	m, err := Open(context.Background(), Config{Data: dir, TCP: "127.0.0.1:0", HTTP: "127.0.0.1:0",
-		APIToken: "bench", AdminPassword: "pw", Stdout: os.Stdout})
-	if err != nil {
-		b.Fatal(err)
-	}
-	req, _ := http.NewRequest("PUT", "http://"+m.HTTPAddr+"/api/v1/processes/1",
-		strings.NewReader(`{"name":"load","max_runtime":"1h","enabled":true}`))
-	req.Header.Set("Authorization", "Bearer bench")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		b.Fatal(err)
-	}
-	resp.Body.Close()
+	m := openLoadServer(b, dir)
 	res, err := client.Load(context.Background(), client.LoadConfig{
 		Addr: m.TCPAddr, Conns: 50, Reports: 333_333, Window: 64, ID: 1, State: "OK", Duration: 5 * time.Minute})
 	if err != nil || res.Acked != res.Sent {
@@ -326,4 +301,23 @@ func BenchmarkAlertBurst(b *testing.B) {
 		b.ReportMetric(float64(worst.Microseconds())/1000, "max-report-ack-ms")
 		b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MiB")
 	}
+}
+
+// openLoadServer starts a server on dir with process 1 defined push-only,
+// the process the load generator reports on.
+func openLoadServer(b *testing.B, dir string) *Main {
+	m, err := Open(context.Background(), Config{Data: dir, TCP: "127.0.0.1:0", HTTP: "127.0.0.1:0",
+		APIToken: "bench", AdminPassword: "pw", Stdout: os.Stdout})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req, _ := http.NewRequest("PUT", "http://"+m.HTTPAddr+"/api/v1/processes/1",
+		strings.NewReader(`{"name":"load","max_runtime":"1h","enabled":true}`))
+	req.Header.Set("Authorization", "Bearer bench")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		b.Fatalf("define process: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	return m
 }

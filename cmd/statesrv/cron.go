@@ -37,11 +37,7 @@ func cmdCron(ctx context.Context, args []string, stdout, stderr io.Writer) error
 }
 
 func cmdCronExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("cron export", stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), cronUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagsUsage("cron export", cronUsage, stderr)
 	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from STATESRV_API_TOKEN)")
 	bin := fs.String("bin", "statesrv", "the statesrv command as cron should run it, e.g. /usr/local/bin/statesrv")
 	if err := parse(fs, args); err != nil {

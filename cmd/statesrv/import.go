@@ -49,11 +49,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runImport(ctx context.Context, kind string, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("import "+kind, stderr)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), importUsage+"\nflags:\n")
-		fs.PrintDefaults()
-	}
+	fs := newFlagsUsage("import "+kind, importUsage, stderr)
 	base := fs.String("url", "", "base URL of a running server (token from STATESRV_API_TOKEN)")
 	apply := fs.Bool("apply", false, "create the proposed definitions through the API (needs --url; writes only with --yes)")
 	yes := fs.Bool("yes", false, "with --apply: write (without it the changes are only printed)")

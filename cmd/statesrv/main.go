@@ -119,6 +119,16 @@ func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// newFlagsUsage is newFlags with a usage text printed before the flags.
+func newFlagsUsage(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := newFlags(name, stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage+"\nflags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
 // parse parses args; every flag not given takes STATESRV_<FLAG> from the
 // environment where set (a flag on the command line wins).
 func parse(fs *flag.FlagSet, args []string) error {
