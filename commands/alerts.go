@@ -189,6 +189,16 @@ func outcomeOf(state string) string {
 	return statesrv.OutcomeTimeout
 }
 
+// AlertPending reports whether alert id is requested and neither delivered
+// nor failed, by the whole log as the write side knows it. The views can
+// show an alert as pending while they are rebuilt (its request applied, its
+// delivery not yet); the sender asks here before it sends.
+func (s *Service) AlertPending(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.core.Alerts[id] != nil
+}
+
 // AlertDelivered records that the receiver accepted alert id after the
 // given number of attempts. It appends nothing (and returns a nil receipt)
 // when the alert is not pending, so a delivery is recorded once.

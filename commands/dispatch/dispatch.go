@@ -138,6 +138,12 @@ func (d *Dispatcher) discover() {
 	})
 	slices.SortFunc(fresh, func(a, b projections.PendingAlert) int { return a.RequestedAt.Compare(b.RequestedAt) })
 	for _, a := range fresh {
+		// Views being rebuilt show an alert pending between its request
+		// and its recorded delivery: only the write side, which knows the
+		// whole log, may say it is still due.
+		if !d.cfg.Service.AlertPending(a.AlertID) {
+			continue
+		}
 		d.known[a.AlertID] = true
 		d.ready = append(d.ready, a)
 	}

@@ -422,3 +422,65 @@ func TestDispatch(t *testing.T) {
 		}
 	})
 }
+
+// TestViewsBehindTheLogSendNothing gives the sender views that show two
+// alerts requested and not yet delivered (as views being rebuilt do, between
+// a request and its recorded delivery), while the write side knows both
+// were delivered: nothing may be sent again.
+func TestViewsBehindTheLogSendNothing(t *testing.T) {
+	w := newWorld(t)
+	w.define(pushOnly())
+	w.report("FAIL")
+	w.eventually("delivered", func() bool { return len(w.events("AlertDelivered")) == 2 })
+
+	// A log that ends right after the requests: the views of a rebuild
+	// half way through.
+	behind, err := eventlog.OpenBadger(eventlog.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer behind.Close()
+	var recs []eventlog.Record
+	w.log.Read(context.Background(), 1, func(e *eventlog.Event) error {
+		if e.Type == "AlertDelivered" {
+			return errors.New("stop")
+		}
+		recs = append(recs, eventlog.Record{Type: e.Type, Time: e.Time, Actor: e.Actor, ProcessID: e.ProcessID,
+			Data: append([]byte(nil), e.Data...)})
+		return nil
+	})
+	if _, err := eventlog.Append(context.Background(), behind, recs...); err != nil {
+		t.Fatal(err)
+	}
+	store, err := projections.OpenStore("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	runner, err := projections.NewRunner(behind, store, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := runner.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var pending int
+	runner.View(func(c *projections.Core) { pending = len(c.Alerts) })
+	if pending != 2 {
+		t.Fatalf("the lagging views hold %d pending alerts, want 2", pending)
+	}
+	var sent sync.Map
+	d := dispatch.New(dispatch.Config{Service: w.svc, Runner: runner, Clock: w.clk,
+		Deliver: func(_ context.Context, a projections.PendingAlert) error {
+			sent.Store(a.AlertID, true)
+			return nil
+		},
+		Permanent: func(error) bool { return false }})
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	d.Run(ctx)
+	sent.Range(func(k, _ any) bool {
+		t.Errorf("alert %v sent again from views behind the log", k)
+		return true
+	})
+}
