@@ -55,6 +55,7 @@ func (s *Service) Tick() (*Receipt, time.Time) {
 			next = t
 		}
 	}
+	s.sleepUntil = next
 	return r, next
 }
 

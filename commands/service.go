@@ -46,6 +46,8 @@ type Service struct {
 	scheds    map[int64]*schedule.Schedule
 	dismissed map[string]bool // dismissed since start, not yet in the views
 	wake      chan struct{}
+	// sleepUntil is the next wake-up the last Tick asked for (zero: none).
+	sleepUntil time.Time
 }
 
 // Config wires a Service.
@@ -176,7 +178,6 @@ func (d *decision) add(typ string, pid int64, data any) projections.Effect {
 	switch v := data.(type) {
 	case *statesrv.RunStartedData:
 		d.s.deadlines.push(v.Deadline, v.RunID)
-		d.s.signal()
 	case *statesrv.RunFinishedData:
 		d.s.deadlines.remove(v.RunID)
 	case *statesrv.RunTimedOutData:
@@ -201,6 +202,12 @@ func (d *decision) submit(key string) *Receipt {
 	}
 	if key != "" && len(d.recs) > 0 {
 		d.recs[0].Key = key
+	}
+	// Wake the scheduler only when a run opened by this decision (and still
+	// open) falls due before the wake-up it already has: a report that opens
+	// and closes a run at once wakes nobody.
+	if head := d.s.deadlines.next(); !head.IsZero() && (d.s.sleepUntil.IsZero() || head.Before(d.s.sleepUntil)) {
+		d.s.signal()
 	}
 	return &Receipt{p: d.s.log.Submit(d.recs)}
 }

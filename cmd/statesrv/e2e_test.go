@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/statesrv/statesrv"
 )
 
@@ -825,7 +827,7 @@ func TestAPI(t *testing.T) {
 			t.Fatalf("only %d events", len(all))
 		}
 		for i, e := range all {
-			if e.Seq != uint64(i+1) || e.ID == "" || e.Hash == "" || e.Actor == "" || e.Time.IsZero() {
+			if e.Seq != uint64(i+1) || e.ID == uuid.Nil || e.Hash == [32]byte{} || e.Actor == "" || e.Time.IsZero() {
 				t.Fatalf("event %d = %+v", i, e)
 			}
 		}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/clock"
+	"github.com/statesrv/statesrv/eventlog"
 )
 
 // testToken is the API token every test server accepts.
@@ -234,16 +235,10 @@ func (s *testServer) MustDefine(p statesrv.Process) statesrv.Process {
 	return out
 }
 
-// apiEvent is an event as the API shows it.
+// apiEvent is an event as the API shows it, read by the log's own JSON
+// decoding (which also checks the id and the hash are well formed).
 type apiEvent struct {
-	Seq       uint64          `json:"seq"`
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	Time      time.Time       `json:"time"`
-	Actor     string          `json:"actor"`
-	ProcessID int64           `json:"process_id"`
-	Data      json.RawMessage `json:"data"`
-	Hash      string          `json:"hash"`
+	eventlog.Event
 }
 
 // field returns a string field of the event's data ("" when absent).
