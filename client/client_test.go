@@ -146,15 +146,7 @@ func TestSend(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		// Cancel once the line has reached the server, so that Send is
 		// waiting for the reply.
-		go func() {
-			defer cancel()
-			for range 10_000 {
-				if s.seq.Load() > 0 {
-					return
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}()
+		go cancelOnceReceived(s, cancel)
 		_, err := Send(ctx, s.addr(), Report{ID: 1, State: "OK"})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Send error = %v, want context.Canceled", err)

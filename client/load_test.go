@@ -135,15 +135,7 @@ func TestLoad(t *testing.T) {
 	t.Run("ErrCanceled", func(t *testing.T) {
 		s := startServer(t, serverOptions{replies: 0})
 		ctx, cancel := context.WithCancel(t.Context())
-		go func() {
-			defer cancel()
-			for range 10_000 {
-				if s.seq.Load() > 0 {
-					return
-				}
-				time.Sleep(time.Millisecond)
-			}
-		}()
+		go cancelOnceReceived(s, cancel)
 		_, err := runLoad(t, ctx, LoadConfig{Addr: s.addr(), Conns: 3, Reports: 100})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("Load error = %v, want context.Canceled", err)

@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"net"
 	"strconv"
 	"sync"
@@ -143,5 +144,18 @@ func checkFor(tb testing.TB, wait, poll time.Duration, fn func() bool) {
 			tb.Fatalf("condition not met within %v", wait)
 		}
 		time.Sleep(poll)
+	}
+}
+
+// cancelOnceReceived calls cancel as soon as the server has received a
+// line (or after about ten seconds), so that the client is cancelled while
+// it waits for a reply.
+func cancelOnceReceived(s *reportServer, cancel context.CancelFunc) {
+	defer cancel()
+	for range 10_000 {
+		if s.seq.Load() > 0 {
+			return
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
