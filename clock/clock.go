@@ -102,11 +102,3 @@ func (f *Fake) Set(t time.Time) {
 	f.waiters = keep
 	f.mu.Unlock()
 }
-
-// Waiters returns how many sleepers wait; tests use it to know a loop is
-// asleep before they advance.
-func (f *Fake) Waiters() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.waiters)
-}

@@ -521,9 +521,6 @@ func (l *Badger) Err() error {
 // Stats returns the commit counters.
 func (l *Badger) Stats() *Stats { return &l.stats }
 
-// DB returns the Badger database, for verification and backups.
-func (l *Badger) DB() *badger.DB { return l.db }
-
 // Close implements Log: it waits for queued appends and closes Badger.
 func (l *Badger) Close() error {
 	l.closeOnce.Do(func() {
