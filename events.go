@@ -23,6 +23,8 @@ const (
 	EventAlertSuppressed    = "AlertSuppressed"
 	EventAlertsPaused       = "AlertsPaused"
 	EventAlertsResumed      = "AlertsResumed"
+	EventAPITokenCreated    = "APITokenCreated"
+	EventAPITokenRevoked    = "APITokenRevoked"
 )
 
 // Actors that are not a user or a remote address.
@@ -137,6 +139,29 @@ type ScheduleGapData struct {
 type UserPasswordSetData struct {
 	User string `json:"user"`
 	Hash string `json:"hash"`
+}
+
+// APITokenCreatedData records a new bearer token of the JSON API. The
+// secret itself is never stored: Hash is the hex SHA-256 of it.
+type APITokenCreatedData struct {
+	TokenID string `json:"token_id"`
+	User    string `json:"user"`
+	Name    string `json:"name"`
+	Hash    string `json:"hash"`
+}
+
+// APITokenRevokedData withdraws a token.
+type APITokenRevokedData struct {
+	TokenID string `json:"token_id"`
+}
+
+// APIToken is a bearer token as the views keep it.
+type APIToken struct {
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	Name      string    `json:"name"`
+	Hash      string    `json:"hash"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // Alert outcomes: which of a process's recipient lists an alert goes to.

@@ -176,23 +176,6 @@ func (s *Service) Process(id int64) (projections.ProcessState, bool) {
 	return *ps, true
 }
 
-// SetPassword records a user's new password hash.
-func (s *Service) SetPassword(user, hash, actor string) *Receipt {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.decide(actor)
-	d.add(statesrv.EventUserPasswordSet, 0, &statesrv.UserPasswordSetData{User: user, Hash: hash})
-	return d.submit("")
-}
-
-// PasswordHash returns the stored hash of user's password, if any.
-func (s *Service) PasswordHash(user string) (string, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	h, ok := s.core.Users[user]
-	return h, ok
-}
-
 // maxApply bounds the definitions one ApplyDefinitions may change, so that
 // its append stays well inside one group commit.
 const maxApply = 1000

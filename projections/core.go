@@ -75,6 +75,8 @@ type Core struct {
 	Runs   map[string]*statesrv.Run
 	byProc map[int64][]*statesrv.Run
 	Users  map[string]string
+	// Tokens holds the API tokens that have not been revoked, by id.
+	Tokens map[string]statesrv.APIToken
 	// Alerts holds the alerts waiting for delivery, by id.
 	Alerts map[string]*PendingAlert
 	// Pauses holds the alert pauses by process id (0: every process); a
@@ -89,6 +91,7 @@ type Core struct {
 	dirtyProcs  map[int64]bool
 	dirtyRuns   map[string]bool
 	dirtyUsers  map[string]bool
+	dirtyTokens map[string]bool
 	dirtyAlerts map[string]bool
 	dirtyPauses map[int64]bool
 }
@@ -108,6 +111,7 @@ func NewCore() *Core {
 	return &Core{
 		Procs: map[int64]*ProcessState{}, Runs: map[string]*statesrv.Run{},
 		byProc: map[int64][]*statesrv.Run{}, Users: map[string]string{},
+		Tokens: map[string]statesrv.APIToken{}, dirtyTokens: map[string]bool{},
 		Alerts: map[string]*PendingAlert{}, Pauses: map[int64]time.Time{},
 		dirtyPauses: map[int64]bool{},
 		dirtyProcs:  map[int64]bool{}, dirtyRuns: map[string]bool{}, dirtyUsers: map[string]bool{},
@@ -158,6 +162,10 @@ func Decode(e *eventlog.Event) (any, error) {
 		v = new(statesrv.ScheduleGapData)
 	case statesrv.EventUserPasswordSet:
 		v = new(statesrv.UserPasswordSetData)
+	case statesrv.EventAPITokenCreated:
+		v = new(statesrv.APITokenCreatedData)
+	case statesrv.EventAPITokenRevoked:
+		v = new(statesrv.APITokenRevokedData)
 	case statesrv.EventAlertRequested:
 		v = new(statesrv.AlertRequestedData)
 	case statesrv.EventAlertDelivered:
@@ -265,6 +273,12 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 	case *statesrv.UserPasswordSetData:
 		c.Users[d.User] = d.Hash
 		c.dirtyUsers[d.User] = true
+	case *statesrv.APITokenCreatedData:
+		c.Tokens[d.TokenID] = statesrv.APIToken{ID: d.TokenID, User: d.User, Name: d.Name, Hash: d.Hash, CreatedAt: at}
+		c.dirtyTokens[d.TokenID] = true
+	case *statesrv.APITokenRevokedData:
+		delete(c.Tokens, d.TokenID)
+		c.dirtyTokens[d.TokenID] = true
 	case *statesrv.AlertRequestedData:
 		c.alerted(pid, d.Outcome, at)
 		c.Alerts[d.AlertID] = &PendingAlert{AlertRequestedData: *d, ProcessID: pid, RequestedAt: at}
@@ -500,6 +514,7 @@ func (c *Core) ClearDirty() {
 	clear(c.dirtyProcs)
 	clear(c.dirtyRuns)
 	clear(c.dirtyUsers)
+	clear(c.dirtyTokens)
 	clear(c.dirtyAlerts)
 	clear(c.dirtyPauses)
 }

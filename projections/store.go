@@ -20,6 +20,7 @@ import (
 //	c/p/<pid 8>                         ProcessState JSON
 //	c/r/<run id>                        open run JSON
 //	c/u/<user>                          password hash
+//	c/t/<token id>                      API token JSON (statesrv.APIToken)
 //	h/<finished ns 8><run id>           finished run JSON (history)
 //	hp/<pid 8><finished ns 8><run id>   history by process; value: the state
 //	hs/<state>\x00<finished ns 8><run id>  history by outcome, FAIL and TIMEOUT only
@@ -157,6 +158,16 @@ func (s *Store) LoadCore() (*Core, error) {
 		}); err != nil {
 			return err
 		}
+		if err := scan(txn, []byte("c/t/"), func(k, v []byte) error {
+			var t statesrv.APIToken
+			if err := json.Unmarshal(v, &t); err != nil {
+				return err
+			}
+			c.Tokens[t.ID] = t
+			return nil
+		}); err != nil {
+			return err
+		}
 		return scan(txn, []byte("c/u/"), func(k, v []byte) error {
 			c.Users[string(k[4:])] = string(v)
 			return nil
@@ -213,7 +224,7 @@ func (b *batch) del(k []byte) error {
 // writes so far plus what persisting c's changes will add come near the
 // budget.
 func (b *batch) full(c *Core) bool {
-	pending := (len(c.dirtyRuns) + len(c.dirtyProcs) + len(c.dirtyUsers) + len(c.dirtyAlerts)) * 1024
+	pending := (len(c.dirtyRuns) + len(c.dirtyProcs) + len(c.dirtyUsers) + len(c.dirtyTokens) + len(c.dirtyAlerts)) * 1024
 	return b.bytes+pending > maxBatchBytes
 }
 
@@ -428,6 +439,23 @@ func (b *batch) core(c *Core) error {
 	}
 	for u := range c.dirtyUsers {
 		if err := b.set(key("c/u/", []byte(u)), []byte(c.Users[u])); err != nil {
+			return err
+		}
+	}
+	for id := range c.dirtyTokens {
+		k := key("c/t/", []byte(id))
+		t, ok := c.Tokens[id]
+		if !ok {
+			if err := b.del(k); err != nil {
+				return err
+			}
+			continue
+		}
+		v, err := json.Marshal(t)
+		if err != nil {
+			return err
+		}
+		if err := b.set(k, v); err != nil {
 			return err
 		}
 	}

@@ -1,21 +1,99 @@
 // Package views holds the pages of the dashboard as templ components. Each
 // page renders one view model and does no I/O; the HTTP side in package web
-// builds the models from projections.
+// builds the models from projections. The CSS and script the pages use are
+// embedded here and served under content-hashed names.
 package views
 
 //go:generate go tool templ generate
 
-// Link is one entry of the index page.
-type Link struct {
-	Method, Path, What string
+import (
+	"strings"
+	"time"
+)
+
+// Page is what every page's layout needs: its title, who is logged in and
+// which section of the navigation it belongs to.
+type Page struct {
+	Title string
+	// User is the logged-in user; empty on the login page.
+	User string
+	// Section is the path of the navigation entry to highlight ("/runs").
+	Section string
+	// Live marks a page that reloads its main content when events arrive;
+	// Seq is the views' seq it was rendered at.
+	Live bool
+	Seq  uint64
+	// Flash is a one-line notice shown above the content ("Saved.").
+	Flash string
+	// Version is the server's version, shown in the footer.
+	Version string
 }
 
-// IndexPage is the model of the start page.
-type IndexPage struct {
-	Version     string
-	LastSeq     uint64
-	Processes   int
-	OpenRuns    int
-	TCPAddr     string
-	APIEndpoint []Link
+// NavItem is one entry of the navigation bar.
+type NavItem struct{ Path, Label string }
+
+// Nav lists the sections of the dashboard in the order shown.
+var Nav = []NavItem{
+	{"/", "Overview"},
+	{"/processes", "Processes"},
+	{"/runs", "Running"},
+	{"/history", "History"},
+	{"/unprocessed", "Unprocessed"},
+	{"/events", "Audit log"},
+	{"/state", "Time travel"},
+	{"/schedule", "Schedule"},
+}
+
+// FieldErrors maps a form field's name to what is wrong with it.
+type FieldErrors map[string]string
+
+// UTC formats t for display in UTC; the page's script rewrites it into the
+// viewer's zone and keeps this text as the hover title.
+func UTC(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05") + " UTC"
+}
+
+// ISO formats t as RFC 3339 in UTC, for datetime attributes.
+func ISO(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// Dur formats d briefly: "2h", "1h30m", "45s", "350ms".
+func Dur(d time.Duration) string {
+	if d < 0 {
+		return "-" + Dur(-d)
+	}
+	switch {
+	case d == 0:
+		return "0s"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	}
+	s := d.Round(time.Second).String()
+	s = strings.Replace(s, "m0s", "m", 1)
+	s = strings.Replace(s, "h0m", "h", 1)
+	return s
+}
+
+// StateClass is the CSS class of a run state or alert outcome badge.
+func StateClass(state string) string {
+	switch strings.ToUpper(state) {
+	case "OK", "DELIVERED":
+		return "badge ok"
+	case "FAIL", "FAILED":
+		return "badge fail"
+	case "TIMEOUT":
+		return "badge timeout"
+	case "RUNNING", "PENDING":
+		return "badge running"
+	}
+	return "badge"
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,14 @@ type Config struct {
 	// Metrics, when set, is served at GET /metrics without authentication,
 	// like /healthz.
 	Metrics http.Handler
+	// TLS tells that the server is reached over HTTPS: session cookies are
+	// then Secure and __Host- prefixed.
+	TLS bool
+	// IdleTimeout and AbsoluteTimeout end dashboard sessions (defaults:
+	// DefaultIdleTimeout, DefaultAbsoluteTimeout).
+	IdleTimeout, AbsoluteTimeout time.Duration
+	// Now is the clock of sessions and pages (default: the Service's).
+	Now func() time.Time
 	// ObservePing, when set, is told of every ping's result ("ack" or
 	// "err") and the time from the request's start to its reply.
 	ObservePing func(result string, latency time.Duration)
@@ -44,8 +53,11 @@ type Config struct {
 
 // Handler is the HTTP side of the server.
 type Handler struct {
-	cfg Config
-	mux *http.ServeMux
+	cfg      Config
+	mux      *http.ServeMux
+	routes   []string
+	sessions *sessions
+	throttle *throttle
 }
 
 // NewHandler returns the handler with every route registered.
@@ -56,22 +68,42 @@ func NewHandler(cfg Config) *Handler {
 	if cfg.Healthy == nil {
 		cfg.Healthy = func() error { return nil }
 	}
-	h := &Handler{cfg: cfg, mux: http.NewServeMux()}
-	h.routes()
+	if cfg.Now == nil {
+		cfg.Now = cfg.Service.Now
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	if cfg.AbsoluteTimeout <= 0 {
+		cfg.AbsoluteTimeout = DefaultAbsoluteTimeout
+	}
+	h := &Handler{cfg: cfg, mux: http.NewServeMux(),
+		sessions: newSessions(cfg.IdleTimeout, cfg.AbsoluteTimeout, cfg.Now),
+		throttle: newThrottle(cfg.Now)}
+	h.register()
 	return h
 }
 
-func (h *Handler) routes() {
-	m := h.mux
-	m.HandleFunc("GET /{$}", h.index)
-	m.HandleFunc("GET /healthz", h.healthz)
-	if h.cfg.Metrics != nil {
-		m.Handle("GET /metrics", h.cfg.Metrics)
-	}
-	m.HandleFunc("GET /ping/{id}/{state}", h.ping)
-	m.HandleFunc("POST /ping/{id}/{state}", h.ping)
+// handle registers a route and remembers its pattern for Routes.
+func (h *Handler) handle(pattern string, handler http.Handler) {
+	h.routes = append(h.routes, pattern)
+	h.mux.Handle(pattern, handler)
+}
 
-	api := func(pattern string, fn http.HandlerFunc) { m.Handle(pattern, h.auth(fn)) }
+// Routes lists the patterns of every registered route, in the order
+// registered ("POST /processes/{id}/delete").
+func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
+
+func (h *Handler) register() {
+	h.handle("GET /healthz", http.HandlerFunc(h.healthz))
+	if h.cfg.Metrics != nil {
+		h.handle("GET /metrics", h.cfg.Metrics)
+	}
+	h.handle("GET /ping/{id}/{state}", http.HandlerFunc(h.ping))
+	h.handle("POST /ping/{id}/{state}", http.HandlerFunc(h.ping))
+	h.pageRoutes()
+
+	api := func(pattern string, fn http.HandlerFunc) { h.handle(pattern, h.auth(fn)) }
 	api("GET /api/v1/processes", h.listProcesses)
 	api("GET /api/v1/processes/{id}", h.getProcess)
 	api("PUT /api/v1/processes/{id}", h.putProcess)
@@ -93,7 +125,7 @@ func (h *Handler) routes() {
 	api("POST /api/v1/processes/{id}/resume", h.resumeAlerts)
 	api("POST /api/v1/processes/{id}/test-alert", h.testAlert)
 	api("GET /api/v1/backup", h.backup)
-	m.Handle("/api/", h.auth(func(w http.ResponseWriter, r *http.Request) {
+	h.mux.Handle("/api/", h.auth(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statesrv.Errorf(statesrv.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
 	}))
 }
@@ -101,16 +133,21 @@ func (h *Handler) routes() {
 // ServeHTTP refuses cross-origin browser requests that change state, then
 // routes.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	securityHeaders(w)
 	csrf.Handler(h.mux).ServeHTTP(w, r)
 }
 
 // csrf refuses cross-origin requests with unsafe methods from browsers;
 // clients that send neither Sec-Fetch-Site nor Origin (curl, scripts, the
-// CLI) pass.
+// CLI) pass. Session cookies are SameSite=Lax besides.
 var csrf = func() *http.CrossOriginProtection {
 	c := http.NewCrossOriginProtection()
 	c.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused"})
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused"})
+			return
+		}
+		http.Error(w, "403 cross-origin request refused", http.StatusForbidden)
 	}))
 	return c
 }()
@@ -146,7 +183,7 @@ func (h *Handler) validToken(tok string) bool {
 	if tok == "" {
 		return false
 	}
-	ok := false
+	_, ok := h.cfg.Service.TokenUser(tok)
 	for _, t := range h.cfg.Tokens {
 		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
 			ok = true

@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -13,11 +10,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
-	"golang.org/x/crypto/argon2"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/clock"
@@ -187,9 +182,9 @@ func (m *Main) ensureAdmin(ctx context.Context) error {
 	pw := m.cfg.AdminPassword
 	generated := pw == ""
 	if generated {
-		pw = randomToken(18)
+		pw = commands.RandomSecret(18)
 	}
-	rc := m.Service.SetPassword(statesrv.ActorAdmin, HashPassword(pw), statesrv.ActorCLI)
+	rc := m.Service.SetPassword(statesrv.ActorAdmin, commands.HashPassword(pw), statesrv.ActorCLI)
 	if _, err := rc.Wait(ctx); err != nil {
 		return fmt.Errorf("set admin password: %w", err)
 	}
@@ -197,42 +192,6 @@ func (m *Main) ensureAdmin(ctx context.Context) error {
 		fmt.Fprintf(m.cfg.Stdout, "statesrv: first start: user admin, password %s (shown once; change it after login)\n", pw)
 	}
 	return nil
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// HashPassword returns an argon2id hash of pw in the usual encoded form.
-func HashPassword(pw string) string {
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	const t, mem, threads = 2, 19 * 1024, 1
-	key := argon2.IDKey([]byte(pw), salt, t, mem, threads, 32)
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", mem, t, threads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
-}
-
-// CheckPassword reports whether pw matches an encoded argon2id hash.
-func CheckPassword(encoded, pw string) bool {
-	var mem, t uint32
-	var threads uint8
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &threads); err != nil {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	got := argon2.IDKey([]byte(pw), salt, t, mem, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
 }
 
 func (m *Main) listen() error {
@@ -267,7 +226,8 @@ func (m *Main) listen() error {
 		h := web.NewHandler(web.Config{
 			Service: m.Service, Runner: m.Runner, Log: m.Log, Logger: m.logger,
 			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.Log.Err,
-			Metrics: met.Handler(), ObservePing: met.Observer("http"),
+			Metrics: met.Handler(), ObservePing: met.Observer("http"), TLS: m.cfg.TLSCert != "",
+			Now: m.cfg.Clock.Now,
 		})
 		m.http = web.NewServer(m.cfg.HTTP, h, m.logger)
 		if m.certs != nil {

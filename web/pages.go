@@ -1,0 +1,134 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/views"
+)
+
+// pageHandler serves one dashboard page to the logged-in user.
+type pageHandler func(w http.ResponseWriter, r *http.Request, user string)
+
+// pageRoutes registers the dashboard. Each feature file registers its own
+// pages.
+func (h *Handler) pageRoutes() {
+	h.handle("GET /static/{name}", http.HandlerFunc(h.static))
+	h.loginRoutes()
+	h.handle("GET /live", h.page(h.live))
+	h.overviewRoutes()
+	h.processRoutes()
+	h.runRoutes()
+	h.historyRoutes()
+	h.unprocessedRoutes()
+	h.eventRoutes()
+	h.stateRoutes()
+	h.scheduleRoutes()
+	h.accountRoutes()
+}
+
+// page requires a live session: without one, a GET is sent to the login
+// page (and back after it), anything else gets 401.
+func (h *Handler) page(fn pageHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, ok := h.currentSession(r)
+		if !ok {
+			if r.Method == http.MethodGet || r.Method == http.MethodHead {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "401 login required", http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		fn(w, r, s.user)
+	})
+}
+
+// pageOf is the layout model of a page.
+func (h *Handler) pageOf(user, title, section string) views.Page {
+	return views.Page{Title: title, User: user, Section: section, Version: h.cfg.Version}
+}
+
+// livePageOf is the layout model of a page that updates itself; read it
+// before the page's data, so the seq is never ahead of what is shown.
+func (h *Handler) livePageOf(user, title, section string) views.Page {
+	p := h.pageOf(user, title, section)
+	p.Live, p.Seq = true, h.cfg.Runner.Seq()
+	return p
+}
+
+// render writes a page. It renders into a buffer first, so that a failed
+// render becomes a clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.cfg.Logger.Error("http: render", "path", r.URL.Path, "error", err)
+		http.Error(w, "500 the page could not be rendered", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// pageError renders err as an error page with the status its code maps to.
+func (h *Handler) pageError(w http.ResponseWriter, r *http.Request, user string, err error) {
+	status := statusOf(err)
+	if status >= 500 {
+		h.cfg.Logger.Error("http: page failed", "path", r.URL.Path, "error", err)
+	}
+	h.render(w, r, status, views.ErrorView(views.ErrorPage{
+		Page: h.pageOf(user, http.StatusText(status), ""), Status: status, Message: statesrv.ErrorMessage(err)}))
+}
+
+// redirect answers a form post with 303 to target, carrying a one-line
+// notice in the flash query parameter.
+func redirect(w http.ResponseWriter, r *http.Request, target, flash string) {
+	if flash != "" {
+		u, _ := url.Parse(target)
+		q := u.Query()
+		q.Set("flash", flash)
+		u.RawQuery = q.Encode()
+		target = u.String()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// flashOf is the notice a redirect carried, bounded in length.
+func flashOf(r *http.Request) string {
+	f := r.URL.Query().Get("flash")
+	if len(f) > 200 {
+		f = f[:200]
+	}
+	return f
+}
+
+func (h *Handler) static(w http.ResponseWriter, r *http.Request) {
+	a, ok := views.LookupAsset(r.PathValue("name"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.ContentType)
+	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	http.ServeContent(w, r, a.Name, time.Time{}, bytes.NewReader(a.Body))
+}
+
+// securityHeaders are sent with every response: no inline script or style
+// runs, no framing, no sniffing.
+func securityHeaders(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "same-origin")
+	hd.Set("X-Frame-Options", "DENY")
+}
