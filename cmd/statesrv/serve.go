@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/clock"
 	"github.com/statesrv/statesrv/commands"
