@@ -257,3 +257,42 @@ func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
 	}
 	return out, nil
 }
+
+// ProcessEventsBefore returns the seqs of events about process pid before
+// seq before, newest first, as ranges holding at most limit seqs in all; a
+// range's events are in log order. Pages that show a process's latest
+// changes walk back with it instead of reading from the start.
+func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqRange, error) {
+	var out []SeqRange
+	if before <= 1 || limit <= 0 {
+		return out, nil
+	}
+	total := 0
+	prefix := key("ep/", u64(uint64(pid)))
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.Reverse = prefix, true
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(key("ep/", u64(uint64(pid)), u64(before-1))); it.Valid() && total < limit; it.Next() {
+			item := it.Item()
+			first := binary.BigEndian.Uint64(item.Key()[len(prefix):])
+			var n uint64
+			if err := item.Value(func(v []byte) error { n, _ = binary.Uvarint(v); return nil }); err != nil {
+				return err
+			}
+			if n == 0 {
+				continue
+			}
+			last := min(first+n-1, before-1)
+			first = last + 1 - min(last+1-first, uint64(limit-total)) // keep the newest
+			out = append(out, SeqRange{first, last})
+			total += int(last - first + 1)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: process events before: %w", err)
+	}
+	return out, nil
+}
