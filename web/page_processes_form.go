@@ -1,0 +1,333 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/views"
+)
+
+// Bounds of the process form, as commands.NormalizeProcess enforces them;
+// checking them here lets the form show every error at once.
+const (
+	maxFormBody       = 256 << 10
+	maxNameRunes      = 200
+	maxDescRunes      = 2000
+	maxRecipientLines = 50
+	maxAlertAfterForm = 1000
+	previewFires      = 5
+	maxScheduleLen    = 200
+)
+
+func (h *Handler) newProcessForm(w http.ResponseWriter, r *http.Request, user string) {
+	q := r.URL.Query()
+	v := views.ProcessFormValues{ID: bounded(q.Get("id"), 20), Name: bounded(q.Get("name"), maxNameRunes),
+		Timezone: "UTC", MaxRuntime: "1h", Enabled: true, FiredBy: "server"}
+	h.showProcessForm(w, r, user, http.StatusOK, true, v, nil, 0)
+}
+
+func (h *Handler) editProcessForm(w http.ResponseWriter, r *http.Request, user string) {
+	id, err := pathID(r)
+	if err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	ps, ok := h.cfg.Service.Process(id)
+	if !ok {
+		h.pageError(w, r, user, statesrv.Errorf(statesrv.ENotFound, "Process %d is not defined.", id))
+		return
+	}
+	h.showProcessForm(w, r, user, http.StatusOK, false, valuesOf(ps.Process), nil, len(ps.Maintenance))
+}
+
+func (h *Handler) createProcess(w http.ResponseWriter, r *http.Request, user string) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	v := formValues(r)
+	p, errs := parseProcessForm(v)
+	if _, taken := h.cfg.Service.Process(p.ID); p.ID > 0 && taken {
+		errs["id"] = fmt.Sprintf("Process %d is already defined: choose another id, or edit that one.", p.ID)
+	}
+	h.saveProcess(w, r, user, true, v, p, errs, 0)
+}
+
+func (h *Handler) updateProcess(w http.ResponseWriter, r *http.Request, user string) {
+	id, err := pathID(r)
+	if err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	cur, ok := h.cfg.Service.Process(id)
+	if !ok {
+		h.pageError(w, r, user, statesrv.Errorf(statesrv.ENotFound, "Process %d is not defined.", id))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
+	v := formValues(r)
+	v.ID = strconv.FormatInt(id, 10) // the id is not editable
+	p, errs := parseProcessForm(v)
+	p.Maintenance = cur.Maintenance // the form does not edit the windows
+	h.saveProcess(w, r, user, false, v, p, errs, len(cur.Maintenance))
+}
+
+// saveProcess defines p when the form had no errors and the write side
+// accepts it, and otherwise shows the form again with every error.
+func (h *Handler) saveProcess(w http.ResponseWriter, r *http.Request, user string, isNew bool,
+	v views.ProcessFormValues, p statesrv.Process, errs views.FieldErrors, windows int) {
+	if len(errs) == 0 {
+		if err := commands.NormalizeProcess(&p); err != nil {
+			fieldOf(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		h.showProcessForm(w, r, user, http.StatusBadRequest, isNew, v, errs, windows)
+		return
+	}
+	rc, err := h.cfg.Service.DefineProcess(p, user)
+	if err == nil {
+		_, err = h.settle(r.Context(), rc)
+	}
+	if err != nil {
+		if statesrv.ErrorCode(err) != statesrv.EInvalid {
+			h.pageError(w, r, user, err)
+			return
+		}
+		fieldOf(errs, err)
+		h.showProcessForm(w, r, user, http.StatusBadRequest, isNew, v, errs, windows)
+		return
+	}
+	redirect(w, r, "/processes/"+strconv.FormatInt(p.ID, 10), "Saved.")
+}
+
+func (h *Handler) showProcessForm(w http.ResponseWriter, r *http.Request, user string, status int, isNew bool,
+	v views.ProcessFormValues, errs views.FieldErrors, windows int) {
+	m := views.ProcessFormPage{New: isNew, Values: v, Errors: errs, Maintenance: windows,
+		Preview: h.previewOf(v.Schedule, v.Timezone)}
+	if isNew {
+		m.Page = h.pageOf(user, "New process", "/processes")
+		m.Action = "/processes"
+	} else {
+		m.Page = h.pageOf(user, "Edit process "+v.ID, "/processes")
+		m.Action = views.ProcessPath(mustParseID(v.ID))
+	}
+	h.render(w, r, status, views.ProcessForm(m))
+}
+
+func (h *Handler) schedulePreview(w http.ResponseWriter, r *http.Request, user string) {
+	q := r.URL.Query()
+	p := h.previewOf(q.Get("schedule"), q.Get("timezone"))
+	status := http.StatusOK
+	if p.Error != "" {
+		status = http.StatusBadRequest
+	}
+	h.render(w, r, status, views.SchedulePreviewBody(p))
+}
+
+// previewOf describes a schedule as typed, with its next fire times from
+// now in its zone, or says what is wrong with it.
+func (h *Handler) previewOf(spec, tz string) views.SchedulePreview {
+	spec, tz = strings.TrimSpace(spec), strings.TrimSpace(tz)
+	if tz == "" {
+		tz = "UTC"
+	}
+	p := views.SchedulePreview{Timezone: tz, Cron: strings.Join(strings.Fields(spec), " ")}
+	switch {
+	case spec == "":
+		p.PushOnly = true
+		return p
+	case len(spec) > maxScheduleLen:
+		p.Error = fmt.Sprintf("A schedule has at most %d characters.", maxScheduleLen)
+		return p
+	}
+	fires, err := commands.PreviewSchedule(spec, tz, h.cfg.Now(), previewFires)
+	if err != nil {
+		p.Error = statesrv.ErrorMessage(err)
+		return p
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		loc = time.UTC
+	}
+	p.Words = commands.DescribeSchedule(spec)
+	for _, t := range fires {
+		p.Fires = append(p.Fires, views.PreviewFire{Local: t.In(loc).Format("Mon 2006-01-02 15:04:05 MST"), At: t})
+	}
+	return p
+}
+
+// formValues reads the process form as typed.
+func formValues(r *http.Request) views.ProcessFormValues {
+	f := func(name string) string { return r.PostFormValue(name) }
+	return views.ProcessFormValues{
+		ID: strings.TrimSpace(f("id")), Name: f("name"), Description: f("description"),
+		Schedule: f("schedule"), Timezone: f("timezone"), MaxRuntime: f("max_runtime"),
+		Enabled:  f("enabled") != "",
+		AlertsOK: f("alerts_ok"), AlertsFail: f("alerts_fail"), AlertsTimeout: f("alerts_timeout"),
+		AlertsLate: f("alerts_late"), AlertsRecovered: f("alerts_recovered"),
+		Key: f("key"), FiredBy: f("fired_by"), AlertAfter: f("alert_after"), RepeatEvery: f("repeat_every"),
+	}
+}
+
+// valuesOf fills the form from a definition.
+func valuesOf(p statesrv.Process) views.ProcessFormValues {
+	lines := func(l []string) string { return strings.Join(l, "\n") }
+	v := views.ProcessFormValues{
+		ID: strconv.FormatInt(p.ID, 10), Name: p.Name, Description: p.Description,
+		Schedule: p.Schedule, Timezone: p.Timezone, MaxRuntime: views.Dur(time.Duration(p.MaxRuntime)),
+		Enabled:  p.Enabled,
+		AlertsOK: lines(p.Alerts.OK), AlertsFail: lines(p.Alerts.Fail), AlertsTimeout: lines(p.Alerts.Timeout),
+		AlertsLate: lines(p.Alerts.Late), AlertsRecovered: lines(p.Alerts.Recovered),
+		Key: p.Key, FiredBy: p.FiredBy,
+	}
+	if v.FiredBy == "" {
+		v.FiredBy = "server"
+	}
+	if p.AlertAfter != 0 {
+		v.AlertAfter = strconv.Itoa(p.AlertAfter)
+	}
+	if p.RepeatEvery != 0 {
+		v.RepeatEvery = views.Dur(time.Duration(p.RepeatEvery))
+	}
+	return v
+}
+
+// parseProcessForm checks every field of the form and returns the
+// definition it describes with what is wrong with each field, so that all
+// errors show at once. commands.NormalizeProcess has the final word.
+func parseProcessForm(v views.ProcessFormValues) (statesrv.Process, views.FieldErrors) {
+	errs := views.FieldErrors{}
+	p := statesrv.Process{Name: strings.TrimSpace(v.Name), Description: v.Description,
+		Schedule: strings.TrimSpace(v.Schedule), Timezone: strings.TrimSpace(v.Timezone), Enabled: v.Enabled,
+		Key: strings.TrimSpace(v.Key), FiredBy: v.FiredBy}
+	if id, err := strconv.ParseInt(v.ID, 10, 64); err != nil || id <= 0 {
+		errs["id"] = "The id must be a positive whole number, such as 25."
+	} else {
+		p.ID = id
+	}
+	switch {
+	case p.Name == "":
+		errs["name"] = "A name is required."
+	case utf8.RuneCountInString(p.Name) > maxNameRunes || strings.ContainsAny(p.Name, ";\r\n"):
+		errs["name"] = fmt.Sprintf("At most %d characters, with no ';' and no line breaks.", maxNameRunes)
+	}
+	if utf8.RuneCountInString(p.Description) > maxDescRunes {
+		errs["description"] = fmt.Sprintf("At most %d characters.", maxDescRunes)
+	}
+	if p.Timezone == "" {
+		p.Timezone = "UTC"
+	}
+	zoneOK := p.Timezone != "Local"
+	if _, err := time.LoadLocation(p.Timezone); err != nil || !zoneOK {
+		errs["timezone"] = fmt.Sprintf("Unknown time zone %q: give an IANA name such as UTC or Europe/Prague.", p.Timezone)
+		zoneOK = false
+	}
+	if p.Schedule != "" {
+		tz := p.Timezone
+		if !zoneOK {
+			tz = "UTC" // still check the schedule itself
+		}
+		if _, err := commands.PreviewSchedule(p.Schedule, tz, time.Time{}, 0); err != nil {
+			errs["schedule"] = statesrv.ErrorMessage(err)
+		}
+	}
+	if s := strings.TrimSpace(v.MaxRuntime); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < time.Second {
+			errs["max_runtime"] = fmt.Sprintf("%q is not a run time: give a duration of at least 1s, such as 90m or 2h.", s)
+		}
+		p.MaxRuntime = statesrv.Duration(d)
+	}
+	for _, f := range []struct {
+		name, text string
+		list       *[]string
+	}{
+		{"alerts_ok", v.AlertsOK, &p.Alerts.OK}, {"alerts_fail", v.AlertsFail, &p.Alerts.Fail},
+		{"alerts_timeout", v.AlertsTimeout, &p.Alerts.Timeout}, {"alerts_late", v.AlertsLate, &p.Alerts.Late},
+		{"alerts_recovered", v.AlertsRecovered, &p.Alerts.Recovered},
+	} {
+		list, msg := parseRecipients(f.text)
+		*f.list = list
+		if msg != "" {
+			errs[f.name] = msg
+		}
+	}
+	if strings.ContainsAny(p.Key, ";\r\n") {
+		errs["key"] = "The key may not hold ';' or line breaks."
+	}
+	switch p.FiredBy {
+	case "", "server":
+		p.FiredBy = ""
+	case statesrv.FiredByCron:
+	default:
+		errs["fired_by"] = "Choose the server or the system cron."
+	}
+	if s := strings.TrimSpace(v.AlertAfter); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > maxAlertAfterForm {
+			errs["alert_after"] = fmt.Sprintf("A number from 0 to %d.", maxAlertAfterForm)
+		}
+		p.AlertAfter = n
+	}
+	if s := strings.TrimSpace(v.RepeatEvery); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || (d != 0 && (d < time.Minute || d > 31*24*time.Hour)) {
+			errs["repeat_every"] = "A duration from 1m to 744h (31 days), such as 4h; empty: do not repeat."
+		}
+		p.RepeatEvery = statesrv.Duration(d)
+	}
+	return p, errs
+}
+
+// parseRecipients reads one recipient a line, skipping blank lines; the
+// message names the first bad line.
+func parseRecipients(text string) ([]string, string) {
+	list := []string{}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if err := commands.ValidateRecipient(line); err != nil {
+			return list, fmt.Sprintf("Line %d: %s.", i+1, statesrv.ErrorMessage(err))
+		}
+		list = append(list, line)
+	}
+	if len(list) > maxRecipientLines {
+		return list, fmt.Sprintf("At most %d recipients.", maxRecipientLines)
+	}
+	return list, ""
+}
+
+// fieldOf puts a write-side validation error ("alerts.fail: …") under the
+// form field it names, or under "form" when it names none of them.
+func fieldOf(errs views.FieldErrors, err error) {
+	msg := statesrv.ErrorMessage(err)
+	name, rest, ok := strings.Cut(msg, ": ")
+	field := strings.ReplaceAll(name, ".", "_")
+	switch field {
+	case "id", "name", "description", "schedule", "timezone", "max_runtime", "key", "fired_by",
+		"alert_after", "repeat_every", "alerts_ok", "alerts_fail", "alerts_timeout", "alerts_late", "alerts_recovered":
+		if ok {
+			errs[field] = rest
+			return
+		}
+	}
+	errs["form"] = msg
+}
+
+func bounded(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}
+
+func mustParseID(s string) int64 {
+	id, _ := strconv.ParseInt(s, 10, 64)
+	return id
+}
