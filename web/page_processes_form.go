@@ -146,6 +146,10 @@ func (h *Handler) previewOf(spec, tz string) views.SchedulePreview {
 	}
 	fires, err := commands.PreviewSchedule(spec, tz, h.cfg.Now(), previewFires)
 	if err != nil {
+		// A wrong schedule says more than a wrong zone next to it.
+		if _, serr := commands.PreviewSchedule(spec, "UTC", time.Time{}, 0); serr != nil {
+			err = serr
+		}
 		p.Error = statesrv.ErrorMessage(err)
 		return p
 	}

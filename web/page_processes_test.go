@@ -569,6 +569,12 @@ func TestSchedulePreview(t *testing.T) {
 			t.Errorf("status %d, %q", res.StatusCode, doc.Text())
 		}
 	})
+	t.Run("ErrScheduleBeforeZone", func(t *testing.T) {
+		_, doc := e.get(t, "/processes/preview?schedule=0+2+*+*&timezone=Nowhere")
+		if !strings.Contains(testid(doc, "preview-error").Text(), "5 or 6 fields") {
+			t.Errorf("%q", doc.Text())
+		}
+	})
 	t.Run("ErrBadZone", func(t *testing.T) {
 		res, doc := e.get(t, "/processes/preview?schedule=@daily&timezone=Nowhere")
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(testid(doc, "preview-error").Text(), "Nowhere") {
