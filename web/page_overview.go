@@ -55,15 +55,10 @@ func (h *Handler) overviewPage(w http.ResponseWriter, r *http.Request, user stri
 // overview fills m's lists as of m.Now, for failures since m.Since.
 func (h *Handler) overview(m *views.OverviewPage) error {
 	store := h.cfg.Runner.Store()
-	var sched []scheduled
 	h.cfg.Runner.View(func(c *projections.Core) {
 		m.Processes = len(c.Procs)
 		m.Open, m.OpenTotal = earliestDeadlines(c, overviewOpen, time.Time{}, "")
-		for _, ps := range c.Procs {
-			if ps.Enabled && ps.Schedule != "" && ps.FiredBy != statesrv.FiredByCron {
-				sched = append(sched, scheduled{ps.ID, ps.Name, ps.Schedule, ps.Timezone})
-			}
-		}
+		m.NextRuns = h.nextFires.soonest(h.cfg.Service, c.Procs, m.Now, overviewNextRuns)
 	})
 	m.Events = h.cfg.Log.LastSeq()
 
@@ -84,7 +79,6 @@ func (h *Handler) overview(m *views.OverviewPage) error {
 		return err
 	}
 	m.CountOK, m.CountFail, m.CountTimeout = counts[statesrv.StateOK], counts[statesrv.StateFail], counts[statesrv.StateTimeout]
-	m.NextRuns = h.nextFires.soonest(h.cfg.Service, sched, m.Now, overviewNextRuns)
 
 	// Alerts and messages carry only the process id: look up the names.
 	m.Names = map[int64]string{}
@@ -180,17 +174,10 @@ func earliestDeadlines(c *projections.Core, n int, deadline time.Time, id string
 	return out, len(c.Runs)
 }
 
-// scheduled is a process the server's scheduler fires.
-type scheduled struct {
-	id                 int64
-	name               string
-	schedule, timezone string
-}
-
 // fireCache remembers each process's next fire time, keyed by the
-// definition's schedule and zone, so the overview does not evaluate 10,000
-// schedules on every view: an entry holds until its fire time passes or
-// the schedule changes.
+// definition's schedule and zone, so that the overview does not evaluate
+// 10,000 schedules on every view: an entry holds until its fire time passes
+// or the schedule changes.
 type fireCache struct {
 	mu      sync.Mutex
 	entries map[int64]fireEntry
@@ -201,31 +188,36 @@ type fireEntry struct {
 	next               time.Time
 }
 
-// soonest returns the n soonest next fire times over procs.
+// soonest returns the n soonest next fire times of the processes the
+// server's scheduler fires. It is called with the views' read lock held,
+// and reads procs without copying them.
 func (fc *fireCache) soonest(svc interface {
 	NextFires(int64, int) []time.Time
-}, procs []scheduled, now time.Time, n int) []views.NextRun {
+}, procs map[int64]*projections.ProcessState, now time.Time, n int) []views.NextRun {
 	fc.mu.Lock()
 	defer fc.mu.Unlock()
 	if fc.entries == nil {
-		fc.entries = map[int64]fireEntry{}
+		fc.entries = make(map[int64]fireEntry, len(procs))
 	}
-	live := make(map[int64]bool, len(procs))
 	out := make([]views.NextRun, 0, n+1)
-	for _, p := range procs {
-		live[p.id] = true
-		e, ok := fc.entries[p.id]
-		if !ok || e.schedule != p.schedule || e.timezone != p.timezone || !now.Before(e.next) {
-			e = fireEntry{schedule: p.schedule, timezone: p.timezone}
-			if next := svc.NextFires(p.id, 1); len(next) > 0 {
+	scheduled := 0
+	for id, ps := range procs {
+		if !ps.Enabled || ps.Schedule == "" || ps.FiredBy == statesrv.FiredByCron {
+			continue
+		}
+		scheduled++
+		e, ok := fc.entries[id]
+		if !ok || e.schedule != ps.Schedule || e.timezone != ps.Timezone || !now.Before(e.next) {
+			e = fireEntry{schedule: ps.Schedule, timezone: ps.Timezone}
+			if next := svc.NextFires(id, 1); len(next) > 0 {
 				e.next = next[0]
 			}
-			fc.entries[p.id] = e
+			fc.entries[id] = e
 		}
 		if e.next.IsZero() || (len(out) == n && !e.next.Before(out[n-1].At)) {
 			continue
 		}
-		nr := views.NextRun{ProcessID: p.id, Name: p.name, At: e.next}
+		nr := views.NextRun{ProcessID: id, Name: ps.Name, At: e.next}
 		i, _ := slices.BinarySearchFunc(out, nr, func(a, b views.NextRun) int {
 			if c := a.At.Compare(b.At); c != 0 {
 				return c
@@ -237,9 +229,9 @@ func (fc *fireCache) soonest(svc interface {
 			out = out[:n]
 		}
 	}
-	if len(fc.entries) > len(procs) {
+	if len(fc.entries) > scheduled {
 		for id := range fc.entries {
-			if !live[id] {
+			if ps := procs[id]; ps == nil || !ps.Enabled || ps.Schedule == "" || ps.FiredBy == statesrv.FiredByCron {
 				delete(fc.entries, id)
 			}
 		}
