@@ -32,6 +32,8 @@ func (h *Handler) overviewRoutes() {
 	h.handle("GET /{$}", h.page(h.overviewPage))
 }
 
+// overviewPage shows what needs attention first. A bad since gives 400 with
+// an inline error and the page as for the default (the last 24 hours).
 func (h *Handler) overviewPage(w http.ResponseWriter, r *http.Request, user string) {
 	m := views.OverviewPage{Page: h.livePageOf(user, "Overview", "/")}
 	m.Flash = flashOf(r)
