@@ -296,3 +296,67 @@ func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqR
 	}
 	return out, nil
 }
+
+// FinishedCounts returns how many runs finished with each outcome (OK,
+// FAIL, TIMEOUT) in the hours from the hour of from to the hour of to, both
+// included: the counts are kept per hour, so the span is widened to whole
+// hours. It reads one entry per hour and outcome, however long the history.
+func (s *Store) FinishedCounts(from, to time.Time) (map[string]uint64, error) {
+	out := map[string]uint64{}
+	last := uint64(to.Truncate(time.Hour).Unix())
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix = []byte("hc/")
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(hourKey(from, "")); it.Valid(); it.Next() {
+			k := it.Item().Key()
+			if binary.BigEndian.Uint64(k[3:11]) > last {
+				break
+			}
+			state := string(k[11:])
+			if err := it.Item().Value(func(v []byte) error {
+				out[state] += binary.BigEndian.Uint64(v)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: finished counts: %w", err)
+	}
+	return out, nil
+}
+
+// UnprocessedBefore returns up to limit unprocessed messages, newest
+// first, with seq less than before (0: from the newest).
+func (s *Store) UnprocessedBefore(before uint64, limit int) ([]statesrv.Unprocessed, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	out := []statesrv.Unprocessed{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		opts := badger.DefaultIteratorOptions
+		opts.Prefix, opts.Reverse = []byte("u/"), true
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		seek := []byte("u/\xff")
+		if before > 0 {
+			seek = key("u/", u64(before-1))
+		}
+		for it.Seek(seek); it.Valid() && len(out) < limit; it.Next() {
+			var u statesrv.Unprocessed
+			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
+				return err
+			}
+			out = append(out, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: unprocessed: %w", err)
+	}
+	return out, nil
+}

@@ -25,6 +25,9 @@ import (
 //	hp/<pid 8><finished ns 8><run id>   history by process; value: the state
 //	hs/<state>\x00<finished ns 8><run id>  history by outcome, FAIL and TIMEOUT only
 //	hr/<run id>                         finished ns of a run in history
+//	hc/<hour 8><state>                  runs finished in the hour starting at
+//	                                    <hour> (unix seconds) with <state>:
+//	                                    a count (8 bytes), written with h/
 //	u/<seq 8>                           unprocessed message JSON
 //	ui/<message id>                     its seq
 //	c/a/<alert id>                      alert waiting for delivery (PendingAlert JSON)
@@ -280,6 +283,9 @@ func (b *batch) effect(e Effect) error {
 		if err := b.set(key("hr/", id), ns); err != nil {
 			return err
 		}
+		if err := b.countFinished(*r.FinishedAt, r.State); err != nil {
+			return err
+		}
 	}
 	if a := e.Alert; a != nil {
 		if err := b.alert(a); err != nil {
@@ -299,6 +305,30 @@ func (b *batch) effect(e Effect) error {
 		}
 	}
 	return nil
+}
+
+// countFinished adds one to the count of runs that finished with state in
+// the hour of at (read through the batch's own transaction, which sees the
+// batch's earlier writes).
+func (b *batch) countFinished(at time.Time, state string) error {
+	k := hourKey(at, state)
+	var n uint64
+	item, err := b.txn.Get(k)
+	switch {
+	case err == nil:
+		if err := item.Value(func(v []byte) error { n = binary.BigEndian.Uint64(v); return nil }); err != nil {
+			return err
+		}
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return err
+	}
+	return b.set(k, u64(n+1))
+}
+
+// hourKey is the key of the count of runs that finished with state in the
+// hour of at.
+func hourKey(at time.Time, state string) []byte {
+	return key("hc/", u64(uint64(at.Truncate(time.Hour).Unix())), []byte(state))
 }
 
 // alert records a requested alert, or the end of its delivery on the row

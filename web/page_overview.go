@@ -1,15 +1,270 @@
 package web
 
 import (
+	"cmp"
+	"errors"
 	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/views"
+)
+
+// Bounds of the overview's lists: it shows what needs attention first and
+// links to the full pages for the rest.
+const (
+	overviewFailed       = 50
+	overviewOpen         = 20
+	overviewUnprocessed  = 5
+	overviewAlerts       = 10
+	overviewAlertsRead   = 500 // the newest alerts searched for failed ones
+	overviewNextRuns     = 10
+	overviewDefaultSince = 24 * time.Hour
 )
 
 func (h *Handler) overviewRoutes() {
 	h.handle("GET /{$}", h.page(h.overviewPage))
 }
 
+// overviewPage shows what needs attention first. A bad since gives 400 with
+// an inline error and the page as for the default (the last 24 hours).
 func (h *Handler) overviewPage(w http.ResponseWriter, r *http.Request, user string) {
-	h.pageError(w, r, user, statesrv.Errorf(statesrv.EUnavail, "Overview: not built yet"))
+	m := views.OverviewPage{Page: h.livePageOf(user, "Overview", "/")}
+	m.Flash = flashOf(r)
+	m.Now = h.cfg.Now().UTC()
+	m.SinceValue = r.URL.Query().Get("since")
+	since, err := parseSince(m.SinceValue, m.Now)
+	status := http.StatusOK
+	if err != nil {
+		m.Errors = views.FieldErrors{"since": err.Error()}
+		status = http.StatusBadRequest
+		since = m.Now.Add(-overviewDefaultSince)
+	}
+	m.Since = since
+	if err := h.overview(&m); err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	h.render(w, r, status, views.OverviewView(m))
+}
+
+// overview fills m's lists as of m.Now, for failures since m.Since.
+func (h *Handler) overview(m *views.OverviewPage) error {
+	store := h.cfg.Runner.Store()
+	h.cfg.Runner.View(func(c *projections.Core) {
+		m.Processes = len(c.Procs)
+		m.Open, m.OpenTotal = earliestDeadlines(c, overviewOpen, time.Time{}, "")
+		m.NextRuns = h.nextFires.soonest(h.cfg.Service, c.Procs, m.Now, overviewNextRuns)
+	})
+	m.Events = h.cfg.Log.LastSeq()
+
+	var err error
+	if m.Failed, m.FailedMore, err = failedSince(store, m.Since); err != nil {
+		return err
+	}
+	m.UnprocessedTotal = h.cfg.Runner.Counts().Unprocessed
+	if m.Unprocessed, err = store.UnprocessedBefore(0, overviewUnprocessed); err != nil {
+		return err
+	}
+	if m.FailedAlerts, err = failedAlerts(store, m.Since); err != nil {
+		return err
+	}
+	m.CountsFrom = m.Now.Add(-24 * time.Hour).Truncate(time.Hour)
+	counts, err := store.FinishedCounts(m.CountsFrom, m.Now)
+	if err != nil {
+		return err
+	}
+	m.CountOK, m.CountFail, m.CountTimeout = counts[statesrv.StateOK], counts[statesrv.StateFail], counts[statesrv.StateTimeout]
+
+	// Alerts and messages carry only the process id: look up the names.
+	m.Names = map[int64]string{}
+	h.cfg.Runner.View(func(c *projections.Core) {
+		for _, a := range m.FailedAlerts {
+			if ps := c.Procs[a.ProcessID]; ps != nil {
+				m.Names[a.ProcessID] = ps.Name
+			}
+		}
+		for _, u := range m.Unprocessed {
+			if ps := c.Procs[u.ProcessID]; ps != nil {
+				m.Names[u.ProcessID] = ps.Name
+			}
+		}
+	})
+	return nil
+}
+
+// failedSince returns the runs that failed or timed out since since,
+// newest first, at most overviewFailed; more tells that there are others.
+func failedSince(store *projections.Store, since time.Time) (runs []statesrv.Run, more bool, err error) {
+	for _, state := range []string{statesrv.StateFail, statesrv.StateTimeout} {
+		got, err := store.History(projections.HistoryQuery{State: state, Limit: overviewFailed + 1})
+		if err != nil {
+			return nil, false, err
+		}
+		for _, r := range got {
+			if r.FinishedAt != nil && !r.FinishedAt.Before(since) {
+				runs = append(runs, r)
+			}
+		}
+	}
+	slices.SortFunc(runs, func(a, b statesrv.Run) int {
+		if c := b.FinishedAt.Compare(*a.FinishedAt); c != 0 {
+			return c
+		}
+		return cmp.Compare(b.ID, a.ID)
+	})
+	if len(runs) > overviewFailed {
+		return runs[:overviewFailed], true, nil
+	}
+	return runs, false, nil
+}
+
+// failedAlerts returns the alerts that could not be delivered, requested
+// since since, among the newest overviewAlertsRead alerts.
+func failedAlerts(store *projections.Store, since time.Time) ([]statesrv.Alert, error) {
+	all, err := store.Alerts(overviewAlertsRead)
+	if err != nil {
+		return nil, err
+	}
+	var out []statesrv.Alert
+	for _, a := range all {
+		if a.RequestedAt.Before(since) {
+			break // newest first: the rest are older
+		}
+		if a.Status == statesrv.AlertFailed && len(out) < overviewAlerts {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// earliestDeadlines returns the first n open runs in deadline order (then
+// by id) after the run (deadline, id) — from the first when id is "" — and
+// how many runs are open in all. It keeps only n runs aside, so a page
+// costs one pass over the open runs and no sort of them all.
+func earliestDeadlines(c *projections.Core, n int, deadline time.Time, id string) ([]statesrv.Run, int) {
+	order := func(a *statesrv.Run, d time.Time, id string) int {
+		if c := a.Deadline.Compare(d); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, id)
+	}
+	best := make([]*statesrv.Run, 0, n+1)
+	for _, r := range c.Runs {
+		if id != "" && order(r, deadline, id) <= 0 {
+			continue
+		}
+		if len(best) == n && order(r, best[n-1].Deadline, best[n-1].ID) >= 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(best, r, func(x, y *statesrv.Run) int { return order(x, y.Deadline, y.ID) })
+		best = slices.Insert(best, i, r)
+		if len(best) > n {
+			best = best[:n]
+		}
+	}
+	out := make([]statesrv.Run, len(best))
+	for i, r := range best {
+		out[i] = *r
+	}
+	return out, len(c.Runs)
+}
+
+// fireCache remembers each process's next fire time, keyed by the
+// definition's schedule and zone, so that the overview does not evaluate
+// 10,000 schedules on every view: an entry holds until its fire time passes
+// or the schedule changes.
+type fireCache struct {
+	mu      sync.Mutex
+	entries map[int64]fireEntry
+}
+
+type fireEntry struct {
+	schedule, timezone string
+	next               time.Time
+}
+
+// soonest returns the n soonest next fire times of the processes the
+// server's scheduler fires. It is called with the views' read lock held,
+// and reads procs without copying them.
+func (fc *fireCache) soonest(svc interface {
+	NextFires(int64, int) []time.Time
+}, procs map[int64]*projections.ProcessState, now time.Time, n int) []views.NextRun {
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if fc.entries == nil {
+		fc.entries = make(map[int64]fireEntry, len(procs))
+	}
+	out := make([]views.NextRun, 0, n+1)
+	scheduled := 0
+	for id, ps := range procs {
+		if !ps.Enabled || ps.Schedule == "" || ps.FiredBy == statesrv.FiredByCron {
+			continue
+		}
+		scheduled++
+		e, ok := fc.entries[id]
+		if !ok || e.schedule != ps.Schedule || e.timezone != ps.Timezone || !now.Before(e.next) {
+			e = fireEntry{schedule: ps.Schedule, timezone: ps.Timezone}
+			if next := svc.NextFires(id, 1); len(next) > 0 {
+				e.next = next[0]
+			}
+			fc.entries[id] = e
+		}
+		if e.next.IsZero() || (len(out) == n && !e.next.Before(out[n-1].At)) {
+			continue
+		}
+		nr := views.NextRun{ProcessID: id, Name: ps.Name, At: e.next}
+		i, _ := slices.BinarySearchFunc(out, nr, func(a, b views.NextRun) int {
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ProcessID, b.ProcessID)
+		})
+		out = slices.Insert(out, i, nr)
+		if len(out) > n {
+			out = out[:n]
+		}
+	}
+	if len(fc.entries) > scheduled {
+		for id := range fc.entries {
+			if ps := procs[id]; ps == nil || !ps.Enabled || ps.Schedule == "" || ps.FiredBy == statesrv.FiredByCron {
+				delete(fc.entries, id)
+			}
+		}
+	}
+	return out
+}
+
+var relativeSince = regexp.MustCompile(`^(\d{1,4})([mhd])$`)
+
+// parseSince reads the overview's since: a span back from now ("1h",
+// "24h", "7d", "30m") or a time in UTC (RFC 3339, or "2026-11-26 07:00").
+func parseSince(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return now.Add(-overviewDefaultSince), nil
+	}
+	if m := relativeSince.FindStringSubmatch(s); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		unit := map[string]time.Duration{"m": time.Minute, "h": time.Hour, "d": 24 * time.Hour}[m[2]]
+		if n == 0 || time.Duration(n)*unit > 366*24*time.Hour {
+			return time.Time{}, errors.New("a span from 1m to 366d")
+		}
+		return now.Add(-time.Duration(n) * unit), nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+			if t.After(now) {
+				return time.Time{}, errors.New("a time in the past")
+			}
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, errors.New("a span such as 1h, 24h or 7d, or a UTC time such as 2026-11-26 07:00")
 }

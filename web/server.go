@@ -58,6 +58,8 @@ type Handler struct {
 	routes   []string
 	sessions *sessions
 	throttle *throttle
+	// nextFires caches the next fire time of each process for the overview.
+	nextFires fireCache
 }
 
 // NewHandler returns the handler with every route registered.
