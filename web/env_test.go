@@ -112,7 +112,15 @@ func (e *env) report(t testing.TB, line string) {
 	t.Helper()
 	rep, err := commands.ParseLine(line)
 	if err != nil {
-		e.wait(t, e.Service.Reject(commands.Report{Line: line, Remote: "127.0.0.1:5000", Transport: "tcp"}, err))
+		// The receipt of a refusal answers with the refusal; the event is
+		// durable all the same.
+		rc := e.Service.Reject(commands.Report{Line: line, Remote: "127.0.0.1:5000", Transport: "tcp"}, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		<-rc.Done()
+		if err := e.Runner.WaitFor(ctx, e.Log.LastSeq()); err != nil {
+			t.Fatal(err)
+		}
 		return
 	}
 	rep.Remote, rep.Transport = "127.0.0.1:5000", "tcp"
