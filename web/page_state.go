@@ -99,4 +99,3 @@ func stateFirstRows[T any](list []T) ([]T, int) {
 	}
 	return list[:stateRows], len(list) - stateRows
 }
-

@@ -71,7 +71,7 @@ func TestStatePage(t *testing.T) {
 		}
 	})
 	t.Run("AfterDefined", func(t *testing.T) {
-		p, r, m, _ := rows(t, "/state?at=" + url.QueryEscape("2026-11-26T10:30:00+01:00"))
+		p, r, m, _ := rows(t, "/state?at="+url.QueryEscape("2026-11-26T10:30:00+01:00"))
 		if p != 1 || r != 1 || m != 1 {
 			t.Errorf("at 09:30 UTC: %d processes, %d runs, %d messages; want 1 each", p, r, m)
 		}
@@ -107,7 +107,7 @@ func TestStatePage(t *testing.T) {
 		if p, _, _, _ := rows(t, "/state?seq=3"); p != 1 {
 			t.Errorf("before the deletion: %d processes", p)
 		}
-		if p, _, _, _ := rows(t, "/state?at=" + url.QueryEscape(e.Clock.Now().Format(time.RFC3339))); p != 0 {
+		if p, _, _, _ := rows(t, "/state?at="+url.QueryEscape(e.Clock.Now().Format(time.RFC3339))); p != 0 {
 			t.Errorf("after the deletion: %d processes", p)
 		}
 	})
