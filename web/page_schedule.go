@@ -153,8 +153,7 @@ func fireTimes(m *views.SchedulePage, procs []projections.ProcessState) {
 			continue
 		}
 		sch, err := schedule.Parse(p.Schedule, p.Timezone)
-		loc, lerr := time.LoadLocation(p.Timezone)
-		if err != nil || lerr != nil {
+		if err != nil {
 			m.Invalid++
 			continue
 		}
@@ -163,14 +162,15 @@ func fireTimes(m *views.SchedulePage, procs []projections.ProcessState) {
 		m.Total += total
 		m.Capped = m.Capped || total >= schedule.CountLimit
 		if next := sch.Next(start); !next.IsZero() && !next.After(m.Until) {
-			fh = append(fh, &firing{at: next, p: p, sch: sch, loc: loc})
+			fh = append(fh, &firing{at: next, p: p, sch: sch})
 		}
 	}
 	heap.Init(&fh)
 	var rows []views.FireRow
 	for len(fh) > 0 && len(rows) <= fireRows {
 		f := fh[0]
-		rows = append(rows, views.FireRow{At: f.at, Local: f.at.In(f.loc).Format("Mon 15:04:05 MST"), Zone: f.loc.String(),
+		loc := f.sch.Location()
+		rows = append(rows, views.FireRow{At: f.at, Local: f.at.In(loc).Format("Mon 15:04:05 MST"), Zone: loc.String(),
 			FireProcess: views.FireProcess{ID: f.p.ID, Name: f.p.Name, ByCron: f.p.FiredBy == statesrv.FiredByCron}})
 		if next := f.sch.Next(f.at); !next.IsZero() && next.After(f.at) && !next.After(m.Until) {
 			f.at = next
@@ -223,7 +223,6 @@ type firing struct {
 	at  time.Time
 	p   *projections.ProcessState
 	sch *schedule.Schedule
-	loc *time.Location
 }
 
 type fireHeap []*firing

@@ -3,6 +3,7 @@ package web
 import (
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -176,5 +177,32 @@ func TestSchedulePaged(t *testing.T) {
 	res, _ := e.get(t, "/schedule?window=7d")
 	if res.ContentLength > 100<<10 {
 		t.Errorf("page of %d bytes", res.ContentLength)
+	}
+}
+
+// BenchmarkSchedulePage renders the next 7 days of 10,000 processes.
+func BenchmarkSchedulePage(b *testing.B) {
+	e := newEnv(b)
+	specs := []string{"0 2 * * *", "*/5 * * * *", "@hourly", "30 6 * * 1-5", "@every 90s", "0 */10 * * * *"}
+	zones := []string{"UTC", "Europe/Prague", "America/New_York"}
+	procs := make([]statesrv.Process, 10_000)
+	for i := range procs {
+		procs[i] = scheduledJob(int64(i+1), specs[i%len(specs)], zones[i%len(zones)])
+	}
+	for chunk := range slices.Chunk(procs, 1000) {
+		rc, _, err := e.Service.ApplyDefinitions(chunk, nil, statesrv.ActorAdmin)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.wait(b, rc)
+	}
+	e.login(b)
+	b.ResetTimer()
+	for b.Loop() {
+		res := e.do(b, http.MethodGet, "/schedule?window=7d", nil, nil)
+		io.Copy(io.Discard, res.Body)
+		if res.StatusCode != http.StatusOK || res.ContentLength > 100<<10 {
+			b.Fatalf("status %d, %d bytes", res.StatusCode, res.ContentLength)
+		}
 	}
 }
