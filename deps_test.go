@@ -22,7 +22,7 @@ var allowed = map[string][]string{
 	"commands/tcp":      {"", "commands"},
 	"commands/dispatch": {"commands", "projections", "clock"},
 	"views":             {""},
-	"web":               {"", "eventlog", "projections", "commands", "views"},
+	"web":               {"", "eventlog", "projections", "commands", "commands/schedule", "views"},
 	"metrics":           {"", "eventlog", "projections"},
 	"notify":            {""},
 }

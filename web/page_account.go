@@ -2,14 +2,130 @@ package web
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/views"
 )
 
 func (h *Handler) accountRoutes() {
 	h.handle("GET /account", h.page(h.accountPage))
+	h.handle("POST /account/password", h.page(h.changePassword))
+	h.handle("POST /account/tokens", h.page(h.createToken))
+	h.handle("POST /account/tokens/{id}/revoke", h.page(h.revokeToken))
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, user string) {
-	h.pageError(w, r, user, statesrv.Errorf(statesrv.EUnavail, "Account: not built yet"))
+	m := h.accountOf(user)
+	m.Flash = flashOf(r)
+	h.render(w, r, http.StatusOK, views.Account(m))
+}
+
+// accountOf is the model of user's account page: their tokens, oldest
+// first.
+func (h *Handler) accountOf(user string) views.AccountPage {
+	m := views.AccountPage{Page: h.pageOf(user, "Account", "/account"), MinPassword: commands.MinPasswordLen}
+	for _, t := range h.cfg.Service.Tokens() {
+		if t.User == user {
+			m.Tokens = append(m.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt})
+		}
+	}
+	return m
+}
+
+// changePassword sets a new password after checking the current one, and
+// logs out the user's other browsers. Wrong current passwords are throttled
+// like failed logins, so a session left open does not give away the
+// password by guessing.
+func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, user string) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	current, next, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
+	m := h.accountOf(user)
+	key := "password:" + user
+	if wait := h.throttle.wait(key); wait > 0 {
+		m.PasswordErrors = views.FieldErrors{"current": "Too many wrong passwords; try again in a minute."}
+		h.render(w, r, http.StatusTooManyRequests, views.Account(m))
+		return
+	}
+	if next != confirm {
+		m.PasswordErrors = views.FieldErrors{"confirm": "does not match the new password"}
+		h.render(w, r, http.StatusBadRequest, views.Account(m))
+		return
+	}
+	rc, err := h.cfg.Service.ChangePassword(user, current, next)
+	if err != nil {
+		if statesrv.ErrorCode(err) == statesrv.EAuth {
+			h.throttle.fail(key)
+		}
+		m.PasswordErrors = accountFieldErrors(err, "new")
+		h.render(w, r, http.StatusBadRequest, views.Account(m))
+		return
+	}
+	h.throttle.succeed(key)
+	if _, err := h.settle(r.Context(), rc); err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	keep := ""
+	if c, err := r.Cookie(h.cookieName()); err == nil {
+		keep = c.Value
+	}
+	h.sessions.endUser(user, keep)
+	h.cfg.Logger.Info("http: password changed", "user", user, "remote", r.RemoteAddr)
+	redirect(w, r, "/account", "Password changed.")
+}
+
+// createToken makes an API token and shows its secret in the answer
+// itself, this once: a redirect would put it in a URL.
+func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, user string) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	name := r.PostFormValue("name")
+	secret, rc, err := h.cfg.Service.CreateToken(user, name)
+	if err != nil {
+		m := h.accountOf(user)
+		m.TokenName, m.TokenErrors = name, accountFieldErrors(err, "name")
+		h.render(w, r, http.StatusBadRequest, views.Account(m))
+		return
+	}
+	if _, err := h.settle(r.Context(), rc); err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	m := h.accountOf(user)
+	m.NewToken = &views.NewToken{Name: strings.TrimSpace(name), Secret: secret}
+	h.render(w, r, http.StatusOK, views.Account(m))
+}
+
+// revokeToken withdraws one of the user's own tokens; another user's token
+// is as unknown as a token that never was.
+func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, user string) {
+	id := r.PathValue("id")
+	mine := false
+	for _, t := range h.cfg.Service.Tokens() {
+		mine = mine || (t.ID == id && t.User == user)
+	}
+	if !mine {
+		h.pageError(w, r, user, statesrv.Errorf(statesrv.ENotFound, "You have no API token %s.", id))
+		return
+	}
+	rc, err := h.cfg.Service.RevokeToken(id, user)
+	if err == nil {
+		_, err = h.settle(r.Context(), rc)
+	}
+	if err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	redirect(w, r, "/account", "Token revoked.")
+}
+
+// accountFieldErrors turns a "field: problem" message of err into an inline error
+// of that field; a message without a field goes to fallback.
+func accountFieldErrors(err error, fallback string) views.FieldErrors {
+	msg := statesrv.ErrorMessage(err)
+	if f, rest, ok := strings.Cut(msg, ": "); ok && f != "" && !strings.ContainsAny(f, " \t") {
+		return views.FieldErrors{f: rest}
+	}
+	return views.FieldErrors{fallback: msg}
 }

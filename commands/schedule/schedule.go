@@ -61,6 +61,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -146,12 +147,22 @@ func loadZone(tz string) (*time.Location, error) {
 	if tz == "Local" {
 		return nil, statesrv.Errorf(statesrv.EInvalid, "unknown time zone %q", tz)
 	}
+	if loc, ok := zones.Load(tz); ok {
+		return loc.(*time.Location), nil
+	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		return nil, statesrv.Errorf(statesrv.EInvalid, "unknown time zone %q", tz)
 	}
+	zones.Store(tz, loc)
 	return loc, nil
 }
+
+// zones caches the locations loaded, by name: loading one reads the zone
+// database, and pages parse the schedules of thousands of processes. Only
+// names that loaded are kept, so it holds at most the database's few
+// hundred zones.
+var zones sync.Map
 
 func invalid(spec, format string, args ...any) error {
 	return statesrv.Errorf(statesrv.EInvalid, "bad schedule %q: %s", spec, fmt.Sprintf(format, args...))
@@ -273,6 +284,9 @@ func tidy(err error) string {
 func (s *Schedule) String() string {
 	return fmt.Sprintf("%s (%s)", s.text, s.loc)
 }
+
+// Location returns the zone the schedule is evaluated in.
+func (s *Schedule) Location() *time.Location { return s.loc }
 
 // Next returns the first fire time strictly after t, in UTC, or the zero Time
 // if there is none (robfig looks five years ahead). For "@every d" that is t+d
