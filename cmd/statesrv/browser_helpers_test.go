@@ -23,11 +23,12 @@ import (
 	"github.com/statesrv/statesrv/clock"
 )
 
-// Bounds of the browser test: the whole of it, and each step in it.
-const (
-	browserBudget = 2 * time.Minute
-	stepWait      = 10 * time.Second
-)
+// browserBudget bounds the whole browser test.
+const browserBudget = 2 * time.Minute
+
+// stepWait bounds each step of it; twice as long under the race detector,
+// which slows the server down several times.
+var stepWait = map[bool]time.Duration{false: 10 * time.Second, true: 20 * time.Second}[raceEnabled]
 
 // raceEnabled says whether the test binary was built with -race.
 var raceEnabled = func() bool {
@@ -73,9 +74,9 @@ type browser struct {
 	shots string          // where screenshots go
 }
 
-// mustBrowser starts headless Chromium for the test, or skips the test
-// when there is none (fails it instead when STATESRV_E2E=1, as CI sets).
-func mustBrowser(t *testing.T, base string) *browser {
+// mustChromium returns the browser to drive, or skips the test when there
+// is none (fails it instead when STATESRV_E2E=1, as CI sets).
+func mustChromium(t *testing.T) string {
 	t.Helper()
 	path, err := findChromium()
 	if err != nil {
@@ -84,6 +85,13 @@ func mustBrowser(t *testing.T, base string) *browser {
 		}
 		t.Skipf("skipping the browser test: %v (set STATESRV_E2E=1 to make this a failure)", err)
 	}
+	return path
+}
+
+// mustBrowser starts headless Chromium at path with a tab on the server at
+// base, all bounded by browserBudget.
+func mustBrowser(t *testing.T, path, base string) *browser {
+	t.Helper()
 	shots := filepath.Join(t.TempDir(), "screenshots")
 	if dir := os.Getenv("STATESRV_ARTIFACTS"); dir != "" {
 		shots = filepath.Join(dir, "screenshots")
@@ -210,6 +218,27 @@ func (b *browser) click(t *testing.T, sel string) {
 	t.Helper()
 	b.mustHave(t, sel)
 	b.do(t, "click "+sel, chromedp.Click(chromedp.CSS(sel)))
+}
+
+// set sets the value of the form field matching the CSS selector, which
+// must be there, as if pasted: the page sees input and change events.
+func (b *browser) set(t *testing.T, sel, value string) {
+	t.Helper()
+	b.mustHave(t, sel)
+	js := fmt.Sprintf(`(e => { e.value = %s; e.dispatchEvent(new Event("input", {bubbles: true}));
+		e.dispatchEvent(new Event("change", {bubbles: true})); return e.value })(document.querySelector(%s))`,
+		jsString(value), jsString(sel))
+	if got := eval[string](t, b, js); got != value {
+		t.Fatalf("set %s to %q: it holds %q", sel, value, got)
+	}
+}
+
+// typeInto empties the field matching the CSS selector and types text into
+// it key by key.
+func (b *browser) typeInto(t *testing.T, sel, text string) {
+	t.Helper()
+	b.set(t, sel, "")
+	b.do(t, "type into "+sel, chromedp.SendKeys(chromedp.CSS(sel), text))
 }
 
 // follow clicks the element matching the CSS selector, which must be

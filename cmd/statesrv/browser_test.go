@@ -35,13 +35,11 @@ func ensureJaja(t *testing.T, s *testServer) {
 }
 
 func TestBrowser(t *testing.T) {
-	if raceEnabled && false {
-		t.Skip("skipping the browser test under -race: the race detector makes the server too slow for the browser's bounds, and the browser adds nothing the race detector can see; the plain run covers it")
-	}
+	chromium := mustChromium(t)
 	s := openBrowserServer(t)
-	b := mustBrowser(t, "http://"+s.HTTPAddr)
+	b := mustBrowser(t, chromium, "http://"+s.HTTPAddr)
 	form := tid("process-form")
-	field := func(name string) chromedp.CSS { return chromedp.CSS(form + ` [name="` + name + `"]`) }
+	field := func(name string) string { return form + ` [name="` + name + `"]` }
 	preview := tid("schedule-preview")
 
 	// Keyboard only: Tab reaches the user, the password and the button in
@@ -105,14 +103,12 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("ProcessForm", func(t *testing.T) {
 		b.mustOpen(t, "/processes/new", "process-new")
-		b.do(t, "fill the process form",
-			chromedp.SetValue(field("id"), "25"),
-			chromedp.SetValue(field("name"), "JajaBackupData"),
-			chromedp.SetValue(field("timezone"), "Europe/Prague"),
-			chromedp.SetValue(field("max_runtime"), "2h"),
-			chromedp.SetValue(field("alerts_fail"), "mailto:ops@example.com"),
-			chromedp.SetValue(field("schedule"), ""),
-			chromedp.SendKeys(field("schedule"), "61 2 * * *"))
+		b.set(t, field("id"), "25")
+		b.set(t, field("name"), "JajaBackupData")
+		b.set(t, field("timezone"), "Europe/Prague")
+		b.set(t, field("max_runtime"), "2h")
+		b.set(t, field("alerts_fail"), "mailto:ops@example.com")
+		b.typeInto(t, field("schedule"), "61 2 * * *")
 		// While typing, the preview says the schedule is wrong and lists
 		// no fire times.
 		b.waitFn(t, "the preview to show an error", `(p => p && !p.querySelector("time") &&
@@ -127,9 +123,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("a form with a bad schedule defined process 25 (GET status %d)", status)
 		}
 
-		b.do(t, "fix the schedule",
-			chromedp.SetValue(field("schedule"), ""),
-			chromedp.SendKeys(field("schedule"), "0 2 * * *"))
+		b.typeInto(t, field("schedule"), "0 2 * * *")
 		b.waitFn(t, "the preview to list five fire times", `(p => p && !p.querySelector(".field-error, [role=alert]") &&
 			(p.querySelectorAll("time").length === 5 || p.querySelectorAll("li").length === 5))(`+has(preview)+`)`)
 		b.shot(t, "process-new-preview")
