@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,7 +29,12 @@ const browserBudget = 2 * time.Minute
 
 // stepWait bounds each step of it; twice as long under the race detector,
 // which slows the server down several times.
-var stepWait = map[bool]time.Duration{false: 10 * time.Second, true: 20 * time.Second}[raceEnabled]
+var stepWait = func() time.Duration {
+	if raceEnabled {
+		return 20 * time.Second
+	}
+	return 10 * time.Second
+}()
 
 // raceEnabled says whether the test binary was built with -race.
 var raceEnabled = func() bool {
@@ -122,10 +128,12 @@ func mustBrowser(t *testing.T, path, base string) *browser {
 		chromedp.WindowSize(1280, 900),
 	)
 	ctx, cancelTab := chromedp.NewContext(alloc)
+	var dialogs sync.WaitGroup
 	t.Cleanup(func() {
 		cancelTab()
 		cancelAlloc()
 		cancelBudget()
+		dialogs.Wait()
 	})
 	// The first action starts the browser, bound to the budget.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
@@ -133,16 +141,16 @@ func mustBrowser(t *testing.T, path, base string) *browser {
 	}
 	// Accept every confirm() a form asks ("Dismiss this message?"): a
 	// dialog left open would block the click that opened it.
-	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	go func() {
-		for ev, err := range dialogs {
+	opening := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	dialogs.Go(func() {
+		for ev, err := range opening {
 			if err != nil {
 				return
 			}
 			t.Logf("browser: accepting %s dialog %q", ev.Type, ev.Message)
 			chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
 		}
-	}()
+	})
 	return &browser{ctx: ctx, base: base, shots: shots}
 }
 
