@@ -28,7 +28,7 @@ const (
 	eventsWindow   = 512
 	// eventJSONMax bounds an event's JSON in the list (a report's line may
 	// be 4 KB); the event's own page shows it whole.
-	eventJSONMax = 1500
+	eventJSONMax = 700
 	// verifyTimeout bounds a chain check from the page.
 	verifyTimeout = 50 * time.Second
 	maxActor      = 200

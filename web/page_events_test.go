@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -227,4 +228,23 @@ func TestEventsPaging(t *testing.T) {
 			t.Fatalf("%d rows, first %v", len(rows), rows[:min(4, len(rows))])
 		}
 	})
+}
+
+// TestEventsPageSize keeps a page of the largest reports under 100 KB.
+func TestEventsPageSize(t *testing.T) {
+	e := newEnv(t)
+	e.login(t)
+	e.define(t, pushOnly(25, "backup"))
+	msg := strings.Repeat("<\"é", 333)
+	for range eventsPageSize / 2 {
+		e.report(t, "#id=25;state=OK;msg="+msg)
+	}
+	for _, path := range []string{"/events", "/events?type=MessageReceived", "/history"} {
+		res := e.do(t, http.MethodGet, path, nil, nil)
+		body, _ := io.ReadAll(res.Body)
+		t.Logf("GET %s: %d bytes", path, len(body))
+		if res.StatusCode != http.StatusOK || len(body) > 100_000 {
+			t.Errorf("GET %s: status %d, %d bytes (at most 100,000)", path, res.StatusCode, len(body))
+		}
+	}
 }

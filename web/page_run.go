@@ -114,54 +114,12 @@ func (h *Handler) runEvents(ctx context.Context, run statesrv.Run) (evs []eventl
 			return nil, false, err
 		}
 	}
-	var (
-		read     []eventlog.Event
-		refs     []eventRefs
-		messages = map[string]bool{}
-		alerts   = map[string]bool{} // requested; true while undecided
-		closed   = false
-		// A few events early: the report that opened the run comes just
-		// before the event that opened it.
-		after = max(start, runLeadIn+1) - runLeadIn - 1
-		// ranges after the one that closed the run (-1 until it closed)
-		rangesAfter = -1
-	)
-	note := func(e *eventlog.Event) {
-		var ref eventRefs
-		json.Unmarshal(e.Data, &ref)
-		read, refs = append(read, *e), append(refs, ref)
-		switch {
-		case ref.RunID == run.ID:
-			if ref.MessageID != "" {
-				messages[ref.MessageID] = true
-			}
-			switch e.Type {
-			case statesrv.EventAlertRequested:
-				alerts[ref.AlertID] = true
-			case statesrv.EventAlertSuppressed:
-				alerts[ref.AlertID] = false
-			case statesrv.EventRunFinished, statesrv.EventRunTimedOut:
-				closed = true
-			}
-		case e.Type == statesrv.EventAlertDelivered || e.Type == statesrv.EventAlertFailed:
-			if _, ok := alerts[ref.AlertID]; ok {
-				alerts[ref.AlertID] = false
-			}
-		}
-	}
-	settled := func() bool {
-		if !closed || rangesAfter < runRangesAfterClose {
-			return false
-		}
-		for _, undecided := range alerts {
-			if undecided {
-				return false
-			}
-		}
-		return true
-	}
-	for len(read) < runEventsRead && !settled() {
-		ranges, err := store.ProcessEvents(run.ProcessID, after, runEventsRead-len(read))
+	s := &runSearch{run: run.ID, messages: map[string]bool{}, alerts: map[string]bool{}, rangesAfter: -1}
+	// A few events early: the report that opened the run comes just before
+	// the event that opened it.
+	after := max(start, runLeadIn+1) - runLeadIn - 1
+	for len(s.read) < runEventsRead && !s.settled() {
+		ranges, err := store.ProcessEvents(run.ProcessID, after, runEventsRead-len(s.read))
 		if err != nil {
 			return nil, false, err
 		}
@@ -169,37 +127,90 @@ func (h *Handler) runEvents(ctx context.Context, run statesrv.Run) (evs []eventl
 			break // the end of what the views know
 		}
 		for _, rg := range ranges {
-			if settled() {
+			if s.settled() {
 				break
 			}
-			if closed {
-				rangesAfter++
+			if s.closed {
+				s.rangesAfter++
 			}
-			if err := readRange(ctx, h.cfg.Log, rg, note); err != nil {
+			if err := readRange(ctx, h.cfg.Log, rg, s.note); err != nil {
 				return nil, false, err
 			}
 			after = rg.Last
-			if closed && rangesAfter < 0 {
-				rangesAfter = 0
+			if s.closed && s.rangesAfter < 0 {
+				s.rangesAfter = 0
 			}
 		}
 	}
-	complete = len(read) < runEventsRead || settled()
-	for i, e := range read {
-		ref := refs[i]
-		switch {
-		case ref.RunID == run.ID,
-			(e.Type == statesrv.EventMessageReceived || e.Type == statesrv.EventMessageRejected) && messages[ref.MessageID],
-			(e.Type == statesrv.EventAlertDelivered || e.Type == statesrv.EventAlertFailed) && hasKey(alerts, ref.AlertID):
-			evs = append(evs, e)
-		}
-	}
-	return evs, complete, nil
+	return s.events(), len(s.read) < runEventsRead || s.settled(), nil
 }
 
-func hasKey(m map[string]bool, k string) bool {
-	_, ok := m[k]
-	return ok
+// runSearch is what the run page learns while it reads a process's events.
+type runSearch struct {
+	run  string
+	read []eventlog.Event
+	refs []eventRefs // of each event read
+	// The reports that opened, attached to or closed the run; its alerts,
+	// true while undecided.
+	messages, alerts map[string]bool
+	closed           bool
+	// rangesAfter counts the index ranges read after the one that closed
+	// the run (-1 until it closed).
+	rangesAfter int
+}
+
+func (s *runSearch) note(e *eventlog.Event) {
+	var ref eventRefs
+	json.Unmarshal(e.Data, &ref)
+	s.read, s.refs = append(s.read, *e), append(s.refs, ref)
+	switch {
+	case ref.RunID == s.run:
+		if ref.MessageID != "" {
+			s.messages[ref.MessageID] = true
+		}
+		switch e.Type {
+		case statesrv.EventAlertRequested:
+			s.alerts[ref.AlertID] = true
+		case statesrv.EventAlertSuppressed:
+			s.alerts[ref.AlertID] = false
+		case statesrv.EventRunFinished, statesrv.EventRunTimedOut:
+			s.closed = true
+		}
+	case e.Type == statesrv.EventAlertDelivered || e.Type == statesrv.EventAlertFailed:
+		if _, ok := s.alerts[ref.AlertID]; ok {
+			s.alerts[ref.AlertID] = false
+		}
+	}
+}
+
+// settled reports whether nothing more about the run is to be expected:
+// it closed a few appends ago and every alert of it was decided.
+func (s *runSearch) settled() bool {
+	if !s.closed || s.rangesAfter < runRangesAfterClose {
+		return false
+	}
+	for _, undecided := range s.alerts {
+		if undecided {
+			return false
+		}
+	}
+	return true
+}
+
+// events returns the events read that are about the run, in order.
+func (s *runSearch) events() []eventlog.Event {
+	var out []eventlog.Event
+	for i, e := range s.read {
+		ref := s.refs[i]
+		_, alert := s.alerts[ref.AlertID]
+		switch {
+		case ref.RunID == s.run,
+			(e.Type == statesrv.EventMessageReceived || e.Type == statesrv.EventMessageRejected) && s.messages[ref.MessageID],
+			(e.Type == statesrv.EventAlertDelivered || e.Type == statesrv.EventAlertFailed) && alert:
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // readRange calls fn for each event of rg, in order.
