@@ -258,12 +258,39 @@ func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
 	return out, nil
 }
 
+// RunStartSeq returns the seq of the event that opened run id; ok is false
+// when the views do not know it (the run is unknown, or the views were
+// built before they recorded it: a rebuild fills it in).
+func (s *Store) RunStartSeq(id string) (seq uint64, ok bool, err error) {
+	err = s.db.View(func(txn *badger.Txn) error {
+		item, err := txn.Get(key("rs/", []byte(id)))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return item.Value(func(v []byte) error {
+			if len(v) == 8 {
+				seq, ok = binary.BigEndian.Uint64(v), true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("projections: start of run %s: %w", id, err)
+	}
+	return seq, ok, nil
+}
+
 // ProcessEventsBefore returns the seqs of events about process pid before
-// seq before, newest first, as ranges holding at most limit seqs in all; a
-// range's events are in log order. Pages that show a process's latest
-// changes walk back with it instead of reading from the start.
+// seq before (0: the end of the log), newest first, as ranges holding at
+// most limit seqs in all; each range still runs First ≤ Last.
 func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqRange, error) {
 	var out []SeqRange
+	if before == 0 {
+		before = ^uint64(0)
+	}
 	if before <= 1 || limit <= 0 {
 		return out, nil
 	}
@@ -285,14 +312,16 @@ func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqR
 				continue
 			}
 			last := min(first+n-1, before-1)
-			first = last + 1 - min(last+1-first, uint64(limit-total)) // keep the newest
+			if left := uint64(limit - total); last-first+1 > left {
+				first = last - left + 1
+			}
 			out = append(out, SeqRange{first, last})
 			total += int(last - first + 1)
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("projections: process events before: %w", err)
+		return nil, fmt.Errorf("projections: process events before %d: %w", before, err)
 	}
 	return out, nil
 }

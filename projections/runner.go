@@ -159,6 +159,9 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 		}
 		if eff.Opened != "" {
 			wb.newRuns[eff.Opened] = true
+			if err := wb.set(key("rs/", []byte(eff.Opened)), u64(e.Seq)); err != nil {
+				return err
+			}
 		}
 		n++
 		t.event(e, eff)

@@ -36,6 +36,7 @@ import (
 //	ai/<alert id>                       its requested ns
 //	ep/<pid 8><seq 8>                   events about a process: a run of
 //	                                    consecutive ones from seq (value: count)
+//	rs/<run id>                         seq of the event that opened the run
 //
 // Numbers are big-endian so that keys sort as the numbers do.
 type Store struct {
