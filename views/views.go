@@ -7,8 +7,12 @@ package views
 //go:generate go tool templ generate
 
 import (
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 // Page is what every page's layout needs: its title, who is logged in and
@@ -96,4 +100,22 @@ func StateClass(state string) string {
 		return "badge running"
 	}
 	return "badge"
+}
+
+// ProcessURL is the page of process id.
+func ProcessURL(id int64) templ.SafeURL {
+	return templ.SafeURL("/processes/" + strconv.FormatInt(id, 10))
+}
+
+// RunURL is the page of run id.
+func RunURL(id string) templ.SafeURL {
+	return templ.SafeURL("/runs/" + url.PathEscape(id))
+}
+
+// Invalid is the aria-invalid value of a form field.
+func Invalid(errs FieldErrors, field string) string {
+	if _, ok := errs[field]; ok {
+		return "true"
+	}
+	return "false"
 }

@@ -113,7 +113,7 @@ func (h *Handler) showProcessForm(w http.ResponseWriter, r *http.Request, user s
 		m.Action = "/processes"
 	} else {
 		m.Page = h.pageOf(user, "Edit process "+v.ID, "/processes")
-		m.Action = views.ProcessPath(mustParseID(v.ID))
+		m.Action = views.ProcessURL(mustParseID(v.ID))
 	}
 	h.render(w, r, status, views.ProcessForm(m))
 }
