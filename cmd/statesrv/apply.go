@@ -15,6 +15,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/commands/schedule"
 )
 
 const exportUsage = `usage: statesrv export [--url URL] [--format yaml|json]
@@ -219,8 +220,8 @@ func changes(cur, want statesrv.Process) []string {
 	text("schedule", cur.Schedule, want.Schedule)
 	text("timezone", cur.Timezone, want.Timezone)
 	if cur.MaxRuntime != want.MaxRuntime {
-		out = append(out, fmt.Sprintf("max_runtime %s → %s", shortDuration(time.Duration(cur.MaxRuntime)),
-			shortDuration(time.Duration(want.MaxRuntime))))
+		out = append(out, fmt.Sprintf("max_runtime %s → %s", schedule.ShortDuration(time.Duration(cur.MaxRuntime)),
+			schedule.ShortDuration(time.Duration(want.MaxRuntime))))
 	}
 	if cur.Enabled != want.Enabled {
 		out = append(out, fmt.Sprintf("enabled %v → %v", cur.Enabled, want.Enabled))
@@ -259,7 +260,7 @@ func changes(cur, want statesrv.Process) []string {
 func maintenanceText(ws []statesrv.Window) string {
 	parts := make([]string, len(ws))
 	for i, w := range ws {
-		parts[i] = fmt.Sprintf("%q for %s", w.Schedule, shortDuration(time.Duration(w.Duration)))
+		parts[i] = fmt.Sprintf("%q for %s", w.Schedule, schedule.ShortDuration(time.Duration(w.Duration)))
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

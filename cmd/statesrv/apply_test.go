@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -350,8 +351,8 @@ func TestShortDuration(t *testing.T) {
 		2 * time.Hour: "2h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s",
 		time.Hour + time.Second: "1h0m1s", 45 * time.Second: "45s", 10 * time.Minute: "10m",
 	} {
-		if got := shortDuration(d); got != want {
-			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		if got := schedule.ShortDuration(d); got != want {
+			t.Errorf("schedule.ShortDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

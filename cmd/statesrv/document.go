@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands/schedule"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -63,27 +64,14 @@ func toDoc(p statesrv.Process) docProcess {
 	}
 	var ws []docWindow
 	for _, w := range p.Maintenance {
-		ws = append(ws, docWindow{Schedule: w.Schedule, Duration: shortDuration(time.Duration(w.Duration))})
+		ws = append(ws, docWindow{Schedule: w.Schedule, Duration: schedule.ShortDuration(time.Duration(w.Duration))})
 	}
 	return docProcess{ID: p.ID, Name: p.Name, Description: p.Description, Schedule: p.Schedule,
 		FiredBy: p.FiredBy, AlertAfter: p.AlertAfter, Maintenance: ws, RepeatEvery: repeatText(p.RepeatEvery),
-		Timezone: p.Timezone, MaxRuntime: shortDuration(time.Duration(p.MaxRuntime)),
+		Timezone: p.Timezone, MaxRuntime: schedule.ShortDuration(time.Duration(p.MaxRuntime)),
 		Enabled: p.Enabled, Key: p.Key, Alerts: docAlerts{OK: list(p.Alerts.OK),
 			Fail: list(p.Alerts.Fail), Timeout: list(p.Alerts.Timeout), Late: list(p.Alerts.Late),
 			Recovered: list(p.Alerts.Recovered)}}
-}
-
-// shortDuration writes d as Go duration text without zero units: "2h",
-// "1h30m", "90s" is written "1m30s".
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // commented is a process with comment lines written above it in YAML.
@@ -276,5 +264,5 @@ func repeatText(d statesrv.Duration) string {
 	if d == 0 {
 		return ""
 	}
-	return shortDuration(time.Duration(d))
+	return schedule.ShortDuration(time.Duration(d))
 }

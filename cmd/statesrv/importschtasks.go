@@ -241,11 +241,11 @@ func taskProposal(t namedTask, about string, opt importOptions, maxRuntime time.
 	switch limit := strings.TrimSpace(t.Settings.ExecutionTimeLimit); limit {
 	case "":
 	case "PT0S":
-		res.warn("%s: no execution time limit; max_runtime %s", about, shortDuration(maxRuntime))
+		res.warn("%s: no execution time limit; max_runtime %s", about, schedule.ShortDuration(maxRuntime))
 	default:
 		d, err := isoDuration(limit)
 		if err != nil {
-			res.warn("%s: ExecutionTimeLimit %q: %v; max_runtime %s", about, limit, err, shortDuration(maxRuntime))
+			res.warn("%s: ExecutionTimeLimit %q: %v; max_runtime %s", about, limit, err, schedule.ShortDuration(maxRuntime))
 		} else {
 			p.MaxRuntime = statesrv.Duration(d)
 		}
@@ -446,7 +446,7 @@ func repetition(interval, duration string, start time.Time) (minute, hour, probl
 		}
 		if d < 24*time.Hour {
 			return "", "", fmt.Sprintf("repeats every %s for %s only, which cron cannot express exactly",
-				shortDuration(iv), shortDuration(d))
+				schedule.ShortDuration(iv), schedule.ShortDuration(d))
 		}
 	}
 	step := func(at, n, top int) string {
@@ -464,7 +464,7 @@ func repetition(interval, duration string, start time.Time) (minute, hour, probl
 	case iv >= time.Hour && iv%time.Hour == 0 && 24*time.Hour%iv == 0:
 		return strconv.Itoa(start.Minute()), step(start.Hour(), int(iv/time.Hour), 23), ""
 	}
-	return "", "", fmt.Sprintf("repeats every %s, which does not divide an hour or a day", shortDuration(iv))
+	return "", "", fmt.Sprintf("repeats every %s, which does not divide an hour or a day", schedule.ShortDuration(iv))
 }
 
 var isoLayout = regexp.MustCompile(`^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$`)

@@ -39,7 +39,7 @@ func describe(text string) (string, bool) {
 		if err != nil {
 			return "", false
 		}
-		return "every " + shortDuration(d), true
+		return "every " + ShortDuration(d), true
 	}
 	f := strings.Fields(text)
 	if len(f) == 6 {
@@ -195,9 +195,9 @@ func join(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// shortDuration writes d without zero units: "1h30m", "2h", "90s" stays
+// ShortDuration writes d without zero units: "1h30m", "2h", "90s" stays
 // "1m30s".
-func shortDuration(d time.Duration) string {
+func ShortDuration(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
