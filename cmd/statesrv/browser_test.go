@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -294,6 +295,45 @@ func TestBrowser(t *testing.T) {
 		b.open(t, "/history")
 		if p := b.path(t); !strings.HasPrefix(p, "/login") {
 			t.Errorf("after logging out, /history shows %s, want the login page", p)
+		}
+	})
+
+	// With JavaScript off the dashboard still works: login, a form with an
+	// error and its preview rendered by the server, and the overview.
+	t.Run("WithoutJavaScript", func(t *testing.T) {
+		scripts := func(off bool) {
+			if _, err := chromedp.Call(b.step(t), emulation.SetScriptExecutionDisabled,
+				emulation.SetScriptExecutionDisabledParams{Value: off}); err != nil {
+				t.Fatalf("turn JavaScript off=%v: %v", off, err)
+			}
+		}
+		scripts(true)
+		defer scripts(false)
+		b.open(t, "/processes/new")
+		b.do(t, "fill the login form",
+			chromedp.SendKeys(chromedp.ID("user"), "admin"),
+			chromedp.SendKeys(chromedp.ID("password"), browserPassword))
+		b.follow(t, tid("login-submit"))
+		if p := b.path(t); p != "/processes/new" {
+			t.Fatalf("after login without script the tab shows %s, want /processes/new", p)
+		}
+		b.do(t, "fill the form",
+			chromedp.SendKeys(chromedp.CSS(field("id")), "26"),
+			chromedp.SendKeys(chromedp.CSS(field("name")), "NoScript"),
+			chromedp.SendKeys(chromedp.CSS(field("schedule")), "0 25 * * *"))
+		b.follow(t, tid("process-save"))
+		b.shot(t, "process-new-error-noscript")
+		if b.count(t, tid("error-schedule")) != 1 {
+			t.Fatal("without script, a bad schedule shows no inline error")
+		}
+		if got := b.texts(t, preview); len(got) != 1 || !strings.Contains(got[0], "25") {
+			t.Errorf("without script, the server-rendered preview says %q", got)
+		}
+		b.mustOpen(t, "/", "overview-noscript")
+		b.mustHave(t, tid("failed-runs"))
+		// The page's script marks the document when it runs: it must not have.
+		if b.count(t, "html[data-live-connected]") != 0 {
+			t.Fatal("the page's script ran although JavaScript is off")
 		}
 	})
 }
