@@ -110,7 +110,42 @@ type Schedule struct {
 // (callers treat an empty schedule as push-only before calling), a spec that
 // carries its own zone ("CRON_TZ=" or "TZ=": the zone is a separate field), a
 // spec that does not parse or never fires, and an unknown zone.
+//
+// A Schedule is immutable and safe for concurrent use; schedules that
+// parsed are cached by spec and zone, since pages evaluate the schedules of
+// thousands of processes per view.
 func Parse(spec, tz string) (*Schedule, error) {
+	k := tz + "\x00" + spec
+	parsedMu.Lock()
+	s, ok := parsed[k]
+	parsedMu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := parse(spec, tz)
+	if err != nil {
+		return nil, err
+	}
+	parsedMu.Lock()
+	if len(parsed) >= maxParsed {
+		clear(parsed)
+	}
+	parsed[k] = s
+	parsedMu.Unlock()
+	return s, nil
+}
+
+// parsed caches the schedules that parsed, by zone and spec; it is cleared
+// when it reaches maxParsed entries, which bounds it whatever the
+// definitions.
+var (
+	parsedMu sync.Mutex
+	parsed   = map[string]*Schedule{}
+)
+
+const maxParsed = 100_000
+
+func parse(spec, tz string) (*Schedule, error) {
 	loc, err := loadZone(tz)
 	if err != nil {
 		return nil, err
