@@ -44,7 +44,7 @@ func (h *Handler) pauseAlerts(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rc, err := h.cfg.Service.PauseAlerts(pid, body.Until, statesrv.ActorAdmin)
+	rc, err := h.cfg.Service.PauseAlerts(pid, body.Until, apiActor(r))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -59,7 +59,7 @@ func (h *Handler) resumeAlerts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rc, err := h.cfg.Service.ResumeAlerts(pid, statesrv.ActorAdmin)
+	rc, err := h.cfg.Service.ResumeAlerts(pid, apiActor(r))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -105,7 +105,7 @@ func (h *Handler) testAlert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
 		return
 	}
-	rc, err := h.cfg.Service.TestAlert(id, body.Recipient, statesrv.ActorAdmin)
+	rc, err := h.cfg.Service.TestAlert(id, body.Recipient, apiActor(r))
 	if err != nil {
 		writeError(w, err)
 		return

@@ -24,7 +24,7 @@ func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
 		return
 	}
-	rc, done, err := h.cfg.Service.ApplyDefinitions(body.Define, body.Delete, statesrv.ActorAdmin)
+	rc, done, err := h.cfg.Service.ApplyDefinitions(body.Define, body.Delete, apiActor(r))
 	if err != nil {
 		writeError(w, err)
 		return

@@ -59,7 +59,7 @@ func (h *Handler) putProcess(w http.ResponseWriter, r *http.Request) {
 	}
 	p.ID = id
 	_, existed := h.cfg.Service.Process(id)
-	rc, err := h.cfg.Service.DefineProcess(p, statesrv.ActorAdmin)
+	rc, err := h.cfg.Service.DefineProcess(p, apiActor(r))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -88,8 +88,8 @@ func (h *Handler) startRun(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// processCommand runs a command on the process the path names, as admin,
-// and waits for it to settle. When ok is false the error reply is written.
+// processCommand runs a command on the process the path names, as the
+// request's actor, and waits for it to settle. When ok is false the error reply is written.
 func (h *Handler) processCommand(w http.ResponseWriter, r *http.Request,
 	do func(id int64, actor string) (*commands.Receipt, error)) (rc *commands.Receipt, ok bool) {
 	id, err := pathID(r)
@@ -97,7 +97,7 @@ func (h *Handler) processCommand(w http.ResponseWriter, r *http.Request,
 		writeError(w, err)
 		return nil, false
 	}
-	if rc, err = do(id, statesrv.ActorAdmin); err != nil {
+	if rc, err = do(id, apiActor(r)); err != nil {
 		writeError(w, err)
 		return nil, false
 	}

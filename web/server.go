@@ -168,30 +168,48 @@ func NewServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// auth accepts a request with a known bearer token.
+// auth accepts a request with a known bearer token, and records who it
+// acts for: the user who created the token on the account page, or admin
+// for the --api-token.
 func (h *Handler) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || !h.validToken(strings.TrimSpace(tok)) {
+		user, valid := "", false
+		if ok {
+			user, valid = h.tokenUser(strings.TrimSpace(tok))
+		}
+		if !valid {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="statesrv"`)
 			writeError(w, statesrv.Errorf(statesrv.EAuth, "a valid bearer token is required"))
 			return
 		}
-		next(w, r)
+		next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, user)))
 	})
 }
 
-func (h *Handler) validToken(tok string) bool {
-	if tok == "" {
-		return false
+// actorKey is the context key of the user an API request acts for.
+type actorKey struct{}
+
+// apiActor is the actor recorded for the changes of an API request.
+func apiActor(r *http.Request) string {
+	if u, ok := r.Context().Value(actorKey{}).(string); ok && u != "" {
+		return u
 	}
-	_, ok := h.cfg.Service.TokenUser(tok)
+	return statesrv.ActorAdmin
+}
+
+// tokenUser returns the user a bearer token acts for.
+func (h *Handler) tokenUser(tok string) (string, bool) {
+	if tok == "" {
+		return "", false
+	}
+	user, ok := h.cfg.Service.TokenUser(tok)
 	for _, t := range h.cfg.Tokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 {
-			ok = true
+		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 && !ok {
+			user, ok = statesrv.ActorAdmin, true
 		}
 	}
-	return ok
+	return user, ok
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -29,7 +29,7 @@ func (h *Handler) listUnprocessed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) {
-	rc, err := h.cfg.Service.Dismiss(r.PathValue("id"), statesrv.ActorAdmin)
+	rc, err := h.cfg.Service.Dismiss(r.PathValue("id"), apiActor(r))
 	if err != nil {
 		h.fail(w, r, err)
 		return
