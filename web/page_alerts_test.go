@@ -172,6 +172,9 @@ func TestAlertsPaging(t *testing.T) {
 			if len(rows) > alertsPageSize {
 				t.Fatalf("%s: %d rows, want at most %d", path, len(rows), alertsPageSize)
 			}
+			if html, _ := doc.Html(); len(html) > 100<<10 {
+				t.Errorf("%s: %d bytes of HTML, want under 100 KB", path, len(html))
+			}
 			if pages > 0 && testid(doc, "newest-page").Length() != 1 {
 				t.Errorf("%s: no link back to the newest", path)
 			}
