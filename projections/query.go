@@ -389,3 +389,102 @@ func (s *Store) UnprocessedBefore(before uint64, limit int) ([]statesrv.Unproces
 	}
 	return out, nil
 }
+
+// AlertQuery selects alerts, newest first: by the time they were
+// requested, then by id.
+type AlertQuery struct {
+	ProcessID int64  // 0: every process
+	Status    string // "": every status
+	// Before continues a list after the alert with this id (the last one of
+	// the previous page); "" starts from the newest.
+	Before string
+	Limit  int
+}
+
+// ErrNoSuchAlert is returned for a query that continues after an alert the
+// views do not hold.
+var ErrNoSuchAlert = errors.New("no such alert")
+
+// AlertsBefore returns the alerts matching q, newest first. With a status
+// or a process (or neither) it reads only the index entries it returns;
+// with both, it reads the process's entries and skips those of other
+// statuses, as History does for a process and an outcome.
+func (s *Store) AlertsBefore(q AlertQuery) ([]statesrv.Alert, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	var prefix []byte
+	switch {
+	case q.ProcessID != 0:
+		prefix = key("ap/", u64(uint64(q.ProcessID)))
+	case q.Status != "":
+		prefix = alertStatusKey(q.Status, nil, nil)
+	default:
+		prefix = []byte("al/")
+	}
+	out := []statesrv.Alert{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		seek := key(string(prefix), []byte{0xff})
+		var cursor []byte
+		if q.Before != "" {
+			item, err := txn.Get(key("ai/", []byte(q.Before)))
+			if errors.Is(err, badger.ErrKeyNotFound) {
+				return fmt.Errorf("%w: %q", ErrNoSuchAlert, q.Before)
+			}
+			if err != nil {
+				return err
+			}
+			ns, err := item.ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			cursor = key(string(prefix), ns, []byte(q.Before))
+			seek = cursor
+		}
+		opts := badger.DefaultIteratorOptions
+		opts.Reverse = true
+		opts.Prefix = prefix
+		opts.PrefetchValues = false
+		it := txn.NewIterator(opts)
+		defer it.Close()
+		for it.Seek(seek); it.Valid() && len(out) < q.Limit; it.Next() {
+			item := it.Item()
+			if cursor != nil && bytes.Equal(item.Key(), cursor) {
+				continue // the last alert of the previous page
+			}
+			if q.ProcessID != 0 && q.Status != "" {
+				match := false
+				if err := item.Value(func(v []byte) error { match = string(v) == q.Status; return nil }); err != nil {
+					return err
+				}
+				if !match {
+					continue
+				}
+			}
+			var a statesrv.Alert
+			row := item
+			if q.ProcessID != 0 || q.Status != "" {
+				var err error
+				if row, err = txn.Get(key("al/", item.Key()[len(prefix):])); err != nil {
+					return err
+				}
+			}
+			if err := row.Value(func(v []byte) error { return json.Unmarshal(v, &a) }); err != nil {
+				return err
+			}
+			out = append(out, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: alerts: %w", err)
+	}
+	return out, nil
+}
+
+// FailedAlerts returns up to limit alerts that could not be delivered,
+// newest first, after the alert with id before ("": from the newest). It
+// reads only the index of failed alerts, however many alerts there are.
+func (s *Store) FailedAlerts(before string, limit int) ([]statesrv.Alert, error) {
+	return s.AlertsBefore(AlertQuery{Status: statesrv.AlertFailed, Before: before, Limit: limit})
+}

@@ -17,6 +17,9 @@ import (
 // synced: everything in it can be rebuilt from the log). The key layout:
 //
 //	cp                                  checkpoint: last applied seq (8 bytes)
+//	ax                                  present when as/ and ap/ cover every
+//	                                    alert in al/ (views built before those
+//	                                    indexes get them on open)
 //	c/p/<pid 8>                         ProcessState JSON
 //	c/r/<run id>                        open run JSON
 //	c/u/<user>                          password hash
@@ -34,6 +37,11 @@ import (
 //	c/z/<pid 8>                         alert pause of a process (0: all), until (RFC 3339; empty: until resumed)
 //	al/<requested ns 8><alert id>       alert and its status (statesrv.Alert JSON)
 //	ai/<alert id>                       its requested ns
+//	as/<status>\x00<requested ns 8><alert id>  alerts by their status now
+//	                                    (the entry moves when a delivery
+//	                                    ends): as/failed\x00 is the exact
+//	                                    index of alerts not delivered
+//	ap/<pid 8><requested ns 8><alert id>  alerts of a process; value: status
 //	ep/<pid 8><seq 8>                   events about a process: a run of
 //	                                    consecutive ones from seq (value: count)
 //	rs/<run id>                         seq of the event that opened the run
@@ -68,7 +76,56 @@ func OpenStore(dir string, logger *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 	}
-	return &Store{db: db}, nil
+	s := &Store{db: db}
+	if err := s.indexAlerts(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+var keyAlertIndexes = []byte("ax")
+
+// indexAlerts fills the alert indexes by status and by process from the
+// alerts stored, once, in views built before those indexes existed.
+func (s *Store) indexAlerts() error {
+	done := false
+	err := s.db.View(func(txn *badger.Txn) error {
+		_, err := txn.Get(keyAlertIndexes)
+		done = err == nil
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err != nil || done {
+		return err
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
+	err = s.db.View(func(txn *badger.Txn) error {
+		return scan(txn, []byte("al/"), func(k, v []byte) error {
+			var a statesrv.Alert
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			ns, id := k[3:11], k[11:]
+			if err := wb.Set(alertStatusKey(a.Status, ns, id), nil); err != nil {
+				return err
+			}
+			return wb.Set(key("ap/", u64(uint64(a.ProcessID)), ns, id), []byte(a.Status))
+		})
+	})
+	if err == nil {
+		err = wb.Set(keyAlertIndexes, nil)
+	}
+	if err == nil {
+		err = wb.Flush()
+	}
+	if err != nil {
+		return fmt.Errorf("projections: index alerts: %w", err)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -79,7 +136,8 @@ func (s *Store) Drop() error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("projections: drop: %w", err)
 	}
-	return nil
+	// Views built from nothing have every index.
+	return s.indexAlerts()
 }
 
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
@@ -345,7 +403,10 @@ func (b *batch) alert(a *statesrv.Alert) error {
 		if err := b.set(key("al/", ns, id), v); err != nil {
 			return err
 		}
-		return b.set(key("ai/", id), ns)
+		if err := b.set(key("ai/", id), ns); err != nil {
+			return err
+		}
+		return b.alertStatus(a.ProcessID, ns, id, "", a.Status)
 	}
 	item, err := b.txn.Get(key("ai/", []byte(a.ID)))
 	if errors.Is(err, badger.ErrKeyNotFound) {
@@ -367,12 +428,35 @@ func (b *batch) alert(a *statesrv.Alert) error {
 	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &row) }); err != nil {
 		return err
 	}
+	was := row.Status
 	row.Status, row.DoneAt, row.Attempts, row.Error = a.Status, a.DoneAt, a.Attempts, a.Error
 	v, err := json.Marshal(row)
 	if err != nil {
 		return err
 	}
-	return b.set(k, v)
+	if err := b.set(k, v); err != nil {
+		return err
+	}
+	return b.alertStatus(row.ProcessID, ns, []byte(a.ID), was, a.Status)
+}
+
+// alertStatus moves the alert (ns, id) of process pid in the status
+// indexes from status was ("" for a new alert) to status now.
+func (b *batch) alertStatus(pid int64, ns, id []byte, was, now string) error {
+	if was != "" && was != now {
+		if err := b.del(alertStatusKey(was, ns, id)); err != nil {
+			return err
+		}
+	}
+	if err := b.set(alertStatusKey(now, ns, id), nil); err != nil {
+		return err
+	}
+	return b.set(key("ap/", u64(uint64(pid)), ns, id), []byte(now))
+}
+
+// alertStatusKey is the key of the alert (ns, id) in the index of status.
+func alertStatusKey(status string, ns, id []byte) []byte {
+	return key("as/", []byte(status), []byte{0}, ns, id)
 }
 
 // dismiss removes a message from the unprocessed view; the store is read

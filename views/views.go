@@ -43,6 +43,7 @@ var Nav = []NavItem{
 	{"/runs", "Running"},
 	{"/history", "History"},
 	{"/unprocessed", "Unprocessed"},
+	{"/alerts", "Alerts"},
 	{"/events", "Audit log"},
 	{"/state", "Time travel"},
 	{"/schedule", "Schedule"},

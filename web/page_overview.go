@@ -23,7 +23,6 @@ const (
 	overviewOpen         = 20
 	overviewUnprocessed  = 5
 	overviewAlerts       = 10
-	overviewAlertsRead   = 500 // the newest alerts searched for failed ones
 	overviewNextRuns     = 10
 	overviewDefaultSince = 24 * time.Hour
 )
@@ -125,23 +124,20 @@ func failedSince(store *projections.Store, since time.Time) (runs []statesrv.Run
 	return runs, false, nil
 }
 
-// failedAlerts returns the alerts that could not be delivered, requested
-// since since, among the newest overviewAlertsRead alerts.
+// failedAlerts returns the newest alerts that could not be delivered,
+// requested since since, at most overviewAlerts: from the index of failed
+// alerts, so none is missed however many alerts came after it.
 func failedAlerts(store *projections.Store, since time.Time) ([]statesrv.Alert, error) {
-	all, err := store.Alerts(overviewAlertsRead)
+	all, err := store.FailedAlerts("", overviewAlerts)
 	if err != nil {
 		return nil, err
 	}
-	var out []statesrv.Alert
-	for _, a := range all {
+	for i, a := range all {
 		if a.RequestedAt.Before(since) {
-			break // newest first: the rest are older
-		}
-		if a.Status == statesrv.AlertFailed && len(out) < overviewAlerts {
-			out = append(out, a)
+			return all[:i], nil // newest first: the rest are older
 		}
 	}
-	return out, nil
+	return all, nil
 }
 
 // earliestDeadlines returns the first n open runs in deadline order (then

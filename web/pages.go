@@ -27,6 +27,7 @@ func (h *Handler) pageRoutes() {
 	h.runRoutes()
 	h.historyRoutes()
 	h.unprocessedRoutes()
+	h.alertRoutes()
 	h.eventRoutes()
 	h.stateRoutes()
 	h.scheduleRoutes()
