@@ -93,6 +93,9 @@ func TestRunPage(t *testing.T) {
 		if doc.Find("main[data-live]").Length() != 1 || !strings.Contains(testid(doc, "run-title").Text(), "RUNNING") {
 			t.Error("an open run's page should be live and show RUNNING")
 		}
+		if doc.Find("[data-deadline]").Length() != 1 || strings.Contains(doc.Find("main").Text(), "@Countdown") {
+			t.Error("an open run's page should count down to its deadline")
+		}
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		res, doc := e.get(t, "/runs/no-such-run")
