@@ -74,6 +74,7 @@ type snapshot struct {
 type SnapshotInfo struct {
 	Seq      uint64
 	Complete bool
+	Bytes    int64 // the size of its value
 }
 
 func snapshotKey(seq uint64, kind byte) []byte {
@@ -188,7 +189,7 @@ func (s *Store) Snapshots() ([]SnapshotInfo, error) {
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			seq, kind := snapshotKeyParts(it.Item().Key())
-			out = append(out, SnapshotInfo{Seq: seq, Complete: kind == snapComplete})
+			out = append(out, SnapshotInfo{Seq: seq, Complete: kind == snapComplete, Bytes: it.Item().ValueSize()})
 		}
 		return nil
 	})
