@@ -26,11 +26,15 @@ var errPast = errors.New("past the moment")
 // StateAt replays the log from the start into fresh views and stops at the
 // first event after at (or after seq upTo, when upTo is not 0). It reads
 // only the log, so it shows what the log says whatever the stored views
-// hold.
+// hold. Store.StateAt gives the same answer from a snapshot.
 func StateAt(ctx context.Context, log eventlog.Log, at time.Time, upTo uint64) (State, error) {
-	c := NewCore()
-	unp := map[string]statesrv.Unprocessed{}
-	err := log.Read(ctx, 1, func(e *eventlog.Event) error {
+	return replay(ctx, log, NewCore(), map[string]statesrv.Unprocessed{}, at, upTo)
+}
+
+// replay continues StateAt's fold from c (at c.Seq, between two appends)
+// and unp, the unprocessed messages at that seq by id.
+func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]statesrv.Unprocessed, at time.Time, upTo uint64) (State, error) {
+	err := log.Read(ctx, c.Seq+1, func(e *eventlog.Event) error {
 		if (upTo != 0 && e.Seq > upTo) || (upTo == 0 && e.Time.After(at)) {
 			return errPast
 		}

@@ -34,11 +34,19 @@ type Runner struct {
 	core    *Core
 	applied chan struct{} // closed and replaced after each batch
 	counts  counts
+
+	// Snapshots: one at the end of the first batch that reaches each
+	// multiple of snapEvery; held under apply.
+	snapEvery       uint64
+	snapUnprocessed int
+	lastSnap        uint64    // seq of the newest snapshot (0: none)
+	latest          time.Time // latest event time applied
 }
 
 // NewRunner loads the stored Core and returns a runner that continues from
-// its checkpoint.
-func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger) (*Runner, error) {
+// its checkpoint. Views written before snapshots existed make it read the
+// log up to the checkpoint once, for the latest event time.
+func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger, opts ...RunnerOption) (*Runner, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -53,8 +61,45 @@ func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger) (*Runner, er
 	if err != nil {
 		return nil, err
 	}
-	return &Runner{log: log, store: store, logger: logger, core: core, applied: make(chan struct{}),
-		counts: counts{upTo: core.Seq, unprocessed: unprocessed}}, nil
+	r := &Runner{log: log, store: store, logger: logger, core: core, applied: make(chan struct{}),
+		counts:    counts{upTo: core.Seq, unprocessed: unprocessed},
+		snapEvery: DefaultSnapshotEvery, snapUnprocessed: DefaultSnapshotUnprocessed}
+	for _, o := range opts {
+		o(r)
+	}
+	if r.lastSnap, err = store.lastSnapshot(); err != nil {
+		return nil, err
+	}
+	latest, found, err := store.latest()
+	if err != nil {
+		return nil, err
+	}
+	if !found && core.Seq > 0 {
+		logger.Info("views: reading the log once for the latest event time", "seq", core.Seq)
+		if latest, err = latestUpTo(context.Background(), log, core.Seq); err != nil {
+			return nil, err
+		}
+	}
+	r.latest = latest
+	return r, nil
+}
+
+// latestUpTo returns the latest time of the events 1 to seq.
+func latestUpTo(ctx context.Context, log eventlog.Log, seq uint64) (time.Time, error) {
+	var latest time.Time
+	err := log.Read(ctx, 1, func(e *eventlog.Event) error {
+		if e.Seq > seq {
+			return errPast
+		}
+		if e.Time.After(latest) {
+			latest = e.Time
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errPast) {
+		return time.Time{}, fmt.Errorf("projections: latest event time: %w", err)
+	}
+	return latest, nil
 }
 
 // Store returns the runner's view store.
@@ -149,6 +194,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 	r.mu.Lock()
 	from := r.core.Seq + 1
 	t := newTally(r.counts.upTo)
+	latest, last := r.latest, time.Time{} // last: the time of the batch's last event
 	err := r.log.Read(ctx, from, func(e *eventlog.Event) error {
 		if (n >= limit || wb.full(r.core)) && n > 0 && r.core.lastReceived == nil {
 			return errBatchFull
@@ -156,6 +202,9 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 		eff, err := r.core.Apply(e)
 		if err != nil {
 			return err
+		}
+		if last = e.Time; last.After(latest) {
+			latest = last
 		}
 		if eff.Opened != "" {
 			wb.newRuns[eff.Opened] = true
@@ -186,6 +235,13 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 		return 0, fmt.Errorf("projections: apply from %d: %w", from, err)
 	}
 	err = wb.core(r.core)
+	if err == nil {
+		err = wb.set(keyLatest, nsKey(latest))
+	}
+	snap := r.snapshotDue()
+	if err == nil && snap {
+		_, err = wb.snapshot(r.core, last, latest, r.snapUnprocessed)
+	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return n, r.reload(err)
 	}
@@ -194,6 +250,10 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 	}
 	if err == nil {
 		r.counts.add(t)
+		r.latest = latest
+		if snap {
+			r.lastSnap = r.core.Seq
+		}
 	}
 	r.core.ClearDirty()
 	ch := r.applied
@@ -256,8 +316,19 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	r.core = NewCore()
 	r.counts.unprocessed = 0
 	r.mu.Unlock()
+	r.lastSnap, r.latest = 0, time.Time{}
 	n, err := r.catchUp(ctx)
 	return n, time.Since(start), err
+}
+
+// snapshotDue reports whether the batch just applied (its Core not yet
+// written) reached a multiple of snapEvery past the newest snapshot and
+// ends between two appends.
+func (r *Runner) snapshotDue() bool {
+	if r.snapEvery == 0 || r.core.lastReceived != nil {
+		return false
+	}
+	return r.core.Seq/r.snapEvery > r.lastSnap/r.snapEvery
 }
 
 // Applied returns a channel that is closed when the next batch has been

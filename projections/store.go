@@ -45,6 +45,15 @@ import (
 //	ep/<pid 8><seq 8>                   events about a process: a run of
 //	                                    consecutive ones from seq (value: count)
 //	rs/<run id>                         seq of the event that opened the run
+//	sm                                  latest event time applied (ns 8, the
+//	                                    running maximum), with the checkpoint
+//	sn/<seq 8><c|p>                     snapshot after the batch ending at
+//	                                    <seq>: the Core and the unprocessed
+//	                                    messages (JSON); p: partial, written
+//	                                    without the messages (too many), never
+//	                                    read by StateAt
+//	st/<latest ns 8><seq 8>             a complete snapshot by the latest event
+//	                                    time up to it
 //
 // Numbers are big-endian so that keys sort as the numbers do.
 type Store struct {
@@ -131,7 +140,7 @@ func (s *Store) indexAlerts() error {
 // Close closes the database.
 func (s *Store) Close() error { return s.db.Close() }
 
-// Drop deletes every view and the checkpoint.
+// Drop deletes every view, the snapshots and the checkpoint.
 func (s *Store) Drop() error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("projections: drop: %w", err)

@@ -63,7 +63,7 @@ func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
 		writeError(w, statesrv.Errorf(statesrv.EInvalid, "at: required (an RFC 3339 time), or seq"))
 		return
 	}
-	st, err := projections.StateAt(r.Context(), h.cfg.Log, at, seq)
+	st, err := h.cfg.Runner.Store().StateAt(r.Context(), h.cfg.Log, at, seq)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -19,7 +18,8 @@ func (h *Handler) stateRoutes() {
 }
 
 // statePage shows the views as they stood at a moment (at) or after an
-// event (seq), replayed from the log; without either, only the form.
+// event (seq), replayed from the log from the newest snapshot before it;
+// without either, only the form.
 func (h *Handler) statePage(w http.ResponseWriter, r *http.Request, user string) {
 	q := r.URL.Query()
 	now := h.cfg.Now().UTC()
@@ -37,7 +37,7 @@ func (h *Handler) statePage(w http.ResponseWriter, r *http.Request, user string)
 	}
 	if !at.IsZero() || seq != 0 {
 		last := h.cfg.Log.LastSeq()
-		st, err := projections.StateAt(r.Context(), h.cfg.Log, at, seq)
+		st, err := h.cfg.Runner.Store().StateAt(r.Context(), h.cfg.Log, at, seq)
 		if err != nil {
 			h.pageError(w, r, user, err)
 			return
