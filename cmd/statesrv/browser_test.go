@@ -278,6 +278,16 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// The FAIL of process 25 asked for an e-mail, which failed for want of
+	// an SMTP server: the alerts page says so.
+	t.Run("Alerts", func(t *testing.T) {
+		b.mustOpen(t, "/alerts?status=failed", "alerts")
+		rows := b.texts(t, tid("alert-row"))
+		if len(rows) == 0 || !strings.Contains(rows[0], "mailto:ops@example.com") {
+			t.Errorf("failed alerts %q, want the e-mail to ops@example.com", rows)
+		}
+	})
+
 	t.Run("Account", func(t *testing.T) {
 		b.mustOpen(t, "/account", "account")
 		for _, id := range []string{"password-form", "token-form"} {
