@@ -204,6 +204,38 @@ func TestBrowser(t *testing.T) {
 		runID = ids[0]
 	})
 
+	// A viewer in Prague sees times in Prague's zone with UTC on hover, and
+	// the times typed into a filter are taken in that zone.
+	t.Run("ViewerZone", func(t *testing.T) {
+		zone := func(id string) {
+			if _, err := chromedp.Call(b.step(t), emulation.SetTimezoneOverride,
+				emulation.SetTimezoneOverrideParams{TimezoneID: id}); err != nil {
+				t.Fatalf("set the browser's zone to %q: %v", id, err)
+			}
+		}
+		zone("Europe/Prague")
+		defer zone("")
+		b.mustOpen(t, "/history", "history-prague")
+		got := eval[[]string](t, b, `(e => [e.textContent, e.title])(document.querySelector(`+
+			jsString(tid("history-row")+" time")+`))`)
+		// The server's clock stands at 2026-03-02 08:00:05 UTC: 09:00:05 in Prague (CET).
+		if len(got) != 2 || got[0] != "2026-03-02 09:00:05" || got[1] != "2026-03-02 08:00:05 UTC" {
+			t.Errorf("a finish time shows %q, want [2026-03-02 09:00:05, 2026-03-02 08:00:05 UTC]", got)
+		}
+		from := tid("history-filter") + ` [name="from"]`
+		b.set(t, from, "2026-03-02T09:00") // the input drops :00 seconds
+		b.follow(t, tid("history-apply"))
+		if p := b.path(t); !strings.Contains(p, "from=2026-03-02T08%3A00%3A00") {
+			t.Errorf("filtering from 09:00 in Prague asked for %s, want from=2026-03-02T08:00:00 (UTC)", p)
+		}
+		if v := eval[string](t, b, `document.querySelector(`+jsString(from)+`).value`); v != "2026-03-02T09:00" {
+			t.Errorf("the from field shows %q after the filter, want Prague's 2026-03-02T09:00", v)
+		}
+		if b.count(t, tid("history-row")) == 0 {
+			t.Error("the run that finished at 08:00:05 UTC is missing from 09:00 Prague time on")
+		}
+	})
+
 	t.Run("Run", func(t *testing.T) {
 		if runID == "" {
 			t.Skip("no run id: the history step failed")

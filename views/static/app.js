@@ -102,6 +102,32 @@
 		});
 	}
 
+	// Time fields marked data-utc: the server fills them in UTC; show them
+	// in the viewer's zone, and send what the viewer typed as UTC.
+	function utcInputs() {
+		var local = function (d) {
+			return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
+				pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+		};
+		var forms = [];
+		document.querySelectorAll("input[data-utc]").forEach(function (el) {
+			if (el.value) {
+				var d = new Date(el.value + "Z");
+				if (!isNaN(d)) el.value = local(d);
+			}
+			if (el.form && forms.indexOf(el.form) < 0) forms.push(el.form);
+		});
+		forms.forEach(function (form) {
+			form.addEventListener("formdata", function (ev) {
+				form.querySelectorAll("input[data-utc][name]").forEach(function (el) {
+					if (!el.value) return;
+					var d = new Date(el.value); // no zone: the viewer's local time
+					if (!isNaN(d)) ev.formData.set(el.name, d.toISOString());
+				});
+			});
+		});
+	}
+
 	// <input type=checkbox data-check-all="name"> ticks every box named name.
 	function checkAll() {
 		document.addEventListener("change", function (ev) {
@@ -127,6 +153,7 @@
 		setInterval(countdowns, 1000);
 		live();
 		cronPreview();
+		utcInputs();
 		checkAll();
 		confirms();
 	});
