@@ -34,6 +34,20 @@ func TestLogin(t *testing.T) {
 			t.Fatalf("logged in as %q", got)
 		}
 	})
+	t.Run("TLSCookie", func(t *testing.T) {
+		e := newEnv(t)
+		e.Handler.cfg.TLS = true
+		res := e.postForm(t, "/login", url.Values{"user": {"admin"}, "password": {testPassword}})
+		cs := res.Cookies()
+		if res.StatusCode != http.StatusSeeOther || len(cs) != 1 {
+			t.Fatalf("status %d, cookies %v", res.StatusCode, cs)
+		}
+		c := cs[0]
+		if c.Name != "__Host-statesrv_session" || !c.Secure || !c.HttpOnly || c.Path != "/" || c.Domain != "" ||
+			c.SameSite != http.SameSiteLaxMode {
+			t.Fatalf("over TLS the session cookie is %+v, want __Host-statesrv_session, Secure, HttpOnly, Path=/, no Domain, Lax", c)
+		}
+	})
 	t.Run("ErrWrongPassword", func(t *testing.T) {
 		e := newEnv(t)
 		res, doc := e.postFormDoc(t, "/login", url.Values{"user": {"admin"}, "password": {"nope"}})
