@@ -199,7 +199,7 @@ func (b *browser) open(t *testing.T, path string) int64 {
 }
 
 // mustOpen navigates to path and fails the test unless the page answers
-// 200; a page that is not built yet says so plainly.
+// 200.
 func (b *browser) mustOpen(t *testing.T, path, shot string) {
 	t.Helper()
 	status := b.open(t, path)
@@ -265,9 +265,6 @@ func (b *browser) mustStatus(t *testing.T, what string, got, want int64) {
 		return
 	}
 	msg := eval[string](t, b, `(document.querySelector("main") || document.body).innerText.trim().slice(0, 300)`)
-	if got == 503 && strings.Contains(msg, "not built yet") {
-		t.Fatalf("%s: page not built yet in this worktree (503: %q)", what, msg)
-	}
 	if got == 404 && msg == "404 page not found" {
 		t.Fatalf("%s: no such route in this build (the router's plain 404)", what)
 	}
