@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -32,6 +33,8 @@ type Runner struct {
 
 	mu      sync.RWMutex // guards core, applied and counts
 	core    *Core
+	seq     atomic.Uint64 // core.Seq as of the last batch written
+	unproc  atomic.Int64  // counts.unprocessed, likewise
 	applied chan struct{} // closed and replaced after each batch
 	counts  counts
 
@@ -39,6 +42,7 @@ type Runner struct {
 	// multiple of snapEvery; held under apply.
 	snapEvery       uint64
 	snapUnprocessed int
+	batchTime       time.Duration
 	lastSnap        uint64    // seq of the newest snapshot (0: none)
 	latest          time.Time // latest event time applied
 }
@@ -64,6 +68,8 @@ func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger, opts ...Runn
 	r := &Runner{log: log, store: store, logger: logger, core: core, applied: make(chan struct{}),
 		counts:    counts{upTo: core.Seq, unprocessed: unprocessed},
 		snapEvery: DefaultSnapshotEvery, snapUnprocessed: DefaultSnapshotUnprocessed}
+	r.seq.Store(core.Seq)
+	r.unproc.Store(int64(unprocessed))
 	for _, o := range opts {
 		o(r)
 	}
@@ -105,12 +111,13 @@ func latestUpTo(ctx context.Context, log eventlog.Log, seq uint64) (time.Time, e
 // Store returns the runner's view store.
 func (r *Runner) Store() *Store { return r.store }
 
-// Seq returns the last seq the views include.
-func (r *Runner) Seq() uint64 {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
-	return r.core.Seq
-}
+// Unprocessed returns how many messages the unprocessed view holds, like
+// Counts, without waiting for the batch being applied.
+func (r *Runner) Unprocessed() int { return int(r.unproc.Load()) }
+
+// Seq returns the last seq the views include. It takes no lock, so pages
+// and the live stream never wait for a batch to ask.
+func (r *Runner) Seq() uint64 { return r.seq.Load() }
 
 // View calls fn with the Core under a read lock; fn must not keep it.
 func (r *Runner) View(fn func(c *Core)) {
@@ -160,10 +167,16 @@ func (r *Runner) CatchUp(ctx context.Context) (uint64, error) {
 }
 
 func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
+	return r.catchUpWithin(ctx, r.batchTime)
+}
+
+// catchUpWithin is catchUp with batches that end after about budget of
+// work (0: no bound).
+func (r *Runner) catchUpWithin(ctx context.Context, budget time.Duration) (uint64, error) {
 	var total uint64
 	limit := uint64(maxBatch)
 	for r.Seq() < r.log.LastSeq() {
-		n, err := r.applyBatch(ctx, limit)
+		n, err := r.applyBatch(ctx, limit, budget)
 		if errors.Is(err, badger.ErrTxnTooBig) && n/2 < limit {
 			// Nothing of the batch was written and the Core is back at the
 			// checkpoint (the Core's changes are only sized roughly
@@ -186,7 +199,14 @@ func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
 // and writes them with the checkpoint in one transaction. When the writes
 // do not fit one transaction it writes nothing, puts the Core back as
 // stored and returns how many events it tried with badger.ErrTxnTooBig.
-func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
+//
+// A budget above 0 also ends the batch once that much time has passed since
+// it began: readers of the views wait while a batch is applied.
+func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Duration) (uint64, error) {
+	var deadline time.Time
+	if budget > 0 {
+		deadline = time.Now().Add(budget)
+	}
 	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}}
 	defer wb.txn.Discard()
 	added := map[string]uint64{} // unprocessed messages added in this batch
@@ -196,7 +216,8 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 	t := newTally(r.counts.upTo)
 	latest, last := r.latest, time.Time{} // last: the time of the batch's last event
 	err := r.log.Read(ctx, from, func(e *eventlog.Event) error {
-		if (n >= limit || wb.full(r.core)) && n > 0 && r.core.lastReceived == nil {
+		if (n >= limit || wb.full(r.core) || (budget > 0 && n%64 == 0 && time.Now().After(deadline))) &&
+			n > 0 && r.core.lastReceived == nil {
 			return errBatchFull
 		}
 		eff, err := r.core.Apply(e)
@@ -249,7 +270,9 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64) (uint64, error) {
 		err = wb.txn.Commit()
 	}
 	if err == nil {
+		r.seq.Store(r.core.Seq)
 		r.counts.add(t)
+		r.unproc.Store(int64(r.counts.unprocessed))
 		r.latest = latest
 		if snap {
 			r.lastSnap = r.core.Seq
@@ -276,6 +299,7 @@ func (r *Runner) reload(cause error) error {
 		return fmt.Errorf("projections: reload after %v: %w", cause, err)
 	}
 	r.core = core
+	r.seq.Store(core.Seq)
 	return fmt.Errorf("projections: write: %w", cause)
 }
 
@@ -314,10 +338,14 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	}
 	r.mu.Lock()
 	r.core = NewCore()
+	r.seq.Store(0)
 	r.counts.unprocessed = 0
+	r.unproc.Store(0)
 	r.mu.Unlock()
 	r.lastSnap, r.latest = 0, time.Time{}
-	n, err := r.catchUp(ctx)
+	// A rebuild takes the biggest batches: its readers see partial views
+	// anyway, and fewer commits finish sooner.
+	n, err := r.catchUpWithin(ctx, 0)
 	return n, time.Since(start), err
 }
 

@@ -29,6 +29,13 @@ type RunnerOption func(*Runner)
 // batch that reaches each multiple of n events (0 writes none).
 func SnapshotEvery(n uint64) RunnerOption { return func(r *Runner) { r.snapEvery = n } }
 
+// BatchTime bounds the work of one batch applied while following the log
+// (not in a rebuild): readers of the views wait while a batch is applied,
+// so a bound keeps pages quick under a heavy stream of reports, at the
+// cost of more, smaller commits. 0 (the default) bounds batches only by
+// events and bytes.
+func BatchTime(d time.Duration) RunnerOption { return func(r *Runner) { r.batchTime = d } }
+
 // SnapshotUnprocessed sets the most unprocessed messages a complete
 // snapshot holds.
 func SnapshotUnprocessed(n int) RunnerOption { return func(r *Runner) { r.snapUnprocessed = n } }

@@ -53,21 +53,16 @@ func (h *Handler) overviewPage(w http.ResponseWriter, r *http.Request, user stri
 	h.render(w, r, status, views.OverviewView(m))
 }
 
-// overview fills m's lists as of m.Now, for failures since m.Since.
+// overview fills m's lists as of m.Now, for failures since m.Since. The
+// stored views are read first and the Core once, at the end: each read of
+// the Core may wait for the batch being applied.
 func (h *Handler) overview(m *views.OverviewPage) error {
 	store := h.cfg.Runner.Store()
-	h.cfg.Runner.View(func(c *projections.Core) {
-		m.Processes = len(c.Procs)
-		m.Open, m.OpenTotal = earliestDeadlines(c, overviewOpen, time.Time{}, "")
-		m.NextRuns = h.nextFires.soonest(h.cfg.Service, c.Procs, m.Now, overviewNextRuns)
-	})
 	m.Events = h.cfg.Log.LastSeq()
-
 	var err error
 	if m.Failed, m.FailedMore, err = failedSince(store, m.Since); err != nil {
 		return err
 	}
-	m.UnprocessedTotal = h.cfg.Runner.Counts().Unprocessed
 	if m.Unprocessed, err = store.UnprocessedBefore(0, overviewUnprocessed); err != nil {
 		return err
 	}
@@ -80,10 +75,14 @@ func (h *Handler) overview(m *views.OverviewPage) error {
 		return err
 	}
 	m.CountOK, m.CountFail, m.CountTimeout = counts[statesrv.StateOK], counts[statesrv.StateFail], counts[statesrv.StateTimeout]
+	m.UnprocessedTotal = h.cfg.Runner.Unprocessed()
 
 	// Alerts and messages carry only the process id: look up the names.
 	m.Names = map[int64]string{}
 	h.cfg.Runner.View(func(c *projections.Core) {
+		m.Processes = len(c.Procs)
+		m.Open, m.OpenTotal = earliestDeadlines(c, overviewOpen, time.Time{}, "")
+		m.NextRuns = h.nextFires.soonest(h.cfg.Service, c.Procs, m.Now, overviewNextRuns)
 		for _, a := range m.FailedAlerts {
 			if ps := c.Procs[a.ProcessID]; ps != nil {
 				m.Names[a.ProcessID] = ps.Name

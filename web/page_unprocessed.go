@@ -47,7 +47,7 @@ func (h *Handler) unprocessedPage(w http.ResponseWriter, r *http.Request, user s
 		msgs = msgs[:unprocessedPerPage]
 		m.Next = "/unprocessed?before=" + strconv.FormatUint(msgs[len(msgs)-1].Seq, 10)
 	}
-	m.Total = h.cfg.Runner.Counts().Unprocessed
+	m.Total = h.cfg.Runner.Unprocessed()
 	h.cfg.Runner.View(func(c *projections.Core) {
 		for _, u := range msgs {
 			row := views.UnprocessedRow{Message: u}

@@ -134,6 +134,12 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	return m, nil
 }
 
+// viewsBatchTime bounds the work of one batch of the views while the
+// server follows the log: pages wait for the batch being applied, and under
+// a full stream of reports unbounded batches made the overview wait
+// hundreds of milliseconds (BENCHMARKS.md, pages under ingest).
+const viewsBatchTime = 10 * time.Millisecond
+
 func (m *Main) openStorage(ctx context.Context) error {
 	logDir, viewsDir := dataDirs(m.cfg.Data)
 	if err := os.MkdirAll(m.cfg.Data, 0o750); err != nil {
@@ -148,7 +154,7 @@ func (m *Main) openStorage(ctx context.Context) error {
 	if m.Store, err = projections.OpenStore(viewsDir, m.logger); err != nil {
 		return err
 	}
-	if m.Runner, err = projections.NewRunner(l, m.Store, m.logger); err != nil {
+	if m.Runner, err = projections.NewRunner(l, m.Store, m.logger, projections.BatchTime(viewsBatchTime)); err != nil {
 		return err
 	}
 	n, err := m.Runner.CatchUp(ctx)
