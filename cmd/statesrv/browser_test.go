@@ -261,6 +261,22 @@ func TestBrowser(t *testing.T) {
 		if b.count(t, row) != 1 {
 			t.Fatalf("no unprocessed row %s; rows: %q", u.ID, b.texts(t, tid("unprocessed-row")))
 		}
+		// A box ticked before an update stays ticked after it: the live
+		// page keeps what the viewer was doing.
+		box := row + ` input[type=checkbox][name="id"]`
+		b.click(t, box)
+		if !eval[bool](t, b, `document.querySelector(`+jsString(box)+`).checked`) {
+			t.Fatal("clicking the box did not tick it")
+		}
+		line2 := "#id=98;state=OK;name=Nobody2"
+		if r := sendReport(t, s.TCPAddr, line2); !strings.HasPrefix(r, "ACK ") {
+			t.Fatalf("%s: reply %q, want ACK", line2, r)
+		}
+		u2 := withTB(s, t).MustUnprocessed(line2)
+		b.waitFn(t, "the new message to appear live", has(tid("unprocessed-row")+`[data-id="`+u2.ID+`"]`))
+		if !eval[bool](t, b, `document.querySelector(`+jsString(box)+`).checked`) {
+			t.Error("the live update unticked the box the viewer had ticked")
+		}
 		b.click(t, row+" "+tid("dismiss"))
 		b.waitFn(t, "the row to go", `!`+has(row)+` && document.readyState === "complete"`)
 		b.shot(t, "unprocessed-dismissed")

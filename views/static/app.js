@@ -57,18 +57,58 @@
 					var next = doc.querySelector("main");
 					if (!next) return;
 					var open = Array.prototype.map.call(main.querySelectorAll("details[open][id]"), function (d) { return d.id; });
-					var active = document.activeElement && document.activeElement.id;
+					var kept = keepInputs();
 					main.innerHTML = next.innerHTML;
 					open.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
-					if (active) { var a = document.getElementById(active); if (a) a.focus(); }
 					localTimes(main); countdowns();
+					kept();
 					main.setAttribute("data-refreshed", String(Date.now()));
 				})
-				.catch(function () {})
+				.catch(function (e) { document.documentElement.setAttribute("data-live-error", String(e)); })
 				.finally(function () {
 					busy = false;
 					if (again) { again = false; setTimeout(refresh, 300); }
 				});
+		}
+		// keepInputs notes what the viewer has done to the page's fields
+		// (ticked boxes, typed text, focus) and returns a function that does
+		// it again to the new content, so an update never undoes their work.
+		function keepInputs() {
+			// getAttribute, not form.id: a control named "id" would shadow it.
+			var key = function (el) {
+				var f = el.form;
+				return (f ? f.getAttribute("id") || f.getAttribute("action") || "" : "") + "\u0000" + el.name;
+			};
+			var boxes = {}, values = {}, focus = null;
+			main.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+				if (el.type === "checkbox" || el.type === "radio") {
+					if (el.checked !== el.defaultChecked) boxes[key(el) + "\u0000" + el.value] = el.checked;
+				} else if (el.type !== "hidden" && el.value !== el.defaultValue) {
+					values[key(el)] = el.value;
+				}
+			});
+			var a = document.activeElement;
+			if (a && main.contains(a) && (a.id || a.name)) {
+				focus = { id: a.id, key: a.name ? key(a) : "", start: a.selectionStart, end: a.selectionEnd };
+			}
+			return function () {
+				main.querySelectorAll("input[name], select[name], textarea[name]").forEach(function (el) {
+					var k = key(el);
+					if (el.type === "checkbox" || el.type === "radio") {
+						if (k + "\u0000" + el.value in boxes) el.checked = boxes[k + "\u0000" + el.value];
+					} else if (k in values) {
+						el.value = values[k];
+					}
+					if (focus && !focus.id && focus.key === k) { el.focus(); focus = null; }
+				});
+				if (focus && focus.id) {
+					var f = document.getElementById(focus.id);
+					if (f) {
+						f.focus();
+						try { if (focus.start != null) f.setSelectionRange(focus.start, focus.end); } catch (e) {}
+					}
+				}
+			};
 		}
 		var last = main.getAttribute("data-seq");
 		var es = new EventSource("/live");
