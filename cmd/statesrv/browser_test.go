@@ -345,6 +345,33 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// A live page whose session ends (logged out in another tab) shows the
+	// login page once the stream is refused, and comes back after it.
+	t.Run("SessionEndsOnLivePage", func(t *testing.T) {
+		b.mustOpen(t, "/", "")
+		b.waitFn(t, "the live stream", `document.documentElement.getAttribute("data-live-connected") === "true"`)
+		// Another tab's logout, as a request of this page (synchronous, so
+		// it has ended when eval returns).
+		status := eval[float64](t, b, `(() => { const x = new XMLHttpRequest(); x.open("POST", "/logout", false); x.send(); return x.status; })()`)
+		if status != 200 {
+			t.Fatalf("logout from the page: status %v, want 200 (the login page after the redirect)", status)
+		}
+		if r := sendReport(t, s.TCPAddr, "#id=97;state=OK"); !strings.HasPrefix(r, "ACK ") {
+			t.Fatalf("report: reply %q, want ACK", r)
+		}
+		b.waitFn(t, "the login page", has(tid("login-form")))
+		if p := b.path(t); !strings.HasPrefix(p, "/login?next=") {
+			t.Fatalf("the ended session shows %s, want /login?next=…", p)
+		}
+		b.do(t, "log in again",
+			chromedp.SendKeys(chromedp.ID("user"), "admin"),
+			chromedp.SendKeys(chromedp.ID("password"), browserPassword))
+		b.follow(t, tid("login-submit"))
+		if p := b.path(t); p != "/" {
+			t.Fatalf("after logging in again the tab shows %s, want /", p)
+		}
+	})
+
 	t.Run("Logout", func(t *testing.T) {
 		b.open(t, "/")
 		b.follow(t, tid("logout"))

@@ -49,6 +49,10 @@
 			busy = true;
 			fetch(location.href, { headers: { "X-Statesrv-Live": "1" }, credentials: "same-origin" })
 				.then(function (r) {
+					if (r.redirected && new URL(r.url).pathname === "/login") {
+						// The session ended: show the login page, which comes back here.
+						location.reload();
+					}
 					if (r.redirected || !r.ok) throw new Error("status " + r.status);
 					return r.text();
 				})
@@ -116,6 +120,11 @@
 			if (ev.data === last) return;
 			last = ev.data;
 			refresh();
+		});
+		// A stream the server refuses for good (the session ended) closes:
+		// fetch the page once more, which finds out why.
+		es.addEventListener("error", function () {
+			if (es.readyState === EventSource.CLOSED) refresh();
 		});
 		document.documentElement.setAttribute("data-live-connected", "true");
 	}
