@@ -31,6 +31,9 @@ type Page struct {
 	Flash string
 	// Version is the server's version, shown in the footer.
 	Version string
+	// Unprocessed is how many messages wait in the unprocessed view, shown
+	// beside its navigation entry.
+	Unprocessed int
 }
 
 // NavItem is one entry of the navigation bar.

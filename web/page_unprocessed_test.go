@@ -71,6 +71,12 @@ func TestUnprocessedPage(t *testing.T) {
 	if rows.Length() != 4 {
 		t.Fatalf("%d rows, want 4", rows.Length())
 	}
+	// Every page's navigation says how many wait.
+	for _, path := range []string{"/unprocessed", "/history"} {
+		if got := testid(e.page(t, path), "nav-unprocessed").Text(); got != "4" {
+			t.Errorf("%s: the navigation counts %q unprocessed messages, want 4", path, got)
+		}
+	}
 	t.Run("NewestFirst", func(t *testing.T) {
 		reasons := []string{}
 		rows.Each(func(_ int, r *goquery.Selection) {

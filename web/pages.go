@@ -54,7 +54,8 @@ func (h *Handler) page(fn pageHandler) http.Handler {
 
 // pageOf is the layout model of a page.
 func (h *Handler) pageOf(user, title, section string) views.Page {
-	return views.Page{Title: title, User: user, Section: section, Version: h.cfg.Version}
+	return views.Page{Title: title, User: user, Section: section, Version: h.cfg.Version,
+		Unprocessed: h.cfg.Runner.Unprocessed()}
 }
 
 // livePageOf is the layout model of a page that updates itself; read it

@@ -63,6 +63,8 @@
 					var open = Array.prototype.map.call(main.querySelectorAll("details[open][id]"), function (d) { return d.id; });
 					var kept = keepInputs();
 					main.innerHTML = next.innerHTML;
+					var nav = document.querySelector("header.top nav"), nextNav = doc.querySelector("header.top nav");
+					if (nav && nextNav && nav.innerHTML !== nextNav.innerHTML) nav.innerHTML = nextNav.innerHTML;
 					open.forEach(function (id) { var d = document.getElementById(id); if (d) d.open = true; });
 					localTimes(main); countdowns();
 					kept();
