@@ -127,16 +127,32 @@ func (s *Store) FinishedRun(id string) (run statesrv.Run, ok bool, err error) {
 // Unprocessed returns up to limit unprocessed messages, oldest first, with
 // seq greater than after.
 func (s *Store) Unprocessed(after uint64, limit int) ([]statesrv.Unprocessed, error) {
+	return s.unprocessed(key("u/", u64(after+1)), false, limit)
+}
+
+// UnprocessedBefore returns up to limit unprocessed messages, newest
+// first, with seq less than before (0: from the newest).
+func (s *Store) UnprocessedBefore(before uint64, limit int) ([]statesrv.Unprocessed, error) {
+	seek := []byte("u/\xff")
+	if before > 0 {
+		seek = key("u/", u64(before-1))
+	}
+	return s.unprocessed(seek, true, limit)
+}
+
+// unprocessed reads up to limit messages of the unprocessed view from seek
+// on, in seq order or (reverse) against it.
+func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Unprocessed, error) {
 	if limit <= 0 {
 		limit = 100
 	}
 	out := []statesrv.Unprocessed{}
 	err := s.db.View(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
-		opts.Prefix = []byte("u/")
+		opts.Prefix, opts.Reverse = []byte("u/"), reverse
 		it := txn.NewIterator(opts)
 		defer it.Close()
-		for it.Seek(key("u/", u64(after+1))); it.Valid() && len(out) < limit; it.Next() {
+		for it.Seek(seek); it.Valid() && len(out) < limit; it.Next() {
 			var u statesrv.Unprocessed
 			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
 				return err
@@ -233,29 +249,7 @@ func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]SeqRange, e
 // Alerts returns up to limit alerts with their delivery status, newest
 // first.
 func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	out := []statesrv.Alert{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Reverse = true
-		opts.Prefix = []byte("al/")
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		for it.Seek([]byte("al/\xff")); it.Valid() && len(out) < limit; it.Next() {
-			var a statesrv.Alert
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &a) }); err != nil {
-				return err
-			}
-			out = append(out, a)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("projections: alerts: %w", err)
-	}
-	return out, nil
+	return s.AlertsBefore(AlertQuery{Limit: limit})
 }
 
 // RunStartSeq returns the seq of the event that opened run id; ok is false
@@ -355,37 +349,6 @@ func (s *Store) FinishedCounts(from, to time.Time) (map[string]uint64, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("projections: finished counts: %w", err)
-	}
-	return out, nil
-}
-
-// UnprocessedBefore returns up to limit unprocessed messages, newest
-// first, with seq less than before (0: from the newest).
-func (s *Store) UnprocessedBefore(before uint64, limit int) ([]statesrv.Unprocessed, error) {
-	if limit <= 0 {
-		limit = 100
-	}
-	out := []statesrv.Unprocessed{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix, opts.Reverse = []byte("u/"), true
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		seek := []byte("u/\xff")
-		if before > 0 {
-			seek = key("u/", u64(before-1))
-		}
-		for it.Seek(seek); it.Valid() && len(out) < limit; it.Next() {
-			var u statesrv.Unprocessed
-			if err := it.Item().Value(func(v []byte) error { return json.Unmarshal(v, &u) }); err != nil {
-				return err
-			}
-			out = append(out, u)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("projections: unprocessed: %w", err)
 	}
 	return out, nil
 }
