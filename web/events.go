@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
@@ -108,8 +109,8 @@ func FilterEvents(ctx context.Context, l eventlog.Log, store *projections.Store,
 			}
 			for _, r := range ranges {
 				after = r.Last
-				err := l.Read(ctx, r.First, func(e *eventlog.Event) error {
-					if e.Seq > r.Last || len(out) >= f.Limit {
+				err := readRange(ctx, l, r, func(e *eventlog.Event) error {
+					if len(out) >= f.Limit {
 						return errStop
 					}
 					if f.Type == "" || e.Type == f.Type {
@@ -141,3 +142,44 @@ func FilterEvents(ctx context.Context, l eventlog.Log, store *projections.Store,
 }
 
 var errStop = errors.New("stop")
+
+// readRange calls fn for each event of rg, in order, until fn returns an
+// error (which it returns). The event is only valid during the call.
+func readRange(ctx context.Context, l eventlog.Log, rg projections.SeqRange, fn func(*eventlog.Event) error) error {
+	err := l.Read(ctx, rg.First, func(e *eventlog.Event) error {
+		if e.Seq > rg.Last {
+			return errStop
+		}
+		return fn(e)
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		return err
+	}
+	return nil
+}
+
+// firstSeqAt returns the seq of the first event at or after t, or the seq
+// after the last when there is none. Events are appended in time order,
+// so it searches by halves (a clock that stepped back makes the answer
+// approximate, never wrong by more than the step).
+func firstSeqAt(ctx context.Context, l eventlog.Log, t time.Time) (uint64, error) {
+	lo, hi := uint64(1), l.LastSeq()+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		var at time.Time
+		found := false
+		err := l.Read(ctx, mid, func(e *eventlog.Event) error {
+			at, found = e.Time, true
+			return errStop
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			return 0, err
+		}
+		if !found || !at.Before(t) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo, nil
+}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
@@ -140,15 +139,11 @@ func (h *Handler) pauseAllAlerts(w http.ResponseWriter, r *http.Request, user st
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	m := views.AlertsPage{FormErrs: views.FieldErrors{}}
 	m.PauseFor = strings.TrimSpace(r.PostFormValue("for"))
-	var until time.Time
-	if m.PauseFor != "" {
-		d, err := time.ParseDuration(m.PauseFor)
-		if err != nil || d <= 0 {
-			m.FormErrs["for"] = "Pause for a duration such as 1h or 4h30m, or leave it empty to pause until resumed."
-			h.alertsFormError(w, r, user, m)
-			return
-		}
-		until = h.cfg.Now().Add(d)
+	until, ok := pauseUntil(m.PauseFor, h.cfg.Now())
+	if !ok {
+		m.FormErrs["for"] = "Pause for a duration such as 1h or 4h30m, or leave it empty to pause until resumed."
+		h.alertsFormError(w, r, user, m)
+		return
 	}
 	rc, err := h.cfg.Service.PauseAlerts(0, until, user)
 	if statesrv.ErrorCode(err) == statesrv.EInvalid {

@@ -197,11 +197,12 @@ func (h *Handler) searchEvents(ctx context.Context, f eventsFilter) (eventsResul
 	// newest first, until the page is full.
 	take := func(first, last uint64) error {
 		var win []eventlog.Event
-		err := readRange(ctx, h.cfg.Log, rangeOf(first, last), func(e *eventlog.Event) {
+		err := readRange(ctx, h.cfg.Log, rangeOf(first, last), func(e *eventlog.Event) error {
 			scanned++
 			if f.match(e) {
 				win = append(win, *e)
 			}
+			return nil
 		})
 		for i := len(win) - 1; i >= 0 && len(res.events) < eventsPageSize; i-- {
 			res.events = append(res.events, win[i])
@@ -280,9 +281,10 @@ func (h *Handler) eventPage(w http.ResponseWriter, r *http.Request, user string)
 	}
 	var ev *eventlog.Event
 	if seq <= h.cfg.Log.LastSeq() {
-		err = readRange(r.Context(), h.cfg.Log, rangeOf(seq, seq), func(e *eventlog.Event) {
+		err = readRange(r.Context(), h.cfg.Log, rangeOf(seq, seq), func(e *eventlog.Event) error {
 			cp := *e
 			ev = &cp
+			return nil
 		})
 		if err != nil {
 			h.pageError(w, r, user, err)
@@ -329,8 +331,9 @@ func (h *Handler) verifyEvents(w http.ResponseWriter, r *http.Request, user stri
 		res.Problems, res.Problem = len(rep.Problems), rep.Problems[0]
 	}
 	if err == nil && rep.LastSeq > 0 {
-		readRange(ctx, h.cfg.Log, rangeOf(rep.LastSeq, rep.LastSeq), func(e *eventlog.Event) {
+		readRange(ctx, h.cfg.Log, rangeOf(rep.LastSeq, rep.LastSeq), func(e *eventlog.Event) error {
 			res.HeadHash = hex.EncodeToString(e.Hash[:])
+			return nil
 		})
 	}
 	h.renderEvents(w, r, user, res)

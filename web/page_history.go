@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -152,26 +151,4 @@ func formTimeText(t time.Time) string {
 		return t.Format("2006-01-02T15:04:05.999999999")
 	}
 	return t.Format("2006-01-02T15:04:05")
-}
-
-// formTimeLayouts are the layouts a time field accepts besides RFC 3339:
-// what a datetime-local input sends, taken as UTC.
-var formTimeLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02"}
-
-// parseFormTime reads a time field: RFC 3339, or the YYYY-MM-DDTHH:MM[:SS]
-// of a datetime-local input (or a date alone) taken as UTC. Empty gives
-// the zero time.
-func parseFormTime(s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), nil
-	}
-	for _, l := range formTimeLayouts {
-		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, errors.New("a time such as 2026-11-26T08:00 (UTC) or 2026-11-26T09:00:00+01:00")
 }

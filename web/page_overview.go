@@ -253,13 +253,12 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		}
 		return now.Add(-time.Duration(n) * unit), nil
 	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05", "2006-01-02 15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
-			if t.After(now) {
-				return time.Time{}, errors.New("a time in the past")
-			}
-			return t.UTC(), nil
-		}
+	t, err := parseFormTime(s)
+	switch {
+	case err != nil:
+		return time.Time{}, errors.New("a span such as 1h, 24h or 7d, or a UTC time such as 2026-11-26 07:00")
+	case t.After(now):
+		return time.Time{}, errors.New("a time in the past")
 	}
-	return time.Time{}, errors.New("a span such as 1h, 24h or 7d, or a UTC time such as 2026-11-26 07:00")
+	return t, nil
 }

@@ -3,8 +3,6 @@ package web
 import (
 	"net/http"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
@@ -24,13 +22,9 @@ func (h *Handler) startProcessRun(w http.ResponseWriter, r *http.Request, user s
 // the form field "for" (empty: until resumed).
 func (h *Handler) pauseProcessAlerts(w http.ResponseWriter, r *http.Request, user string) {
 	h.processAction(w, r, user, func(id int64) (*commands.Receipt, string, error) {
-		var until time.Time
-		if s := strings.TrimSpace(r.PostFormValue("for")); s != "" {
-			d, err := time.ParseDuration(s)
-			if err != nil || d <= 0 {
-				return nil, "", statesrv.Errorf(statesrv.EInvalid, "Pause for a duration such as 4h.")
-			}
-			until = h.cfg.Now().Add(d)
+		until, ok := pauseUntil(r.PostFormValue("for"), h.cfg.Now())
+		if !ok {
+			return nil, "", statesrv.Errorf(statesrv.EInvalid, "Pause for a duration such as 4h.")
 		}
 		rc, err := h.cfg.Service.PauseAlerts(id, until, user)
 		return rc, "Alerts paused.", err

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -108,10 +107,7 @@ func (h *Handler) definitions(ctx context.Context, id int64) (defs []definition,
 // keeps the definition events.
 func (h *Handler) readDefinitions(ctx context.Context, rg projections.SeqRange) ([]definition, error) {
 	var out []definition
-	err := h.cfg.Log.Read(ctx, rg.First, func(e *eventlog.Event) error {
-		if e.Seq > rg.Last {
-			return errStop
-		}
+	err := readRange(ctx, h.cfg.Log, rg, func(e *eventlog.Event) error {
 		switch e.Type {
 		case statesrv.EventProcessDefined:
 			d := definition{seq: e.Seq, at: e.Time, actor: e.Actor}
@@ -124,10 +120,7 @@ func (h *Handler) readDefinitions(ctx context.Context, rg projections.SeqRange) 
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errStop) {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 // diffProcess lists the fields of b that differ from a, as "field: old →

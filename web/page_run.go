@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 	"time"
 
@@ -159,7 +158,7 @@ type runSearch struct {
 	rangesAfter int
 }
 
-func (s *runSearch) note(e *eventlog.Event) {
+func (s *runSearch) note(e *eventlog.Event) error {
 	var ref eventRefs
 	json.Unmarshal(e.Data, &ref)
 	s.read, s.refs = append(s.read, *e), append(s.refs, ref)
@@ -181,6 +180,7 @@ func (s *runSearch) note(e *eventlog.Event) {
 			s.alerts[ref.AlertID] = false
 		}
 	}
+	return nil
 }
 
 // settled reports whether nothing more about the run is to be expected:
@@ -211,45 +211,4 @@ func (s *runSearch) events() []eventlog.Event {
 		}
 	}
 	return out
-}
-
-// readRange calls fn for each event of rg, in order.
-func readRange(ctx context.Context, l eventlog.Log, rg projections.SeqRange, fn func(*eventlog.Event)) error {
-	err := l.Read(ctx, rg.First, func(e *eventlog.Event) error {
-		if e.Seq > rg.Last {
-			return errStop
-		}
-		fn(e)
-		return nil
-	})
-	if err != nil && !errors.Is(err, errStop) {
-		return err
-	}
-	return nil
-}
-
-// firstSeqAt returns the seq of the first event at or after t, or the seq
-// after the last when there is none. Events are appended in time order,
-// so it searches by halves (a clock that stepped back makes the answer
-// approximate, never wrong by more than the step).
-func firstSeqAt(ctx context.Context, l eventlog.Log, t time.Time) (uint64, error) {
-	lo, hi := uint64(1), l.LastSeq()+1
-	for lo < hi {
-		mid := lo + (hi-lo)/2
-		var at time.Time
-		found := false
-		err := l.Read(ctx, mid, func(e *eventlog.Event) error {
-			at, found = e.Time, true
-			return errStop
-		})
-		if err != nil && !errors.Is(err, errStop) {
-			return 0, err
-		}
-		if !found || !at.Before(t) {
-			hi = mid
-		} else {
-			lo = mid + 1
-		}
-	}
-	return lo, nil
 }

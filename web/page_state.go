@@ -59,8 +59,8 @@ func stateParams(atText, seqText string) (at time.Time, seq uint64, errs views.F
 		return
 	}
 	if atText != "" {
-		var ok bool
-		if at, ok = parseStateMoment(atText); !ok {
+		var err error
+		if at, err = parseFormTime(atText); err != nil {
 			errs["at"] = "not a moment: give RFC 3339 (2026-11-26T08:00:00Z) or a date and time taken as UTC (2026-11-26T08:00)"
 		}
 	}
@@ -72,24 +72,6 @@ func stateParams(atText, seqText string) (at time.Time, seq uint64, errs views.F
 		seq = n
 	}
 	return at, seq, errs
-}
-
-// stateMomentLayouts are the forms of a moment without a zone, read as UTC; the
-// first is what a datetime-local input sends.
-var stateMomentLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02"}
-
-// parseStateMoment reads an RFC 3339 time, or a date and time without a zone as
-// UTC.
-func parseStateMoment(s string) (time.Time, bool) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.UTC(), true
-	}
-	for _, l := range stateMomentLayouts {
-		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
 }
 
 // stateFirstRows returns the first stateRows of list and how many it left out.

@@ -95,3 +95,39 @@ func jsonProblem(err error) string {
 	}
 	return msg
 }
+
+// formTimeLayouts are the layouts a time field accepts besides RFC 3339:
+// what a datetime-local input sends, taken as UTC.
+var formTimeLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", "2006-01-02 15:04:05", "2006-01-02"}
+
+// parseFormTime reads a time field: RFC 3339, or the YYYY-MM-DDTHH:MM[:SS]
+// of a datetime-local input (or a date alone) taken as UTC. Empty gives
+// the zero time.
+func parseFormTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t.UTC(), nil
+	}
+	for _, l := range formTimeLayouts {
+		if t, err := time.ParseInLocation(l, s, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, errors.New("a time such as 2026-11-26T08:00 (UTC) or 2026-11-26T09:00:00+01:00")
+}
+
+// pauseUntil reads the duration field of a pause form: empty pauses until
+// resumed (the zero time), else a positive duration such as 4h30m counts
+// from now. ok is false for anything else.
+func pauseUntil(s string, now time.Time) (until time.Time, ok bool) {
+	if s = strings.TrimSpace(s); s == "" {
+		return time.Time{}, true
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return time.Time{}, false
+	}
+	return now.Add(d), true
+}
