@@ -275,6 +275,8 @@ type batch struct {
 	rangeFirst, rangeCount uint64
 	// Runs opened in this batch: one closed in it too was never stored.
 	newRuns map[string]bool
+	// finished counts the runs that finished in this batch by hourKey.
+	finished map[string]uint64
 }
 
 // entryOverhead is a rough count of Badger's bytes per entry beyond key and
@@ -376,21 +378,36 @@ func (b *batch) effect(e Effect) error {
 }
 
 // countFinished adds one to the count of runs that finished with state in
-// the hour of at (read through the batch's own transaction, which sees the
-// batch's earlier writes).
+// the hour of at. The counts are summed in memory and added to the stored
+// ones once per batch (flushCounts): a batch of reports touches one or two
+// hours, not one key per run.
 func (b *batch) countFinished(at time.Time, state string) error {
-	k := hourKey(at, state)
-	var n uint64
-	item, err := b.txn.Get(k)
-	switch {
-	case err == nil:
-		if err := item.Value(func(v []byte) error { n = binary.BigEndian.Uint64(v); return nil }); err != nil {
+	if b.finished == nil {
+		b.finished = map[string]uint64{}
+	}
+	b.finished[string(hourKey(at, state))]++
+	return nil
+}
+
+// flushCounts adds the batch's counts of finished runs to the stored ones.
+func (b *batch) flushCounts() error {
+	for k, add := range b.finished {
+		var n uint64
+		item, err := b.txn.Get([]byte(k))
+		switch {
+		case err == nil:
+			if err := item.Value(func(v []byte) error { n = binary.BigEndian.Uint64(v); return nil }); err != nil {
+				return err
+			}
+		case !errors.Is(err, badger.ErrKeyNotFound):
 			return err
 		}
-	case !errors.Is(err, badger.ErrKeyNotFound):
-		return err
+		if err := b.set([]byte(k), u64(n+add)); err != nil {
+			return err
+		}
 	}
-	return b.set(k, u64(n+1))
+	clear(b.finished)
+	return nil
 }
 
 // hourKey is the key of the count of runs that finished with state in the
@@ -491,6 +508,9 @@ func (s *Store) dismissKeys(id string) ([][]byte, error) {
 // core writes the parts of c that changed, then the checkpoint.
 func (b *batch) core(c *Core) error {
 	if err := b.flushRange(); err != nil {
+		return err
+	}
+	if err := b.flushCounts(); err != nil {
 		return err
 	}
 	for pid := range c.dirtyProcs {
