@@ -47,7 +47,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for i, p := range procs {
 		list[i] = commented{Process: p}
 	}
-	header := "statesrv process definitions, exported from " + oneLine(*base) +
+	header := "statesrv process definitions, exported from " + schedule.OneLine(*base) +
 		"\nEdit them and apply with: statesrv apply -f FILE --url URL --yes"
 	return writeDocument(stdout, *format, header, list)
 }
@@ -247,7 +247,7 @@ func changes(cur, want statesrv.Process) []string {
 		{"recovered", cur.Alerts.Recovered, want.Alerts.Recovered}} {
 		if !slices.Equal(f.a, f.b) {
 			out = append(out, fmt.Sprintf("alerts.%s [%s] → [%s]", f.name,
-				oneLine(strings.Join(f.a, ", ")), oneLine(strings.Join(f.b, ", "))))
+				schedule.OneLine(strings.Join(f.a, ", ")), schedule.OneLine(strings.Join(f.b, ", "))))
 		}
 	}
 	if len(out) == 0 {
@@ -278,13 +278,13 @@ func (pl plan) empty() bool { return len(pl.create)+len(pl.change)+len(pl.remove
 // print writes the plan: one line per change and a summary.
 func (pl plan) print(w io.Writer) {
 	for _, s := range pl.create {
-		fmt.Fprintf(w, "+ %d %s\n", s.proc.ID, oneLine(s.proc.Name))
+		fmt.Fprintf(w, "+ %d %s\n", s.proc.ID, schedule.OneLine(s.proc.Name))
 	}
 	for _, s := range pl.change {
-		fmt.Fprintf(w, "~ %d %s: %s\n", s.proc.ID, oneLine(s.proc.Name), strings.Join(s.what, ", "))
+		fmt.Fprintf(w, "~ %d %s: %s\n", s.proc.ID, schedule.OneLine(s.proc.Name), strings.Join(s.what, ", "))
 	}
 	for _, s := range pl.remove {
-		fmt.Fprintf(w, "- %d %s\n", s.proc.ID, oneLine(s.proc.Name))
+		fmt.Fprintf(w, "- %d %s\n", s.proc.ID, schedule.OneLine(s.proc.Name))
 	}
 	fmt.Fprintf(w, "%d to create, %d to change, %d to delete\n", len(pl.create), len(pl.change), len(pl.remove))
 	if pl.unlisted > 0 {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
-	"unicode"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
@@ -46,21 +44,6 @@ func cmdCronExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := api(ctx, "GET", *base, "/api/v1/processes", nil, &procs); err != nil {
 		return err
 	}
-	_, err := io.WriteString(stdout, crontab(procs, *base, *bin))
+	_, err := io.WriteString(stdout, schedule.Crontab(procs, *base, *bin))
 	return err
-}
-
-// crontab renders the processes as crontab lines.
-func crontab(procs []statesrv.Process, base, bin string) string {
-	return schedule.Crontab(procs, base, bin)
-}
-
-// oneLine replaces control characters (line breaks among them) by spaces.
-func oneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }

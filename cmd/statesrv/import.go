@@ -125,7 +125,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	}
 	if !*apply {
 		header := fmt.Sprintf("statesrv process definitions proposed from %s %s\n"+
-			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, oneLine(files[0]))
+			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, schedule.OneLine(files[0]))
 		return writeDocument(stdout, *format, header, procs)
 	}
 	desired := make([]statesrv.Process, len(procs))
@@ -191,7 +191,7 @@ func dropKnown(props []proposal, current []statesrv.Process, res *importResult) 
 		known := false
 		for _, c := range current {
 			if c.Description == p.Description && c.Schedule == p.Schedule && c.Timezone == p.Timezone {
-				res.warn("%s: already defined as process %d (%s), left out", p.from, c.ID, oneLine(c.Name))
+				res.warn("%s: already defined as process %d (%s), left out", p.from, c.ID, schedule.OneLine(c.Name))
 				known = true
 				break
 			}

@@ -258,7 +258,7 @@ func clipRunes(s string, n int) string {
 
 // clipLine cuts a source line for a message.
 func clipLine(s string) string {
-	s = oneLine(s)
+	s = schedule.OneLine(s)
 	if utf8.RuneCountInString(s) > 120 {
 		s = string([]rune(s)[:119]) + "…"
 	}

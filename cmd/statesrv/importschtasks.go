@@ -195,7 +195,7 @@ func parseSchtasks(raw []byte, opt importOptions, maxRuntime time.Duration, micr
 
 // taskProposal maps one task, or warns why it cannot.
 func taskProposal(t namedTask, about string, opt importOptions, maxRuntime time.Duration, res *importResult) (proposal, bool) {
-	p := proposal{from: "task " + oneLine(about)}
+	p := proposal{from: "task " + schedule.OneLine(about)}
 	var specs, problems []string
 	var zone string
 	for _, tr := range t.Triggers.List {

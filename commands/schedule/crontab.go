@@ -33,11 +33,11 @@ func Crontab(procs []statesrv.Process, base, bin string) string {
 # Only processes with "fired_by": "cron" get a line: the server's scheduler
 # leaves them to cron (the others it fires itself, and a line would open a
 # second run at each fire time).
-`, oneLine(base))
+`, OneLine(base))
 	cmd := cronEscape(shellQuote(bin)) + " start --url " + cronEscape(shellQuote(base))
 	zone := ""
 	for _, p := range procs {
-		about := strconv.FormatInt(p.ID, 10) + " " + oneLine(p.Name)
+		about := strconv.FormatInt(p.ID, 10) + " " + OneLine(p.Name)
 		spec, why := CrontabSpec(p)
 		if why != "" {
 			fmt.Fprintf(&b, "# %s: %s\n", about, why)
@@ -51,7 +51,7 @@ func Crontab(procs []statesrv.Process, base, bin string) string {
 			zone = tz
 			fmt.Fprintf(&b, "CRON_TZ=%s\n", zone)
 		}
-		fmt.Fprintf(&b, "%s %s %d  # %s\n", spec, cmd, p.ID, cronEscape(oneLine(p.Name)))
+		fmt.Fprintf(&b, "%s %s %d  # %s\n", spec, cmd, p.ID, cronEscape(OneLine(p.Name)))
 	}
 	return b.String()
 }
@@ -68,7 +68,7 @@ func CrontabSpec(p statesrv.Process) (spec, why string) {
 	case text == "":
 		return "", "push-only (no schedule), skipped"
 	case Validate(text, p.Timezone) != nil:
-		return "", fmt.Sprintf("schedule %q is not valid, skipped", oneLine(text))
+		return "", fmt.Sprintf("schedule %q is not valid, skipped", OneLine(text))
 	case strings.HasPrefix(text, "@every"):
 		return "", fmt.Sprintf("schedule %q cannot be expressed in crontab (cron has no fixed interval)", text)
 	case strings.HasPrefix(text, "@"):
@@ -95,8 +95,8 @@ var descriptors = map[string]string{
 	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
 }
 
-// oneLine replaces control characters (line breaks among them) by spaces.
-func oneLine(s string) string {
+// OneLine replaces control characters (line breaks among them) by spaces.
+func OneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
