@@ -383,10 +383,11 @@ func TestUnprocessed(t *testing.T) {
 	})
 }
 
-func TestProcessEvents(t *testing.T) {
-	v := newViews(t)
-	// seq: 1 p1 | 2 p2 | 3..5 p1 (a report and its decision) | 6 p0 | 7 p1 |
-	// 8 p2 | 9..10 p1
+// appendProcessEvents appends a log whose events belong to processes 1 and
+// 2 in turns, and applies it: seq 1 p1 | 2 p2 | 3..5 p1 (a report and its
+// decision) | 6 p0 | 7 p1 | 8 p2 | 9..10 p1.
+func (v *views) appendProcessEvents() {
+	v.t.Helper()
 	recs := []eventlog.Record{defined(t0, 1), defined(t0, 2)}
 	recs = append(recs, unprocessed(t0, 1, "m1", statesrv.ReasonNoOpenRun)...)
 	recs = append(recs, started(t0, 1, "r1"))
@@ -396,6 +397,30 @@ func TestProcessEvents(t *testing.T) {
 	recs = append(recs, unprocessed(t0, 1, "m2", statesrv.ReasonNoOpenRun)...)
 	v.append(recs...)
 	v.catchUp()
+}
+
+// freshRunner returns a Runner caught up on v's log in a store of its own,
+// to compare with views built another way.
+func (v *views) freshRunner(t *testing.T) *projections.Runner {
+	t.Helper()
+	fresh, err := projections.OpenStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { fresh.Close() })
+	other, err := projections.NewRunner(v.log, fresh, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.CatchUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return other
+}
+
+func TestProcessEvents(t *testing.T) {
+	v := newViews(t)
+	v.appendProcessEvents()
 	r := func(a, b uint64) projections.SeqRange { return projections.SeqRange{First: a, Last: b} }
 	tests := []struct {
 		name         string
@@ -496,19 +521,7 @@ func TestRestartContinuesFromCheckpoint(t *testing.T) {
 	}
 
 	// A rebuild into a fresh store, and one in place, give the same views.
-	fresh, err := projections.OpenStore(t.TempDir(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	other, err := projections.NewRunner(v.log, fresh, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := other.CatchUp(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	sameJSON(t, "views of a fresh store", dumpRunner(t, other), live)
+	sameJSON(t, "views of a fresh store", dumpRunner(t, v.freshRunner(t)), live)
 	if n, _, err := v.runner.Rebuild(context.Background()); err != nil || n != v.log.LastSeq() {
 		t.Fatalf("Rebuild = %d, %v", n, err)
 	}

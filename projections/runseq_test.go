@@ -5,22 +5,12 @@ import (
 	"testing"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
 )
 
 func TestProcessEventsBefore(t *testing.T) {
 	v := newViews(t)
-	// The log of TestProcessEvents: p1 has 1 | 3..5 | 7 | 9..10.
-	recs := []eventlog.Record{defined(t0, 1), defined(t0, 2)}
-	recs = append(recs, unprocessed(t0, 1, "m1", statesrv.ReasonNoOpenRun)...)
-	recs = append(recs, started(t0, 1, "r1"))
-	recs = append(recs, rec(t0, statesrv.EventUserPasswordSet, 0, &statesrv.UserPasswordSetData{User: "admin", Hash: "x"}))
-	recs = append(recs, closed(t0, 1, "r1", statesrv.StateOK))
-	recs = append(recs, started(t0, 2, "r2"))
-	recs = append(recs, unprocessed(t0, 1, "m2", statesrv.ReasonNoOpenRun)...)
-	v.append(recs...)
-	v.catchUp()
+	v.appendProcessEvents() // p1 has 1 | 3..5 | 7 | 9..10
 	r := func(a, b uint64) projections.SeqRange { return projections.SeqRange{First: a, Last: b} }
 	tests := []struct {
 		name   string
