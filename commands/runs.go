@@ -1,7 +1,9 @@
 package commands
 
 import (
+	"cmp"
 	"context"
+	"slices"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -165,6 +167,39 @@ func (s *Service) NextFires(id int64, n int) []time.Time {
 			break
 		}
 		out = append(out, t)
+	}
+	return out
+}
+
+// Fire is a time at which the scheduler will open a run of a process.
+type Fire struct {
+	ProcessID int64
+	At        time.Time
+}
+
+// SoonestFires returns the n soonest fire times the scheduler waits for,
+// soonest first (by process id at one instant): the processes it fires
+// itself, enabled, with a schedule.
+func (s *Service) SoonestFires(n int) []Fire {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	order := func(a, b Fire) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ProcessID, b.ProcessID)
+	}
+	out := make([]Fire, 0, n+1)
+	for pid, at := range s.fires.curr {
+		f := Fire{ProcessID: pid, At: at}
+		if len(out) == n && order(f, out[n-1]) >= 0 {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(out, f, order)
+		out = slices.Insert(out, i, f)
+		if len(out) > n {
+			out = out[:n]
+		}
 	}
 	return out
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -77,12 +76,19 @@ func (h *Handler) overview(m *views.OverviewPage) error {
 	m.CountOK, m.CountFail, m.CountTimeout = counts[statesrv.StateOK], counts[statesrv.StateFail], counts[statesrv.StateTimeout]
 	m.UnprocessedTotal = h.cfg.Runner.Unprocessed()
 
-	// Alerts and messages carry only the process id: look up the names.
+	fires := h.cfg.Service.SoonestFires(overviewNextRuns)
+
+	// Alerts, messages and fire times carry only the process id: look up
+	// the names.
 	m.Names = map[int64]string{}
 	h.cfg.Runner.View(func(c *projections.Core) {
 		m.Processes = len(c.Procs)
 		m.Open, m.OpenTotal = earliestDeadlines(c, overviewOpen, time.Time{}, "")
-		m.NextRuns = h.nextFires.soonest(h.cfg.Service, c.Procs, m.Now, overviewNextRuns)
+		for _, f := range fires {
+			if ps := c.Procs[f.ProcessID]; ps != nil {
+				m.NextRuns = append(m.NextRuns, views.NextRun{ProcessID: f.ProcessID, Name: ps.Name, At: f.At})
+			}
+		}
 		for _, a := range m.FailedAlerts {
 			if ps := c.Procs[a.ProcessID]; ps != nil {
 				m.Names[a.ProcessID] = ps.Name
@@ -169,71 +175,6 @@ func earliestDeadlines(c *projections.Core, n int, deadline time.Time, id string
 		out[i] = *r
 	}
 	return out, len(c.Runs)
-}
-
-// fireCache remembers each process's next fire time, keyed by the
-// definition's schedule and zone, so that the overview does not evaluate
-// 10,000 schedules on every view: an entry holds until its fire time passes
-// or the schedule changes.
-type fireCache struct {
-	mu      sync.Mutex
-	entries map[int64]fireEntry
-}
-
-type fireEntry struct {
-	schedule, timezone string
-	next               time.Time
-}
-
-// soonest returns the n soonest next fire times of the processes the
-// server's scheduler fires. It is called with the views' read lock held,
-// and reads procs without copying them.
-func (fc *fireCache) soonest(svc interface {
-	NextFires(int64, int) []time.Time
-}, procs map[int64]*projections.ProcessState, now time.Time, n int) []views.NextRun {
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if fc.entries == nil {
-		fc.entries = make(map[int64]fireEntry, len(procs))
-	}
-	out := make([]views.NextRun, 0, n+1)
-	scheduled := 0
-	for id, ps := range procs {
-		if !ps.Enabled || ps.Schedule == "" || ps.FiredBy == statesrv.FiredByCron {
-			continue
-		}
-		scheduled++
-		e, ok := fc.entries[id]
-		if !ok || e.schedule != ps.Schedule || e.timezone != ps.Timezone || !now.Before(e.next) {
-			e = fireEntry{schedule: ps.Schedule, timezone: ps.Timezone}
-			if next := svc.NextFires(id, 1); len(next) > 0 {
-				e.next = next[0]
-			}
-			fc.entries[id] = e
-		}
-		if e.next.IsZero() || (len(out) == n && !e.next.Before(out[n-1].At)) {
-			continue
-		}
-		nr := views.NextRun{ProcessID: id, Name: ps.Name, At: e.next}
-		i, _ := slices.BinarySearchFunc(out, nr, func(a, b views.NextRun) int {
-			if c := a.At.Compare(b.At); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ProcessID, b.ProcessID)
-		})
-		out = slices.Insert(out, i, nr)
-		if len(out) > n {
-			out = out[:n]
-		}
-	}
-	if len(fc.entries) > scheduled {
-		for id := range fc.entries {
-			if ps := procs[id]; ps == nil || !ps.Enabled || ps.Schedule == "" || ps.FiredBy == statesrv.FiredByCron {
-				delete(fc.entries, id)
-			}
-		}
-	}
-	return out
 }
 
 var relativeSince = regexp.MustCompile(`^(\d{1,4})([mhd])$`)

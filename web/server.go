@@ -58,8 +58,6 @@ type Handler struct {
 	routes   []string
 	sessions *sessions
 	throttle *throttle
-	// nextFires caches the next fire time of each process for the overview.
-	nextFires fireCache
 }
 
 // NewHandler returns the handler with every route registered.
