@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -47,14 +48,15 @@ func (s *Service) PasswordHash(user string) (string, bool) {
 func (s *Service) CheckPassword(user, pw string) bool {
 	hash, ok := s.PasswordHash(user)
 	if !ok {
-		hash = decoyHash
+		hash = decoyHash()
 	}
 	return CheckPassword(hash, pw) && ok
 }
 
 // decoyHash is checked for unknown users so that their answer takes as
-// long as a wrong password.
-var decoyHash = HashPassword("not a password of anyone")
+// long as a wrong password. It is made at the first need, not when the
+// program starts: hashing costs tens of milliseconds and 19 MiB.
+var decoyHash = sync.OnceValue(func() string { return HashPassword("not a password of anyone") })
 
 // ChangePassword sets user's password to next after checking current. The
 // error is EAuth for a wrong current password and EInvalid, naming the

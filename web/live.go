@@ -3,7 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"sync/atomic"
 	"time"
 )
 
@@ -17,15 +16,13 @@ const (
 	maxLive       = 200
 )
 
-var liveStreams atomic.Int64
-
 func (h *Handler) live(w http.ResponseWriter, r *http.Request, user string) {
-	if liveStreams.Add(1) > maxLive {
-		liveStreams.Add(-1)
+	if h.liveStreams.Add(1) > maxLive {
+		h.liveStreams.Add(-1)
 		http.Error(w, "503 too many live connections", http.StatusServiceUnavailable)
 		return
 	}
-	defer liveStreams.Add(-1)
+	defer h.liveStreams.Add(-1)
 	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -58,6 +59,8 @@ type Handler struct {
 	routes   []string
 	sessions *sessions
 	throttle *throttle
+	// liveStreams counts the open GET /live streams.
+	liveStreams atomic.Int64
 }
 
 // NewHandler returns the handler with every route registered.
