@@ -106,25 +106,29 @@ func (e *env) define(t testing.TB, p statesrv.Process) {
 	e.wait(t, rc)
 }
 
-// report sends line as if it came over TCP from 127.0.0.1 and waits for the
-// views. A malformed line is recorded as rejected.
-func (e *env) report(t testing.TB, line string) {
+// report sends line as if it came over TCP from 127.0.0.1 and waits until
+// the views hold what it recorded. A line the server answers with ERR (a
+// malformed line, a bad key) is recorded all the same: report returns that
+// refusal. It fails the test only when nothing could be recorded.
+func (e *env) report(t testing.TB, line string) error {
 	t.Helper()
-	rep, err := commands.ParseLine(line)
-	if err != nil {
-		// The receipt of a refusal answers with the refusal; the event is
-		// durable all the same.
-		rc := e.Service.Reject(commands.Report{Line: line, Remote: "127.0.0.1:5000", Transport: "tcp"}, err)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		<-rc.Done()
-		if err := e.Runner.WaitFor(ctx, e.Log.LastSeq()); err != nil {
-			t.Fatal(err)
-		}
-		return
+	var rc *commands.Receipt
+	if rep, err := commands.ParseLine(line); err != nil {
+		rc = e.Service.Reject(commands.Report{Line: line, Remote: "127.0.0.1:5000", Transport: "tcp"}, err)
+	} else {
+		rep.Remote, rep.Transport = "127.0.0.1:5000", "tcp"
+		rc = e.Service.Report(rep)
 	}
-	rep.Remote, rep.Transport = "127.0.0.1:5000", "tcp"
-	e.wait(t, e.Service.Report(rep))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, refused := rc.Wait(ctx)
+	if refused != nil && (statesrv.ErrorCode(refused) == statesrv.EUnavail || ctx.Err() != nil) {
+		t.Fatalf("%q: %v", line, refused)
+	}
+	if err := e.Runner.WaitFor(ctx, e.Log.LastSeq()); err != nil {
+		t.Fatal(err)
+	}
+	return refused
 }
 
 // tick advances the fake clock by d and lets the scheduler act on it.

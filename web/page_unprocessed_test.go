@@ -8,12 +8,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -36,23 +34,6 @@ func flashAfter(t *testing.T, e *env, res *http.Response) string {
 	return testid(e.page(t, loc), "flash").Text()
 }
 
-// reject records line as a malformed report and waits for the views (the
-// receipt's Wait answers with the refusal the client is told).
-func reject(t *testing.T, e *env, line string) {
-	t.Helper()
-	_, perr := commands.ParseLine(line)
-	if perr == nil {
-		t.Fatalf("%q parses", line)
-	}
-	rc := e.Service.Reject(commands.Report{Line: line, Remote: "127.0.0.1:5000", Transport: "tcp"}, perr)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	<-rc.Done()
-	if err := e.Runner.WaitFor(ctx, e.Log.LastSeq()); err != nil {
-		t.Fatal(err)
-	}
-}
-
 func TestUnprocessedPage(t *testing.T) {
 	e := newEnv(t)
 	e.login(t)
@@ -60,7 +41,7 @@ func TestUnprocessedPage(t *testing.T) {
 	e.define(t, statesrv.Process{ID: 2, Name: "nightly", Schedule: "0 2 * * *", Enabled: true})
 	e.report(t, "#id=99;state=OK;name=stranger job")
 	e.report(t, "#id=2;state=OK")
-	reject(t, e, "this is not a report")
+	e.report(t, "this is not a report")
 	e.report(t, "#id=98;state=FAIL")
 
 	doc := e.page(t, "/unprocessed")

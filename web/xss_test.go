@@ -6,8 +6,6 @@ package web
 // through all of them and checks that each page renders them as text only.
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/net/html"
 
@@ -60,35 +57,6 @@ type xssSeed struct {
 	seqs     []uint64
 }
 
-// xssReport sends line as if over TCP, like env.report, but takes a
-// refusal (a malformed line, recorded as rejected) as the expected answer
-// it is; a later report's wait covers the views.
-func xssReport(t *testing.T, e *env, line string) {
-	t.Helper()
-	rep, err := commands.ParseLine(line)
-	var rc *commands.Receipt
-	if err != nil {
-		rc = e.Service.Reject(commands.Report{Line: line, Remote: "127.0.0.1:5000", Transport: "tcp"}, err)
-	} else {
-		rep.Remote, rep.Transport = "127.0.0.1:5000", "tcp"
-		rc = e.Service.Report(rep)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	seq, err := rc.Wait(ctx)
-	var serr *statesrv.Error
-	if errors.As(err, &serr) && serr.Code != statesrv.EUnavail {
-		t.Logf("%q: refused: %v", line, err)
-		return
-	}
-	if err != nil {
-		t.Fatalf("%q: %v", line, err)
-	}
-	if err := e.Runner.WaitFor(ctx, seq); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // seedXSS defines a process per payload and reports over the report path
 // with payloads in every field.
 func seedXSS(t *testing.T, e *env) xssSeed {
@@ -113,15 +81,15 @@ func seedXSS(t *testing.T, e *env) xssSeed {
 		pid := strconv.FormatInt(id, 10)
 		if proc.Schedule == "" {
 			// Push-only: a FAIL is a run that started and ended at once.
-			xssReport(t, e, "#id="+pid+";state=FAIL;name="+p+";msg="+p+";code=1")
+			e.report(t, "#id="+pid+";state=FAIL;name="+p+";msg="+p+";code=1")
 		} else {
 			// Scheduled: START opens a run that stays open.
-			xssReport(t, e, "#id="+pid+";state=START;name="+p+";msg="+p)
+			e.report(t, "#id="+pid+";state=START;name="+p+";msg="+p)
 			// An OK for a process with no second open run is unprocessed.
-			xssReport(t, e, "#id="+pid+";state=OK;name="+p+";msg="+p+";run="+p)
+			e.report(t, "#id="+pid+";state=OK;name="+p+";msg="+p+";run="+p)
 		}
 		// An unknown process.
-		xssReport(t, e, "#id=999;state=OK;name="+p+";msg="+p)
+		e.report(t, "#id=999;state=OK;name="+p+";msg="+p)
 	}
 	// Malformed lines are recorded as rejected.
 	for _, line := range []string{
@@ -130,9 +98,9 @@ func seedXSS(t *testing.T, e *env) xssSeed {
 		`#id=1;state=</textarea><svg onload=alert(1)>`,
 		`#state=OK;name="><img src=x onerror=alert(1)>`,
 	} {
-		xssReport(t, e, line)
+		e.report(t, line)
 	}
-	xssReport(t, e, "#id=999;state=OK;name=last")
+	e.report(t, "#id=999;state=OK;name=last")
 
 	runs, err := e.Store.History(projections.HistoryQuery{Limit: 20})
 	if err != nil {
