@@ -398,3 +398,16 @@ func sendReport(t *testing.T, addr, line string) string {
 	}
 	return strings.TrimSpace(reply)
 }
+
+// logIn fills the login form the tab shows as admin, submits it, and fails
+// the test unless the tab then shows want (the page the login came from).
+func (b *browser) logIn(t *testing.T, want string) {
+	t.Helper()
+	b.do(t, "fill the login form",
+		chromedp.SendKeys(chromedp.ID("user"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), browserPassword))
+	b.follow(t, tid("login-submit"))
+	if p := b.path(t); p != want {
+		t.Fatalf("after login the tab shows %s, want %s", p, want)
+	}
+}

@@ -90,13 +90,7 @@ func TestBrowser(t *testing.T) {
 		if p := b.path(t); !strings.HasPrefix(p, "/login?next=") {
 			t.Fatalf("GET /history without a session shows %s, want /login?next=…", p)
 		}
-		b.do(t, "fill the login form",
-			chromedp.SendKeys(chromedp.ID("user"), "admin"),
-			chromedp.SendKeys(chromedp.ID("password"), browserPassword))
-		b.follow(t, tid("login-submit"))
-		if p := b.path(t); p != "/history?state=FAIL" {
-			t.Fatalf("after login the tab shows %s, want /history?state=FAIL", p)
-		}
+		b.logIn(t, "/history?state=FAIL")
 		if b.count(t, tid("logout")) != 1 {
 			t.Fatal("after login there is no log-out button")
 		}
@@ -363,13 +357,7 @@ func TestBrowser(t *testing.T) {
 		if p := b.path(t); !strings.HasPrefix(p, "/login?next=") {
 			t.Fatalf("the ended session shows %s, want /login?next=…", p)
 		}
-		b.do(t, "log in again",
-			chromedp.SendKeys(chromedp.ID("user"), "admin"),
-			chromedp.SendKeys(chromedp.ID("password"), browserPassword))
-		b.follow(t, tid("login-submit"))
-		if p := b.path(t); p != "/" {
-			t.Fatalf("after logging in again the tab shows %s, want /", p)
-		}
+		b.logIn(t, "/")
 	})
 
 	t.Run("Logout", func(t *testing.T) {
@@ -395,13 +383,7 @@ func TestBrowser(t *testing.T) {
 		scripts(true)
 		defer scripts(false)
 		b.open(t, "/processes/new")
-		b.do(t, "fill the login form",
-			chromedp.SendKeys(chromedp.ID("user"), "admin"),
-			chromedp.SendKeys(chromedp.ID("password"), browserPassword))
-		b.follow(t, tid("login-submit"))
-		if p := b.path(t); p != "/processes/new" {
-			t.Fatalf("after login without script the tab shows %s, want /processes/new", p)
-		}
+		b.logIn(t, "/processes/new")
 		b.do(t, "fill the form",
 			chromedp.SendKeys(chromedp.CSS(field("id")), "26"),
 			chromedp.SendKeys(chromedp.CSS(field("name")), "NoScript"),
