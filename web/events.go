@@ -118,7 +118,7 @@ func FilterEvents(ctx context.Context, l eventlog.Log, store *projections.Store,
 					}
 					return nil
 				})
-				if err != nil && !errors.Is(err, errStop) {
+				if err != nil {
 					return out, err
 				}
 			}
