@@ -14,6 +14,7 @@ var allowed = map[string][]string{
 	"":                  {},
 	"clock":             {},
 	"client":            {},
+	"api":               {""},
 	"eventlog":          {},
 	"eventlog/logtest":  {"eventlog"},
 	"projections":       {"", "eventlog"},
@@ -22,7 +23,7 @@ var allowed = map[string][]string{
 	"commands/tcp":      {"", "commands"},
 	"commands/dispatch": {"commands", "projections", "clock"},
 	"views":             {""},
-	"web":               {"", "eventlog", "projections", "commands", "commands/schedule", "views"},
+	"web":               {"", "api", "eventlog", "projections", "commands", "commands/schedule", "views"},
 	"metrics":           {"", "eventlog", "projections"},
 	"notify":            {""},
 }

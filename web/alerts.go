@@ -5,9 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/commands"
 )
 
@@ -24,7 +24,7 @@ func (h *Handler) listAlerts(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, api.AlertList(out))
 }
 
 // pauseAlerts answers POST /api/v1/processes/{id}/pause and
@@ -35,9 +35,7 @@ func (h *Handler) pauseAlerts(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var body struct {
-		Until time.Time `json:"until"`
-	}
+	var body api.PauseRequest
 	if r.ContentLength != 0 {
 		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
 			writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
@@ -49,7 +47,7 @@ func (h *Handler) pauseAlerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.settleReply(w, r, rc, map[string]any{"process_id": pid, "paused": true, "until": body.Until})
+	h.settleReply(w, r, rc, api.PauseState{Paused: true, ProcessID: pid, Until: &body.Until})
 }
 
 // resumeAlerts answers POST /api/v1/processes/{id}/resume and
@@ -64,7 +62,7 @@ func (h *Handler) resumeAlerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.settleReply(w, r, rc, map[string]any{"process_id": pid, "paused": false})
+	h.settleReply(w, r, rc, api.PauseState{ProcessID: pid})
 }
 
 // pausePID is the process a pause is about: the path's id, or 0 (every
@@ -98,9 +96,7 @@ func (h *Handler) testAlert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	var body struct {
-		Recipient string `json:"recipient"`
-	}
+	var body api.TestAlertRequest
 	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
 		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
 		return
@@ -110,5 +106,5 @@ func (h *Handler) testAlert(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.settleReply(w, r, rc, map[string]any{"process_id": id, "recipient": body.Recipient, "requested": true})
+	h.settleReply(w, r, rc, api.TestAlertRequested{ProcessID: id, Recipient: body.Recipient, Requested: true})
 }

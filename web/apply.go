@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 )
 
 // applyDefinitions answers POST /api/v1/apply with the body
@@ -14,10 +15,7 @@ import (
 // reply names the ids created, changed and deleted, and the seq of the
 // first event ("seq": 0 when nothing changed).
 func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Define []statesrv.Process `json:"define"`
-		Delete []int64            `json:"delete"`
-	}
+	var body api.ApplyRequest
 	dec := json.NewDecoder(io.LimitReader(r.Body, 8*maxBody))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
@@ -42,6 +40,6 @@ func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
 		}
 		return ids
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"seq": seq, "created": list(done[0]),
-		"changed": list(done[1]), "deleted": list(done[2])})
+	writeJSON(w, http.StatusOK, api.Applied{Created: list(done[0]), Changed: list(done[1]),
+		Deleted: list(done[2]), Seq: seq})
 }

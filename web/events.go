@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
 )
@@ -23,7 +24,7 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, evs)
+	writeJSON(w, http.StatusOK, eventsPage(evs))
 }
 
 func parseEventFilter(r *http.Request) (EventFilter, error) {
@@ -69,7 +70,7 @@ func (h *Handler) state(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	writeJSON(w, http.StatusOK, api.State(st))
 }
 
 func (h *Handler) rebuild(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +79,7 @@ func (h *Handler) rebuild(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"events": n, "seconds": took.Seconds()})
+	writeJSON(w, http.StatusOK, api.Rebuilt{Events: n, Seconds: took.Seconds()})
 }
 
 // EventFilter selects events of the log, oldest first.

@@ -6,12 +6,13 @@ import (
 	"net/http"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/projections"
 )
 
 func (h *Handler) listProcesses(w http.ResponseWriter, r *http.Request) {
-	out := []statesrv.Process{}
+	out := api.ProcessList{}
 	h.cfg.Runner.View(func(c *projections.Core) {
 		for _, p := range c.ProcessList() {
 			out = append(out, p.Process)

@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/projections"
 )
 
 func (h *Handler) listRuns(w http.ResponseWriter, r *http.Request) {
 	var out []statesrv.Run
 	h.cfg.Runner.View(func(c *projections.Core) { out = c.AllOpenRuns() })
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, api.RunList(out))
 }
 
 func (h *Handler) getRun(w http.ResponseWriter, r *http.Request) {
@@ -72,5 +73,5 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, runs)
+	writeJSON(w, http.StatusOK, api.HistoryPage(runs))
 }

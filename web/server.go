@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
@@ -147,7 +148,7 @@ var csrf = func() *http.CrossOriginProtection {
 	c := http.NewCrossOriginProtection()
 	c.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
-			writeJSON(w, http.StatusForbidden, map[string]string{"error": "cross-origin request refused"})
+			writeJSON(w, http.StatusForbidden, api.ErrorBody{Error: "cross-origin request refused"})
 			return
 		}
 		http.Error(w, "403 cross-origin request refused", http.StatusForbidden)
@@ -241,7 +242,7 @@ func statusOf(err error) int {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	writeJSON(w, statusOf(err), map[string]string{"error": statesrv.ErrorMessage(err)})
+	writeJSON(w, statusOf(err), api.ErrorBody{Error: statesrv.ErrorMessage(err)})
 }
 
 // fail logs an unexpected error once and answers it.

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 )
 
 func (h *Handler) listUnprocessed(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +26,7 @@ func (h *Handler) listUnprocessed(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, api.UnprocessedPage(out))
 }
 
 func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) {
@@ -39,5 +40,5 @@ func (h *Handler) dismiss(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"dismissed": r.PathValue("id"), "seq": seq})
+	writeJSON(w, http.StatusOK, api.Dismissed{Dismissed: r.PathValue("id"), Seq: seq})
 }

@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -82,38 +78,6 @@ func (o *offline) Close() error {
 	return errors.Join(append(errs, o.log.Close())...)
 }
 
-// api calls a running server's JSON API.
-func api(ctx context.Context, method, base, path string, body any, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(base, "/")+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+os.Getenv("STATESRV_API_TOKEN"))
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		var e struct{ Error string }
-		json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&e)
-		return fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, e.Error)
-	}
-	if out != nil {
-		return json.NewDecoder(resp.Body).Decode(out)
-	}
-	return nil
-}
-
 func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("start", stderr)
 	var t target
@@ -130,7 +94,7 @@ func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var run statesrv.Run
 	if t.url != "" {
-		if err := api(ctx, "POST", t.url, fmt.Sprintf("/api/v1/processes/%d/start", id), nil, &run); err != nil {
+		if run, err = apiClient(t.url).StartRun(ctx, id); err != nil {
 			return err
 		}
 	} else {
@@ -209,15 +173,12 @@ var errDone = errors.New("done")
 
 func replayRemote(ctx context.Context, base string, after uint64, pid int64,
 	keep, past func(*eventlog.Event) bool, p *printer) error {
+	c := apiClient(base)
 	for {
-		q := url.Values{"after": {strconv.FormatUint(after, 10)}, "limit": {"1000"}}
-		if pid != 0 {
-			q.Set("process", strconv.FormatInt(pid, 10))
-		}
 		// The type is filtered here: the server bounds how far one
 		// filtered request scans, and an empty page would end the replay.
-		var evs []eventlog.Event
-		if err := api(ctx, "GET", base, "/api/v1/events?"+q.Encode(), nil, &evs); err != nil {
+		evs, err := remoteEvents(ctx, c, after, pid, 1000)
+		if err != nil {
 			return err
 		}
 		for i := range evs {
@@ -295,13 +256,15 @@ func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	var res struct {
-		Events  uint64  `json:"events"`
-		Seconds float64 `json:"seconds"`
+		Events  uint64
+		Seconds float64
 	}
 	if t.url != "" {
-		if err := api(ctx, "POST", t.url, "/api/v1/rebuild", nil, &res); err != nil {
+		r, err := apiClient(t.url).Rebuild(ctx)
+		if err != nil {
 			return err
 		}
+		res.Events, res.Seconds = r.Events, r.Seconds
 	} else {
 		o, err := openOffline(ctx, t.data, true)
 		if err != nil {
@@ -339,15 +302,11 @@ func cmdState(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var st projections.State
 	if t.url != "" {
-		q := url.Values{}
-		if *seq != 0 {
-			q.Set("seq", strconv.FormatUint(*seq, 10))
-		} else {
-			q.Set("at", when.Format(time.RFC3339Nano))
-		}
-		if err := api(ctx, "GET", t.url, "/api/v1/state?"+q.Encode(), nil, &st); err != nil {
+		s, err := apiClient(t.url).State(ctx, when, *seq)
+		if err != nil {
 			return err
 		}
+		st = projections.State(s)
 	} else {
 		o, err := openOffline(ctx, t.data, false)
 		if err != nil {

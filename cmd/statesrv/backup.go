@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/statesrv/statesrv/eventlog"
@@ -42,19 +40,11 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 // is complete: a connection that breaks leaves a file without its trailer,
 // and that is an error, not a backup.
 func backupRemote(ctx context.Context, base string, w io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(base, "/")+"/api/v1/backup", nil)
+	body, err := apiClient(base).Backup(ctx)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Authorization", "Bearer "+os.Getenv("STATESRV_API_TOKEN"))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /api/v1/backup: %s", resp.Status)
-	}
+	defer body.Close()
 	pr, pw := io.Pipe()
 	check := make(chan error, 1)
 	go func() {
@@ -62,7 +52,7 @@ func backupRemote(ctx context.Context, base string, w io.Writer) error {
 		io.Copy(io.Discard, pr)
 		check <- err
 	}()
-	_, err = io.Copy(io.MultiWriter(w, pw), resp.Body)
+	_, err = io.Copy(io.MultiWriter(w, pw), body)
 	pw.CloseWithError(err)
 	if cerr := <-check; err == nil {
 		err = cerr

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
 )
 
@@ -40,10 +39,10 @@ func cmdCronExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	var procs []statesrv.Process
-	if err := api(ctx, "GET", *base, "/api/v1/processes", nil, &procs); err != nil {
+	procs, err := apiClient(*base).Processes(ctx)
+	if err != nil {
 		return err
 	}
-	_, err := io.WriteString(stdout, schedule.Crontab(procs, *base, *bin))
+	_, err = io.WriteString(stdout, schedule.Crontab(procs, *base, *bin))
 	return err
 }
