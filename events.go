@@ -1,6 +1,9 @@
 package statesrv
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Event types of the log (SPEC §7). Types are only ever added; a changed
 // meaning gets a new type.
@@ -26,6 +29,71 @@ const (
 	EventAPITokenCreated    = "APITokenCreated"
 	EventAPITokenRevoked    = "APITokenRevoked"
 )
+
+// EventType is one registered type of event: its name and a constructor of
+// a pointer to its zero payload, which the event's data decodes into.
+type EventType struct {
+	Name string
+	New  func() any
+}
+
+func payload[T any]() any { return new(T) }
+
+// eventTypes is the registry of event types, in the order the audit log's
+// type filter offers them. Decoding, that filter and the log's interning of
+// type names all derive from it: a new type is added here and nowhere else.
+var eventTypes = []EventType{
+	{EventProcessDefined, payload[ProcessDefinedData]},
+	{EventProcessDeleted, payload[ProcessDeletedData]},
+	{EventRunStarted, payload[RunStartedData]},
+	{EventRunAttached, payload[RunAttachedData]},
+	{EventMessageReceived, payload[MessageReceivedData]},
+	{EventMessageRejected, payload[MessageRejectedData]},
+	{EventRunFinished, payload[RunFinishedData]},
+	{EventRunTimedOut, payload[RunTimedOutData]},
+	{EventMessageUnprocessed, payload[MessageUnprocessedData]},
+	{EventMessageDismissed, payload[MessageDismissedData]},
+	{EventScheduleGap, payload[ScheduleGapData]},
+	{EventAlertRequested, payload[AlertRequestedData]},
+	{EventAlertDelivered, payload[AlertDeliveredData]},
+	{EventAlertFailed, payload[AlertFailedData]},
+	{EventAlertSuppressed, payload[AlertSuppressedData]},
+	{EventAlertsPaused, payload[AlertsPausedData]},
+	{EventAlertsResumed, payload[AlertsResumedData]},
+	{EventUserPasswordSet, payload[UserPasswordSetData]},
+	{EventAPITokenCreated, payload[APITokenCreatedData]},
+	{EventAPITokenRevoked, payload[APITokenRevokedData]},
+}
+
+// EventTypes returns the registered event types, in the audit log's order.
+func EventTypes() []EventType { return slices.Clone(eventTypes) }
+
+// EventTypeNames returns the names of the registered event types, in the
+// audit log's order.
+func EventTypeNames() []string {
+	names := make([]string, len(eventTypes))
+	for i, t := range eventTypes {
+		names[i] = t.Name
+	}
+	return names
+}
+
+// NewPayload returns a pointer to a zero payload of the event type name,
+// or nil when the type is not registered.
+func NewPayload(name string) any {
+	if f := payloadOf[name]; f != nil {
+		return f()
+	}
+	return nil
+}
+
+var payloadOf = func() map[string]func() any {
+	m := make(map[string]func() any, len(eventTypes))
+	for _, t := range eventTypes {
+		m[t.Name] = t.New
+	}
+	return m
+}()
 
 // Actors that are not a user or a remote address.
 const (

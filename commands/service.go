@@ -100,10 +100,15 @@ func New(cfg Config) *Service {
 // CatchUp applies to c every event of l after c.Seq: the tail the stored
 // views have not seen yet.
 func CatchUp(ctx context.Context, l eventlog.Log, c *projections.Core) error {
-	return l.Read(ctx, c.Seq+1, func(e *eventlog.Event) error {
-		_, err := c.Apply(e)
-		return err
-	})
+	for e, err := range l.Range(ctx, c.Seq+1, 0) {
+		if err == nil {
+			_, err = c.Apply(e)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Receipt is a decision on its way to disk.

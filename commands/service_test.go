@@ -216,14 +216,13 @@ func (s *server) Tick() uint64 {
 func (s *server) Events(from uint64) []eventlog.Event {
 	s.tb.Helper()
 	var out []eventlog.Event
-	err := s.Log.Read(context.Background(), from, func(e *eventlog.Event) error {
+	for e, err := range s.Log.Range(context.Background(), from, 0) {
+		if err != nil {
+			s.tb.Fatalf("read log: %v", err)
+		}
 		c := *e
 		c.Data = append(json.RawMessage(nil), e.Data...)
 		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		s.tb.Fatalf("read log: %v", err)
 	}
 	return out
 }

@@ -46,12 +46,14 @@ func WriteBackup(ctx context.Context, l Log, w io.Writer, now time.Time) (uint64
 	}
 	var n, last uint64
 	var head [32]byte
-	err := l.Read(ctx, 1, func(e *Event) error {
+	for e, err := range l.Range(ctx, 1, 0) {
+		if err == nil {
+			err = enc.Encode(e)
+		}
+		if err != nil {
+			return n, fmt.Errorf("eventlog: backup: %w", err)
+		}
 		n, last, head = n+1, e.Seq, e.Hash
-		return enc.Encode(e)
-	})
-	if err != nil {
-		return n, fmt.Errorf("eventlog: backup: %w", err)
 	}
 	if err := enc.Encode(backupTrailer{End: true, Events: n, LastSeq: last, Head: hex.EncodeToString(head[:])}); err != nil {
 		return n, err

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"iter"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,7 @@ type Badger struct {
 	buf      []byte
 
 	lastSeq atomic.Uint64
+	types   typeNames
 	stats   Stats
 	free    freeSpace
 
@@ -283,24 +285,17 @@ func (l *Badger) Existing(key string) (*Pending, error) {
 
 // Get returns the event with the given seq.
 func (l *Badger) Get(seq uint64) (Event, error) {
-	var ev Event
-	found := false
-	err := l.Read(context.Background(), seq, func(e *Event) error {
-		if e.Seq == seq {
-			ev, found = *e, true
-		}
-		return errStopRead
-	})
-	if err != nil && !errors.Is(err, errStopRead) {
-		return Event{}, fmt.Errorf("eventlog: get %d: %w", seq, err)
-	}
-	if !found {
+	if seq == 0 {
 		return Event{}, fmt.Errorf("eventlog: get %d: %w", seq, ErrNotFound)
 	}
-	return ev, nil
+	for e, err := range l.Range(context.Background(), seq, seq) {
+		if err != nil {
+			return Event{}, fmt.Errorf("eventlog: get %d: %w", seq, err)
+		}
+		return *e, nil
+	}
+	return Event{}, fmt.Errorf("eventlog: get %d: %w", seq, ErrNotFound)
 }
-
-var errStopRead = errors.New("stop")
 
 // commitLoop is the single appender: it takes everything queued, commits it
 // in one synced transaction, and resolves the submissions in order.
@@ -447,40 +442,62 @@ func (l *Badger) resolve(batch []submission, results [][]Event, err error) {
 	}
 }
 
-// Read implements Log.
-func (l *Badger) Read(ctx context.Context, from uint64, fn func(*Event) error) error {
-	if from == 0 {
-		from = 1
-	}
-	return l.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		opts.Prefix = []byte{prefixEvent}
-		it := txn.NewIterator(opts)
-		defer it.Close()
-		var ev Event
-		n := 0
-		for it.Seek(eventKey(from)); it.Valid(); it.Next() {
-			if n++; n%1024 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			err := it.Item().Value(func(v []byte) error {
-				return eachInGroup(v, func(raw []byte) error {
-					if err := decode(raw, &ev); err != nil {
-						return fmt.Errorf("eventlog: read: %w", err)
-					}
-					if ev.Seq < from {
-						return nil
-					}
-					return fn(&ev)
-				})
-			})
-			if err != nil {
-				return err
-			}
+// Range implements Log. It reads from one Badger read transaction, so it
+// sees the log as it was when the iteration began.
+func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, error] {
+	return func(yield func(*Event, error) bool) {
+		from = max(from, 1)
+		if to != 0 && to < from {
+			return
 		}
-		return nil
-	})
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return
+		}
+		stopped := false // the consumer broke off, or the range ended
+		err := l.db.View(func(txn *badger.Txn) error {
+			opts := badger.DefaultIteratorOptions
+			opts.PrefetchValues = false
+			opts.Prefix = []byte{prefixEvent}
+			it := txn.NewIterator(opts)
+			defer it.Close()
+			var ev Event
+			n := 0
+			for it.Seek(eventKey(from)); it.Valid() && !stopped; it.Next() {
+				if n++; n%1024 == 0 && ctx.Err() != nil {
+					return ctx.Err()
+				}
+				err := it.Item().Value(func(v []byte) error {
+					for raw, err := range members(v) {
+						if err == nil {
+							err = decode(raw, &ev, &l.types)
+						}
+						if err != nil {
+							return fmt.Errorf("eventlog: read: %w", err)
+						}
+						switch {
+						case ev.Seq < from:
+						case to != 0 && ev.Seq > to:
+							stopped = true
+						default:
+							stopped = !yield(&ev, nil)
+						}
+						if stopped {
+							return nil
+						}
+					}
+					return nil
+				})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil && !stopped {
+			yield(nil, err)
+		}
+	}
 }
 
 // LastSeq implements Log.

@@ -57,6 +57,17 @@
 // state that will now not be written, so only a restart, which reads the
 // log again, may continue.
 //
+// # Reading
+//
+// Log.Range(ctx, from, to) is the one way to read: an iterator over the
+// events from seq from to seq to (0: the end), in order. The Badger log
+// reads in one read transaction, so a range sees the log as it was when it
+// began: it seeks to the group holding from, decodes groups in key order,
+// and stops at the first event past to or as soon as the consumer breaks
+// off. The event it yields is reused for the next one. Type names are
+// interned as they are first read (up to 256 per log), so replay
+// allocates no string for them.
+//
 // # Badger options
 //
 // Chosen for a 2-core machine and a write-once log: three memtables of 32

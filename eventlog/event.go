@@ -7,6 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
+	"maps"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -89,32 +93,71 @@ func appendGroupMember(group, event []byte) []byte {
 	return append(group, event...)
 }
 
-// eachInGroup calls fn with the stored form of each event of a group entry.
-func eachInGroup(group []byte, fn func(raw []byte) error) error {
-	for len(group) > 0 {
-		n, k := binary.Uvarint(group)
-		if k <= 0 || uint64(len(group)-k) < n {
-			return fmt.Errorf("%w: bad group framing", ErrCorrupt)
+// members yields the stored form of each event of a group entry, in order,
+// and then an error if the framing is damaged.
+func members(group []byte) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for len(group) > 0 {
+			n, k := binary.Uvarint(group)
+			if k <= 0 || uint64(len(group)-k) < n {
+				yield(nil, fmt.Errorf("%w: bad group framing", ErrCorrupt))
+				return
+			}
+			if !yield(group[k:k+int(n)], nil) {
+				return
+			}
+			group = group[k+int(n):]
 		}
-		if err := fn(group[k : k+int(n)]); err != nil {
-			return err
-		}
-		group = group[k+int(n):]
 	}
-	return nil
 }
 
-// knownTypes interns type strings on decode so that replay allocates no
-// string for them.
-var knownTypes = map[string]string{}
+// maxInterned bounds how many type names one log interns.
+const maxInterned = 256
 
-// InternType makes decode return one shared string for the type t.
-// It must be called before the log is used (package init time).
-func InternType(t string) { knownTypes[t] = t }
+// typeNames interns the type names a log decodes, so that reading
+// allocates no string for them. A name is interned the first time it is
+// read, so every type ever written is covered without a list; the set
+// only grows, and stops growing at maxInterned names. Readers look up
+// without locking; a new name replaces the map under mu.
+type typeNames struct {
+	m  atomic.Pointer[map[string]string]
+	mu sync.Mutex
+}
 
-// decode parses a stored event. Data is copied, so the result does not
-// alias b.
-func decode(b []byte, e *Event) error {
+// intern returns the shared string for the name b (a fresh one for a nil
+// receiver or a full set).
+func (n *typeNames) intern(b []byte) string {
+	if n == nil {
+		return string(b)
+	}
+	if m := n.m.Load(); m != nil {
+		if s, ok := (*m)[string(b)]; ok {
+			return s
+		}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var old map[string]string
+	if p := n.m.Load(); p != nil {
+		old = *p
+	}
+	if s, ok := old[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(old) >= maxInterned {
+		return s
+	}
+	m := make(map[string]string, len(old)+1)
+	maps.Copy(m, old)
+	m[s] = s
+	n.m.Store(&m)
+	return s
+}
+
+// decode parses a stored event, its type interned in names (nil: not
+// interned). Data is copied, so the result does not alias b.
+func decode(b []byte, e *Event, names *typeNames) error {
 	d := decoder{b: b}
 	if d.byte() != envelopeVersion {
 		return fmt.Errorf("%w: unknown version", ErrCorrupt)
@@ -124,11 +167,7 @@ func decode(b []byte, e *Event) error {
 	e.Time = time.Unix(0, d.varint()).UTC()
 	e.ProcessID = d.varint()
 	if t := d.bytes(int(d.uvarint())); d.err == nil {
-		if s, ok := knownTypes[string(t)]; ok {
-			e.Type = s
-		} else {
-			e.Type = string(t)
-		}
+		e.Type = names.intern(t)
 	}
 	e.Actor = string(d.bytes(int(d.uvarint())))
 	e.Key = string(d.bytes(int(d.uvarint())))

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"context"
 	"errors"
+	"iter"
 )
 
 // Errors returned by logs.
@@ -32,10 +33,13 @@ type Log interface {
 	// Existing returns a resolved or in-flight Pending for the first event
 	// appended under the idempotency key, or nil when there is none.
 	Existing(key string) (*Pending, error)
-	// Read calls fn for each committed event with seq >= from, in order,
-	// until the end of the log or fn returns an error (which Read returns).
-	// The event is only valid during the call.
-	Read(ctx context.Context, from uint64, fn func(*Event) error) error
+	// Range returns the committed events with from <= seq <= to, in order;
+	// to 0 means up to the end of the log (from 0 is taken as 1). It ends
+	// early when the consumer breaks off. A read failure, or ctx ending
+	// (checked before the first event and now and then after), is yielded
+	// once as a nil event with the error, and ends the range. The event is
+	// only valid until the next one is yielded: keep a copy (*e), not e.
+	Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, error]
 	// LastSeq is the seq of the last committed event (0 when empty).
 	LastSeq() uint64
 	// Committed returns a channel that is closed at the next commit.
@@ -53,19 +57,18 @@ func Append(ctx context.Context, l Log, recs ...Record) ([]Event, error) {
 // the log and then each new one as it is committed, until ctx ends or fn
 // fails. It returns ctx's error or fn's.
 func Follow(ctx context.Context, l Log, from uint64, fn func(*Event) error) error {
-	next := from
+	next := max(from, 1)
 	for {
 		wake := l.Committed()
 		if l.LastSeq() >= next {
-			err := l.Read(ctx, next, func(e *Event) error {
-				if err := fn(e); err != nil {
+			for e, err := range l.Range(ctx, next, 0) {
+				if err == nil {
+					err = fn(e)
+				}
+				if err != nil {
 					return err
 				}
 				next = e.Seq + 1
-				return nil
-			})
-			if err != nil {
-				return err
 			}
 		}
 		select {

@@ -49,11 +49,14 @@ func (l *Badger) Verify(ctx context.Context) (Report, error) {
 			}
 			keySeq := binary.BigEndian.Uint64(it.Item().Key()[1:])
 			err := it.Item().Value(func(v []byte) error {
-				return eachInGroup(v, func(raw []byte) error {
+				for raw, err := range members(v) {
+					if err != nil {
+						return err
+					}
 					rep.Events++
-					if err := decode(raw, &ev); err != nil {
+					if err := decode(raw, &ev, &l.types); err != nil {
 						problem("group %d: %v", keySeq, err)
-						return nil
+						continue
 					}
 					if ev.Seq != expect {
 						problem("gap: expected seq %d, found %d", expect, ev.Seq)
@@ -65,8 +68,8 @@ func (l *Badger) Verify(ctx context.Context) (Report, error) {
 					prev = ev.Hash
 					rep.LastSeq = ev.Seq
 					expect = ev.Seq + 1
-					return nil
-				})
+				}
+				return nil
 			})
 			if err != nil {
 				problem("group %d: %v", keySeq, err)

@@ -130,7 +130,9 @@ func BenchmarkStateAt(b *testing.B) {
 	// before it.
 	worst := list[len(list)-1].Seq - 1
 	var at time.Time
-	log.Read(context.Background(), worst, func(e *eventlog.Event) error { at = e.Time; return errStop })
+	for e := range log.Range(context.Background(), worst, worst) {
+		at = e.Time
+	}
 	cases := []struct {
 		name string
 		at   time.Time

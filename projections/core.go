@@ -20,18 +20,6 @@ import (
 	"github.com/statesrv/statesrv/eventlog"
 )
 
-func init() {
-	for _, t := range []string{
-		statesrv.EventProcessDefined, statesrv.EventProcessDeleted, statesrv.EventRunStarted,
-		statesrv.EventRunAttached, statesrv.EventMessageReceived, statesrv.EventMessageRejected,
-		statesrv.EventRunFinished, statesrv.EventRunTimedOut, statesrv.EventMessageUnprocessed,
-		statesrv.EventMessageDismissed, statesrv.EventScheduleGap, statesrv.EventAlertRequested,
-		statesrv.EventAlertDelivered, statesrv.EventAlertFailed, statesrv.EventUserPasswordSet,
-	} {
-		eventlog.InternType(t)
-	}
-}
-
 // ProcessState is a definition and what its process last did.
 type ProcessState struct {
 	statesrv.Process
@@ -136,49 +124,11 @@ type Effect struct {
 
 // Decode returns the typed payload of e, or nil for types Core ignores.
 func Decode(e *eventlog.Event) (any, error) {
-	var v any
-	switch e.Type {
-	case statesrv.EventProcessDefined:
-		v = new(statesrv.Process)
-	case statesrv.EventProcessDeleted:
-		v = new(statesrv.ProcessDeletedData)
-	case statesrv.EventRunStarted:
-		v = new(statesrv.RunStartedData)
-	case statesrv.EventRunAttached:
-		v = new(statesrv.RunAttachedData)
-	case statesrv.EventMessageReceived:
+	if e.Type == statesrv.EventMessageReceived {
 		return nil, nil // decoded lazily: only an unprocessed report needs it
-	case statesrv.EventMessageRejected:
-		v = new(statesrv.MessageRejectedData)
-	case statesrv.EventRunFinished:
-		v = new(statesrv.RunFinishedData)
-	case statesrv.EventRunTimedOut:
-		v = new(statesrv.RunTimedOutData)
-	case statesrv.EventMessageUnprocessed:
-		v = new(statesrv.MessageUnprocessedData)
-	case statesrv.EventMessageDismissed:
-		v = new(statesrv.MessageDismissedData)
-	case statesrv.EventScheduleGap:
-		v = new(statesrv.ScheduleGapData)
-	case statesrv.EventUserPasswordSet:
-		v = new(statesrv.UserPasswordSetData)
-	case statesrv.EventAPITokenCreated:
-		v = new(statesrv.APITokenCreatedData)
-	case statesrv.EventAPITokenRevoked:
-		v = new(statesrv.APITokenRevokedData)
-	case statesrv.EventAlertRequested:
-		v = new(statesrv.AlertRequestedData)
-	case statesrv.EventAlertDelivered:
-		v = new(statesrv.AlertDeliveredData)
-	case statesrv.EventAlertFailed:
-		v = new(statesrv.AlertFailedData)
-	case statesrv.EventAlertSuppressed:
-		v = new(statesrv.AlertSuppressedData)
-	case statesrv.EventAlertsPaused:
-		v = new(statesrv.AlertsPausedData)
-	case statesrv.EventAlertsResumed:
-		v = new(statesrv.AlertsResumedData)
-	default:
+	}
+	v := statesrv.NewPayload(e.Type)
+	if v == nil {
 		return nil, nil
 	}
 	if err := json.Unmarshal(e.Data, v); err != nil {

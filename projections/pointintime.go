@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -21,8 +20,6 @@ type State struct {
 	Unprocessed []statesrv.Unprocessed `json:"unprocessed"`
 }
 
-var errPast = errors.New("past the moment")
-
 // StateAt replays the log from the start into fresh views and stops at the
 // first event after at (or after seq upTo, when upTo is not 0). It reads
 // only the log, so it shows what the log says whatever the stored views
@@ -34,13 +31,17 @@ func StateAt(ctx context.Context, log eventlog.Log, at time.Time, upTo uint64) (
 // replay continues StateAt's fold from c (at c.Seq, between two appends)
 // and unp, the unprocessed messages at that seq by id.
 func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]statesrv.Unprocessed, at time.Time, upTo uint64) (State, error) {
-	err := log.Read(ctx, c.Seq+1, func(e *eventlog.Event) error {
-		if (upTo != 0 && e.Seq > upTo) || (upTo == 0 && e.Time.After(at)) {
-			return errPast
+	var err error
+	for e, rerr := range log.Range(ctx, c.Seq+1, upTo) {
+		if err = rerr; err != nil {
+			break
 		}
-		eff, err := c.Apply(e)
-		if err != nil {
-			return err
+		if upTo == 0 && e.Time.After(at) {
+			break
+		}
+		var eff Effect
+		if eff, err = c.Apply(e); err != nil {
+			break
 		}
 		if u := eff.Unprocessed; u != nil {
 			unp[u.ID] = *u
@@ -51,9 +52,8 @@ func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]state
 		if upTo != 0 {
 			at = e.Time
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errPast) {
+	}
+	if err != nil {
 		return State{}, fmt.Errorf("projections: state at %s: %w", at.Format(time.RFC3339), err)
 	}
 	st := State{At: at.UTC(), Seq: c.Seq, Runs: c.AllOpenRuns(),

@@ -666,7 +666,9 @@ func TestStateAt(t *testing.T) {
 			}
 			if tt.upTo != 0 {
 				var last eventlog.Event
-				v.log.Read(context.Background(), st.Seq, func(e *eventlog.Event) error { last = *e; return errStop })
+				for e := range v.log.Range(context.Background(), st.Seq, st.Seq) {
+					last = *e
+				}
 				if !st.At.Equal(last.Time) {
 					t.Errorf("At = %v, want the time of event %d, %v", st.At, st.Seq, last.Time)
 				}
@@ -685,8 +687,6 @@ func TestStateAt(t *testing.T) {
 		}
 	})
 }
-
-var errStop = fmt.Errorf("stop")
 
 // shortLog is a log whose LastSeq says it ends at last, so that a runner's
 // CatchUp stops after the batch that reaches it.

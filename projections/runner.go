@@ -16,8 +16,6 @@ import (
 // maxBatch is how many events one checkpoint covers at most.
 const maxBatch = 4096
 
-var errBatchFull = errors.New("batch full")
-
 // ErrViewsAhead is returned by NewRunner when the stored views include
 // events the log does not have (they belong to another log): rebuild them.
 var ErrViewsAhead = errors.New("projections: the views are ahead of the log")
@@ -93,17 +91,16 @@ func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger, opts ...Runn
 // latestUpTo returns the latest time of the events 1 to seq.
 func latestUpTo(ctx context.Context, log eventlog.Log, seq uint64) (time.Time, error) {
 	var latest time.Time
-	err := log.Read(ctx, 1, func(e *eventlog.Event) error {
-		if e.Seq > seq {
-			return errPast
+	if seq == 0 {
+		return latest, nil
+	}
+	for e, err := range log.Range(ctx, 1, seq) {
+		if err != nil {
+			return time.Time{}, fmt.Errorf("projections: latest event time: %w", err)
 		}
 		if e.Time.After(latest) {
 			latest = e.Time
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errPast) {
-		return time.Time{}, fmt.Errorf("projections: latest event time: %w", err)
 	}
 	return latest, nil
 }
@@ -215,11 +212,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	from := r.core.Seq + 1
 	t := newTally(r.counts.upTo)
 	latest, last := r.latest, time.Time{} // last: the time of the batch's last event
-	err := r.log.Read(ctx, from, func(e *eventlog.Event) error {
-		if (n >= limit || wb.full(r.core) || (budget > 0 && n%64 == 0 && time.Now().After(deadline))) &&
-			n > 0 && r.core.lastReceived == nil {
-			return errBatchFull
-		}
+	step := func(e *eventlog.Event) error {
 		eff, err := r.core.Apply(e)
 		if err != nil {
 			return err
@@ -247,11 +240,24 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 			return r.dismiss(wb, added, id, t)
 		}
 		return wb.effect(eff)
-	})
+	}
+	var err error
+	for e, rerr := range r.log.Range(ctx, from, 0) {
+		if err = rerr; err != nil {
+			break
+		}
+		if (n >= limit || wb.full(r.core) || (budget > 0 && n%64 == 0 && time.Now().After(deadline))) &&
+			n > 0 && r.core.lastReceived == nil {
+			break
+		}
+		if err = step(e); err != nil {
+			break
+		}
+	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return n, r.reload(err)
 	}
-	if err != nil && !errors.Is(err, errBatchFull) {
+	if err != nil {
 		r.mu.Unlock()
 		return 0, fmt.Errorf("projections: apply from %d: %w", from, err)
 	}

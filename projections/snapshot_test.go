@@ -244,10 +244,9 @@ func TestSnapshotStateAtEqualsReplay(t *testing.T) {
 			sameState(rt, l, store, time.Time{}, seq)
 		}
 		times := []time.Time{t0.Add(-time.Hour)}
-		l.Read(context.Background(), 1, func(e *eventlog.Event) error {
+		for e := range l.Range(context.Background(), 1, 0) {
 			times = append(times, e.Time, e.Time.Add(-time.Nanosecond))
-			return nil
-		})
+		}
 		for _, at := range times {
 			sameState(rt, l, store, at, 0)
 		}

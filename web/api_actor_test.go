@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/statesrv/statesrv/eventlog"
 )
 
 // TestAPIActor checks that a change made through the JSON API is recorded
@@ -30,12 +28,14 @@ func TestAPIActor(t *testing.T) {
 		}
 		var actor string
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		e.Log.Read(ctx, 1, func(ev *eventlog.Event) error {
+		for ev, err := range e.Log.Range(ctx, 1, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
 			if ev.Type == "ProcessDefined" && ev.ProcessID == int64(tt.id[0]-'0') {
 				actor = ev.Actor
 			}
-			return nil
-		})
+		}
 		cancel()
 		if actor != tt.want {
 			t.Errorf("process %s defined by %q, want %q", tt.id, actor, tt.want)

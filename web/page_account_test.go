@@ -253,14 +253,13 @@ func TestAccountTokens(t *testing.T) {
 func (e *env) loggedEvents(t *testing.T, typ string) []eventlog.Event {
 	t.Helper()
 	var out []eventlog.Event
-	err := e.Log.Read(context.Background(), 1, func(ev *eventlog.Event) error {
+	for ev, err := range e.Log.Range(context.Background(), 1, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		if ev.Type == typ {
 			out = append(out, *ev)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return out
 }

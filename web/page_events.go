@@ -25,7 +25,6 @@ import (
 const (
 	eventsPageSize = 50
 	eventsBudget   = 20_000
-	eventsWindow   = 512
 	// eventJSONMax bounds an event's JSON in the list (a report's line may
 	// be 4 KB); the event's own page shows it whole.
 	eventJSONMax = 700
@@ -34,16 +33,9 @@ const (
 	maxActor      = 200
 )
 
-// eventTypes are the types the audit log's type filter offers.
-var eventTypes = []string{
-	statesrv.EventProcessDefined, statesrv.EventProcessDeleted, statesrv.EventRunStarted,
-	statesrv.EventRunAttached, statesrv.EventMessageReceived, statesrv.EventMessageRejected,
-	statesrv.EventRunFinished, statesrv.EventRunTimedOut, statesrv.EventMessageUnprocessed,
-	statesrv.EventMessageDismissed, statesrv.EventScheduleGap, statesrv.EventAlertRequested,
-	statesrv.EventAlertDelivered, statesrv.EventAlertFailed, statesrv.EventAlertSuppressed,
-	statesrv.EventAlertsPaused, statesrv.EventAlertsResumed, statesrv.EventUserPasswordSet,
-	statesrv.EventAPITokenCreated, statesrv.EventAPITokenRevoked,
-}
+// eventTypes are the types the audit log's type filter offers: every
+// registered type.
+var eventTypes = statesrv.EventTypeNames()
 
 func (h *Handler) eventRoutes() {
 	h.handle("GET /events", h.page(h.eventsPage))
@@ -152,14 +144,6 @@ func parseEventsFilter(q url.Values, form *views.EventsFilter) (eventsFilter, vi
 	return f, errs
 }
 
-func (f *eventsFilter) match(e *eventlog.Event) bool {
-	return (f.pid == 0 || e.ProcessID == f.pid) &&
-		(f.typ == "" || e.Type == f.typ) &&
-		(f.actor == "" || e.Actor == f.actor) &&
-		(f.from.IsZero() || !e.Time.Before(f.from)) &&
-		(f.to.IsZero() || e.Time.Before(f.to))
-}
-
 // eventsResult is one page of the audit log: the events newest first;
 // older, when set, the cursor of the next page; searchedTo, when set, the
 // seq the search stopped at when its budget ran out.
@@ -169,91 +153,13 @@ type eventsResult struct {
 }
 
 // searchEvents finds one page of events matching f, newest first, reading
-// at most eventsBudget events. A time range is turned into a seq range
-// first (events are appended in time order), so a range far back costs no
-// more than one near the head.
+// at most eventsBudget events.
 func (h *Handler) searchEvents(ctx context.Context, f eventsFilter) (eventsResult, error) {
-	var res eventsResult
-	hi, lo := h.cfg.Log.LastSeq(), uint64(1)
-	if f.before != 0 {
-		hi = min(hi, f.before-1)
-	}
-	if !f.to.IsZero() {
-		s, err := firstSeqAt(ctx, h.cfg.Log, f.to)
-		if err != nil {
-			return res, err
-		}
-		hi = min(hi, s-1)
-	}
-	if !f.from.IsZero() {
-		s, err := firstSeqAt(ctx, h.cfg.Log, f.from)
-		if err != nil {
-			return res, err
-		}
-		lo = s
-	}
-	scanned := 0
-	// take reads the events of [first, last] and adds the matching ones,
-	// newest first, until the page is full.
-	take := func(first, last uint64) error {
-		var win []eventlog.Event
-		err := readRange(ctx, h.cfg.Log, rangeOf(first, last), func(e *eventlog.Event) error {
-			scanned++
-			if f.match(e) {
-				win = append(win, *e)
-			}
-			return nil
-		})
-		for i := len(win) - 1; i >= 0 && len(res.events) < eventsPageSize; i-- {
-			res.events = append(res.events, win[i])
-		}
-		return err
-	}
-	full := func() bool { return len(res.events) >= eventsPageSize }
-	for hi >= lo && !full() {
-		if scanned >= eventsBudget {
-			res.searchedTo = hi + 1
-			break
-		}
-		budget := eventsBudget - scanned
-		if f.pid == 0 {
-			first := hi - min(uint64(eventsWindow), uint64(budget), hi-lo+1) + 1
-			if err := take(first, hi); err != nil {
-				return res, err
-			}
-			hi = first - 1
-			continue
-		}
-		ranges, err := h.cfg.Runner.Store().ProcessEventsBefore(f.pid, hi+1, min(eventsWindow, budget))
-		if err != nil {
-			return res, err
-		}
-		if len(ranges) == 0 {
-			break
-		}
-		for _, rg := range ranges {
-			if full() || rg.Last < lo {
-				break
-			}
-			if err := take(max(rg.First, lo), rg.Last); err != nil {
-				return res, err
-			}
-			hi = max(rg.First, lo) - 1
-		}
-		if ranges[len(ranges)-1].Last < lo {
-			break
-		}
-	}
-	if full() {
-		if last := res.events[len(res.events)-1].Seq; last > lo {
-			res.older = last
-		}
-	}
-	return res, nil
-}
-
-func rangeOf(first, last uint64) projections.SeqRange {
-	return projections.SeqRange{First: first, Last: last}
+	page, err := projections.Events(ctx, h.cfg.Log, h.cfg.Runner.Store(), projections.EventFilter{
+		ProcessID: f.pid, Type: f.typ, Actor: f.actor, From: f.from, To: f.to, Before: f.before,
+		Limit: eventsPageSize, Budget: eventsBudget, NewestFirst: true,
+	})
+	return eventsResult{events: page.Events, older: page.Next, searchedTo: page.SearchedTo}, err
 }
 
 // eventRowOf is an event as the audit log shows it, its JSON cut at limit
@@ -281,14 +187,13 @@ func (h *Handler) eventPage(w http.ResponseWriter, r *http.Request, user string)
 	}
 	var ev *eventlog.Event
 	if seq <= h.cfg.Log.LastSeq() {
-		err = readRange(r.Context(), h.cfg.Log, rangeOf(seq, seq), func(e *eventlog.Event) error {
+		for e, err := range h.cfg.Log.Range(r.Context(), seq, seq) {
+			if err != nil {
+				h.pageError(w, r, user, err)
+				return
+			}
 			cp := *e
 			ev = &cp
-			return nil
-		})
-		if err != nil {
-			h.pageError(w, r, user, err)
-			return
 		}
 	}
 	if ev == nil {
@@ -331,10 +236,11 @@ func (h *Handler) verifyEvents(w http.ResponseWriter, r *http.Request, user stri
 		res.Problems, res.Problem = len(rep.Problems), rep.Problems[0]
 	}
 	if err == nil && rep.LastSeq > 0 {
-		readRange(ctx, h.cfg.Log, rangeOf(rep.LastSeq, rep.LastSeq), func(e *eventlog.Event) error {
-			res.HeadHash = hex.EncodeToString(e.Hash[:])
-			return nil
-		})
+		for e, err := range h.cfg.Log.Range(ctx, rep.LastSeq, rep.LastSeq) {
+			if err == nil {
+				res.HeadHash = hex.EncodeToString(e.Hash[:])
+			}
+		}
 	}
 	h.renderEvents(w, r, user, res)
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/views"
 )
@@ -107,20 +106,22 @@ func (h *Handler) definitions(ctx context.Context, id int64) (defs []definition,
 // keeps the definition events.
 func (h *Handler) readDefinitions(ctx context.Context, rg projections.SeqRange) ([]definition, error) {
 	var out []definition
-	err := readRange(ctx, h.cfg.Log, rg, func(e *eventlog.Event) error {
+	for e, err := range h.cfg.Log.Range(ctx, rg.First, rg.Last) {
+		if err != nil {
+			return out, err
+		}
 		switch e.Type {
 		case statesrv.EventProcessDefined:
 			d := definition{seq: e.Seq, at: e.Time, actor: e.Actor}
 			if err := json.Unmarshal(e.Data, &d.p); err != nil {
-				return fmt.Errorf("web: event %d: %w", e.Seq, err)
+				return out, fmt.Errorf("web: event %d: %w", e.Seq, err)
 			}
 			out = append(out, d)
 		case statesrv.EventProcessDeleted:
 			out = append(out, definition{seq: e.Seq, at: e.Time, actor: e.Actor, deleted: true})
 		}
-		return nil
-	})
-	return out, err
+	}
+	return out, nil
 }
 
 // diffProcess lists the fields of b that differ from a, as "field: old →

@@ -12,6 +12,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/projections"
 )
 
 // processForm is a valid form for process 25.
@@ -523,7 +524,7 @@ func TestProcessPauseResume(t *testing.T) {
 		t.Errorf("resume without a pause: status %d, want 404", res.StatusCode)
 	}
 	var actor string
-	evs, err := FilterEvents(t.Context(), e.Log, e.Store, EventFilter{ProcessID: 25, Type: statesrv.EventAlertsPaused})
+	evs, err := apiEvents(t.Context(), e.Log, e.Store, projections.EventFilter{ProcessID: 25, Type: statesrv.EventAlertsPaused})
 	if err == nil && len(evs) == 1 {
 		actor = evs[0].Actor
 	}

@@ -109,7 +109,7 @@ func (h *Handler) runEvents(ctx context.Context, run statesrv.Run) (evs []eventl
 	if !ok {
 		// Views built before they recorded where runs open: look the start
 		// up by time, a minute early for clocks that stepped back.
-		if start, err = firstSeqAt(ctx, h.cfg.Log, run.StartedAt.Add(-time.Minute)); err != nil {
+		if start, err = projections.FirstSeqAt(ctx, h.cfg.Log, run.StartedAt.Add(-time.Minute)); err != nil {
 			return nil, false, err
 		}
 	}
@@ -132,8 +132,11 @@ func (h *Handler) runEvents(ctx context.Context, run statesrv.Run) (evs []eventl
 			if s.closed {
 				s.rangesAfter++
 			}
-			if err := readRange(ctx, h.cfg.Log, rg, s.note); err != nil {
-				return nil, false, err
+			for e, err := range h.cfg.Log.Range(ctx, rg.First, rg.Last) {
+				if err != nil {
+					return nil, false, err
+				}
+				s.note(e)
 			}
 			after = rg.Last
 			if s.closed && s.rangesAfter < 0 {
@@ -158,7 +161,7 @@ type runSearch struct {
 	rangesAfter int
 }
 
-func (s *runSearch) note(e *eventlog.Event) error {
+func (s *runSearch) note(e *eventlog.Event) {
 	var ref eventRefs
 	json.Unmarshal(e.Data, &ref)
 	s.read, s.refs = append(s.read, *e), append(s.refs, ref)
@@ -180,7 +183,6 @@ func (s *runSearch) note(e *eventlog.Event) error {
 			s.alerts[ref.AlertID] = false
 		}
 	}
-	return nil
 }
 
 // settled reports whether nothing more about the run is to be expected:

@@ -152,7 +152,7 @@ func TestFirstSeqAt(t *testing.T) {
 		{t0.Add(time.Hour), 9},
 	}
 	for _, tt := range tests {
-		got, err := firstSeqAt(context.Background(), e.Log, tt.at)
+		got, err := projections.FirstSeqAt(context.Background(), e.Log, tt.at)
 		if err != nil || got != tt.want {
 			t.Errorf("firstSeqAt(%s) = %d, %v; want %d", tt.at.Format(time.TimeOnly), got, err, tt.want)
 		}

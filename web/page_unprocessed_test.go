@@ -12,7 +12,6 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/eventlog"
 )
 
 // unprocessedIDs lists the ids of the rows on the unprocessed page.
@@ -103,10 +102,12 @@ func TestUnprocessedPage(t *testing.T) {
 		}
 		// The audit log names who dismissed it.
 		var actor string
-		e.Log.Read(context.Background(), e.Log.LastSeq(), func(ev *eventlog.Event) error {
+		for ev, err := range e.Log.Range(context.Background(), e.Log.LastSeq(), 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
 			actor = ev.Actor
-			return nil
-		})
+		}
 		if actor != "admin" {
 			t.Errorf("dismissed by %q, want admin", actor)
 		}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
-	"github.com/statesrv/statesrv/eventlog"
 )
 
 // writeFile writes content to name in a fresh temp directory and returns
@@ -379,10 +378,12 @@ func TestApplyIsOneChange(t *testing.T) {
 		t.Fatalf("apply = %+v, want two created and one deleted from seq %d", res, first)
 	}
 	var times []time.Time
-	s.Log.Read(context.Background(), first, func(e *eventlog.Event) error {
+	for e, err := range s.Log.Range(context.Background(), first, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		times = append(times, e.Time)
-		return nil
-	})
+	}
 	if len(times) != 3 || !times[0].Equal(times[2]) {
 		t.Fatalf("apply appended %d events at %v, want 3 decided together", len(times), times)
 	}

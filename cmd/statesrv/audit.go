@@ -154,22 +154,29 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer o.Close()
-	err = o.log.Read(ctx, *after+1, func(e *eventlog.Event) error {
-		if past(e) {
-			return errDone
-		}
-		if keep(e) {
-			return p.print(e)
-		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, errDone) {
-		return err
+	f := projections.EventFilter{ProcessID: *pid, Type: *typ, From: from, After: *after, Limit: replayPage}
+	if !to.IsZero() {
+		f.To = to.Add(time.Nanosecond) // --until includes its moment
 	}
-	return p.flush()
+	for {
+		page, err := projections.Events(ctx, o.log, nil, f)
+		if err != nil {
+			return err
+		}
+		for i := range page.Events {
+			if err := p.print(&page.Events[i]); err != nil {
+				return err
+			}
+		}
+		if page.Next == 0 {
+			return p.flush()
+		}
+		f.After = page.Next
+	}
 }
 
-var errDone = errors.New("done")
+// replayPage is how many events replay --data holds at once.
+const replayPage = 1000
 
 func replayRemote(ctx context.Context, base string, after uint64, pid int64,
 	keep, past func(*eventlog.Event) bool, p *printer) error {

@@ -80,17 +80,16 @@ func benchIngest(b *testing.B, window int) {
 // records grouped the way it submitted them (one report per group).
 func serverRecords(b *testing.B, l eventlog.Log, first uint64) [][]eventlog.Record {
 	var out [][]eventlog.Record
-	err := l.Read(context.Background(), first, func(e *eventlog.Event) error {
+	for e, err := range l.Range(context.Background(), first, 0) {
+		if err != nil {
+			b.Fatal(err)
+		}
 		r := eventlog.Record{Type: e.Type, Time: e.Time, Actor: e.Actor, ProcessID: e.ProcessID,
 			Key: e.Key, Data: append([]byte(nil), e.Data...)}
 		if e.Type == "MessageReceived" || len(out) == 0 {
 			out = append(out, nil)
 		}
 		out[len(out)-1] = append(out[len(out)-1], r)
-		return nil
-	})
-	if err != nil {
-		b.Fatal(err)
 	}
 	return out
 }
@@ -157,7 +156,9 @@ func BenchmarkLargeLog(b *testing.B) {
 		defer o.Close()
 		for b.Loop() {
 			start, n := time.Now(), 0
-			o.log.Read(context.Background(), 1, func(e *eventlog.Event) error { n++; return nil })
+			for range o.log.Range(context.Background(), 1, 0) {
+				n++
+			}
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
 			b.ReportMetric(float64(n), "events")
 		}
@@ -229,14 +230,16 @@ func BenchmarkTimeouts(b *testing.B) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		var lags []time.Duration
-		m.Log.Read(context.Background(), first, func(e *eventlog.Event) error {
+		for e, err := range m.Log.Range(context.Background(), first, 0) {
+			if err != nil {
+				b.Fatal(err)
+			}
 			if e.Type == "RunTimedOut" {
 				var d struct{ Deadline time.Time }
 				jsonUnmarshal(e.Data, &d)
 				lags = append(lags, e.Time.Sub(d.Deadline))
 			}
-			return nil
-		})
+		}
 		m.Close()
 		if len(lags) != 10000 {
 			b.Fatalf("%d timeouts, want 10000", len(lags))

@@ -208,12 +208,15 @@ func checkLog(t *testing.T, dir string, a *acked) {
 	}
 	mids := map[uint64]string{}
 	closed := map[string]int{}
-	err = l.Read(context.Background(), 1, func(e *eventlog.Event) error {
+	for e, err := range l.Range(context.Background(), 1, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		switch e.Type {
 		case statesrv.EventMessageReceived:
 			var d statesrv.MessageReceivedData
 			if err := json.Unmarshal(e.Data, &d); err != nil {
-				return err
+				t.Fatal(err)
 			}
 			mids[e.Seq] = d.MID
 		case statesrv.EventRunFinished, statesrv.EventRunTimedOut:
@@ -223,10 +226,6 @@ func checkLog(t *testing.T, dir string, a *acked) {
 			json.Unmarshal(e.Data, &d)
 			closed[d.RunID]++
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -285,7 +284,12 @@ func TestCrashBetweenAlertRequestAndDelivery(t *testing.T) {
 	}
 	defer l.Close()
 	counts := map[string]int{}
-	l.Read(context.Background(), 1, func(e *eventlog.Event) error { counts[e.Type]++; return nil })
+	for e, err := range l.Range(context.Background(), 1, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		counts[e.Type]++
+	}
 	if counts["AlertRequested"] != 1 || counts["AlertDelivered"] != 1 {
 		t.Fatalf("events %v: want one AlertRequested and one AlertDelivered", counts)
 	}

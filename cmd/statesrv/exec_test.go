@@ -44,7 +44,7 @@ type trail struct {
 func logTrail(t *testing.T, m *Main, pid int64) trail {
 	t.Helper()
 	var tr trail
-	err := m.Log.Read(context.Background(), 1, func(e *eventlog.Event) error {
+	note := func(e *eventlog.Event) error {
 		if e.ProcessID != pid {
 			return nil
 		}
@@ -63,9 +63,14 @@ func logTrail(t *testing.T, m *Main, pid int64) trail {
 			return nil
 		}
 		return json.Unmarshal(e.Data, dst)
-	})
-	if err != nil {
-		t.Fatalf("read log: %v", err)
+	}
+	for e, err := range m.Log.Range(context.Background(), 1, 0) {
+		if err == nil {
+			err = note(e)
+		}
+		if err != nil {
+			t.Fatalf("read log: %v", err)
+		}
 	}
 	return tr
 }

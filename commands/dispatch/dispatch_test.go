@@ -142,12 +142,14 @@ func (w *world) eventually(what string, cond func() bool) {
 
 func (w *world) events(typ string) []eventlog.Event {
 	var out []eventlog.Event
-	w.log.Read(context.Background(), 1, func(e *eventlog.Event) error {
+	for e, err := range w.log.Range(context.Background(), 1, 0) {
+		if err != nil {
+			w.t.Fatalf("read log: %v", err)
+		}
 		if e.Type == typ {
 			out = append(out, *e)
 		}
-		return nil
-	})
+	}
 	return out
 }
 
@@ -441,14 +443,16 @@ func TestViewsBehindTheLogSendNothing(t *testing.T) {
 	}
 	defer behind.Close()
 	var recs []eventlog.Record
-	w.log.Read(context.Background(), 1, func(e *eventlog.Event) error {
+	for e, err := range w.log.Range(context.Background(), 1, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
 		if e.Type == "AlertDelivered" {
-			return errors.New("stop")
+			break
 		}
 		recs = append(recs, eventlog.Record{Type: e.Type, Time: e.Time, Actor: e.Actor, ProcessID: e.ProcessID,
 			Data: append([]byte(nil), e.Data...)})
-		return nil
-	})
+	}
 	if _, err := eventlog.Append(context.Background(), behind, recs...); err != nil {
 		t.Fatal(err)
 	}

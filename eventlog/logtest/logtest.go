@@ -29,7 +29,11 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentSubmitsKeepOrder", testConcurrent},
 		{"HashChainHolds", testHashChain},
 		{"IdempotencyKeyStoresOnce", testIdempotent},
-		{"ReadFromMiddleAndStop", testReadFrom},
+		{"RangeFromMiddle", testRangeFrom},
+		{"RangeBounded", testRangeBounded},
+		{"RangeStopsWhenConsumerBreaks", testRangeBreak},
+		{"RangeFromPastTheEnd", testRangePastTheEnd},
+		{"RangeContextCancelled", testRangeCancelled},
 		{"FollowCatchesUpThenFollows", testFollow},
 		{"ReopenContinues", testReopen},
 		{"SubmitAfterCloseFails", testClosed},
@@ -60,15 +64,28 @@ func mustAppend(t *testing.T, l eventlog.Log, recs ...eventlog.Record) []eventlo
 
 func readAll(t *testing.T, l eventlog.Log, from uint64) []eventlog.Event {
 	t.Helper()
+	return readRange(t, l, from, 0)
+}
+
+func readRange(t *testing.T, l eventlog.Log, from, to uint64) []eventlog.Event {
+	t.Helper()
 	var out []eventlog.Event
-	err := l.Read(context.Background(), from, func(e *eventlog.Event) error {
+	for e, err := range l.Range(context.Background(), from, to) {
+		if err != nil {
+			t.Fatalf("range %d..%d: %v", from, to, err)
+		}
 		c := *e
 		c.Data = append(json.RawMessage(nil), e.Data...)
 		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("read: %v", err)
+	}
+	return out
+}
+
+// seqs returns the seqs of evs.
+func seqs(evs []eventlog.Event) []uint64 {
+	out := make([]uint64, len(evs))
+	for i, e := range evs {
+		out[i] = e.Seq
 	}
 	return out
 }
@@ -209,28 +226,116 @@ func testIdempotent(t *testing.T, open Opener) {
 	}
 }
 
-func testReadFrom(t *testing.T, open Opener) {
+func testRangeFrom(t *testing.T, open Opener) {
 	l := openTemp(t, open)
 	for i := range 20 {
 		mustAppend(t, l, rec(i))
 	}
 	got := readAll(t, l, 15)
-	if len(got) != 6 || got[0].Seq != 15 {
-		t.Fatalf("read from 15: %d events starting %d", len(got), got[0].Seq)
+	if len(got) != 6 || got[0].Seq != 15 || got[5].Seq != 20 {
+		t.Fatalf("range from 15: seqs %v, want 15..20", seqs(got))
 	}
-	stop := errors.New("stop")
-	n := 0
-	err := l.Read(context.Background(), 1, func(*eventlog.Event) error {
-		if n++; n == 3 {
-			return stop
+	if got := readAll(t, l, 0); len(got) != 20 || got[0].Seq != 1 {
+		t.Fatalf("range from 0: seqs %v, want 1..20", seqs(got))
+	}
+}
+
+// testRangeBounded reads ranges that start and end inside one append of
+// many events as well as across appends.
+func testRangeBounded(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	mustAppend(t, l, rec(1), rec(2), rec(3))
+	var many []eventlog.Record
+	for i := range 100 {
+		many = append(many, rec(10+i))
+	}
+	mustAppend(t, l, many...) // seqs 4..103
+	mustAppend(t, l, rec(200), rec(201))
+	tests := []struct {
+		name              string
+		from, to          uint64
+		first, last, size uint64
+	}{
+		{"OneEvent", 5, 5, 5, 5, 1},
+		{"InsideOneAppend", 10, 80, 10, 80, 71},
+		{"AcrossAppends", 2, 104, 2, 104, 103},
+		{"ToPastTheEnd", 100, 1000, 100, 105, 6},
+		{"ToZeroIsTheEnd", 103, 0, 103, 105, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := readRange(t, l, tt.from, tt.to)
+			if uint64(len(got)) != tt.size || got[0].Seq != tt.first || got[len(got)-1].Seq != tt.last {
+				t.Fatalf("range %d..%d: seqs %v, want %d..%d", tt.from, tt.to, seqs(got), tt.first, tt.last)
+			}
+		})
+	}
+	t.Run("ToBeforeFromIsEmpty", func(t *testing.T) {
+		if got := readRange(t, l, 50, 49); len(got) != 0 {
+			t.Fatalf("range 50..49: seqs %v, want none", seqs(got))
 		}
-		return nil
 	})
-	if !errors.Is(err, stop) || n != 3 {
-		t.Fatalf("Read returned %v after %d events; want stop after 3", err, n)
+}
+
+func testRangeBreak(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	for i := range 5 {
+		mustAppend(t, l, rec(i), rec(100+i))
 	}
-	if got := readAll(t, l, 21); len(got) != 0 {
-		t.Fatalf("read past the end gave %d events", len(got))
+	n := 0
+	for e, err := range l.Range(context.Background(), 2, 0) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n++; n == 3 {
+			if e.Seq != 4 {
+				t.Fatalf("third event has seq %d, want 4", e.Seq)
+			}
+			break
+		}
+	}
+	if n != 3 {
+		t.Fatalf("range yielded %d events before the break, want 3", n)
+	}
+	// The log still reads after a consumer broke off.
+	if got := readAll(t, l, 1); len(got) != 10 {
+		t.Fatalf("after a break: %d events, want 10", len(got))
+	}
+}
+
+func testRangePastTheEnd(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	if got := readAll(t, l, 1); len(got) != 0 {
+		t.Fatalf("empty log gave seqs %v", seqs(got))
+	}
+	for i := range 3 {
+		mustAppend(t, l, rec(i))
+	}
+	if got := readAll(t, l, 4); len(got) != 0 {
+		t.Fatalf("range past the end gave seqs %v", seqs(got))
+	}
+	if got := readRange(t, l, 10, 20); len(got) != 0 {
+		t.Fatalf("range 10..20 of 3 events gave seqs %v", seqs(got))
+	}
+}
+
+func testRangeCancelled(t *testing.T, open Opener) {
+	l := openTemp(t, open)
+	for i := range 3 {
+		mustAppend(t, l, rec(i))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n := 0
+	var got error
+	for e, err := range l.Range(ctx, 1, 0) {
+		if n++; err == nil {
+			t.Fatalf("a cancelled range yielded seq %d", e.Seq)
+		}
+		got = err
+	}
+	if n != 1 || !errors.Is(got, context.Canceled) {
+		t.Fatalf("cancelled range yielded %d times, last error %v; want context.Canceled once", n, got)
 	}
 }
 
