@@ -40,12 +40,14 @@ func TestURLCommands(t *testing.T) {
 		s.Runner.WaitFor(context.Background(), s.Log.LastSeq())
 		res := cli(t, 0, "replay", "--url", base, "--process", "26", "--type", "RunFinished", "--json")
 		var want []eventlog.Event
-		s.Log.Read(context.Background(), 1, func(e *eventlog.Event) error {
+		for e, err := range s.Log.Range(context.Background(), 1, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
 			if e.ProcessID == 26 && e.Type == "RunFinished" {
 				want = append(want, *e)
 			}
-			return nil
-		})
+		}
 		var b strings.Builder
 		for _, e := range want {
 			line, _ := json.Marshal(e)
