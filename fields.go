@@ -9,9 +9,14 @@ import (
 
 // This file describes the fields of a Process once: their wire names, how
 // each reads as text and how two definitions differ. The document of
-// `statesrv apply`/`export`, the plan of apply and the dashboard's change
-// history all read ProcessFields; adding a field to Process means adding
-// its entry here (TestProcessFieldsCoverProcess keeps the two in step).
+// `statesrv apply`/`export`, the plan of apply, the dashboard's change
+// history and the process form all read ProcessFields.
+//
+// Adding a field: the field of Process, its entry in ProcessFields
+// (TestProcessFieldsCoverProcess and TestDiff say when one is missing), its
+// input on the process form (web/page_processes_form.go: inputs and
+// parseProcessForm; views/processes_form.templ), its rule in
+// commands.NormalizeProcess if it has one, and SPEC.md.
 
 // FieldKind says what sort of value a field holds, which decides how a diff
 // shows it.
