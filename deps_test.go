@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"web":               {"", "api", "eventlog", "projections", "commands", "commands/schedule", "views"},
 	"metrics":           {"", "eventlog", "projections"},
 	"notify":            {""},
+	"document":          {"", "commands", "commands/schedule"},
 }
 
 const module = "github.com/statesrv/statesrv"

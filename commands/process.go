@@ -89,23 +89,31 @@ func NormalizeProcess(p *statesrv.Process) error {
 			return statesrv.Errorf(statesrv.EInvalid, "maintenance[%d].duration: from 1m to 744h", i)
 		}
 	}
-	for _, f := range []struct {
-		name string
-		list *[]string
-	}{{"ok", &p.Alerts.OK}, {"fail", &p.Alerts.Fail}, {"timeout", &p.Alerts.Timeout},
-		{"late", &p.Alerts.Late}, {"recovered", &p.Alerts.Recovered}} {
-		if *f.list == nil {
-			*f.list = []string{}
-		}
-		if len(*f.list) > maxRecipients {
-			return statesrv.Errorf(statesrv.EInvalid, "alerts.%s: at most %d recipients", f.name, maxRecipients)
-		}
-		for i, r := range *f.list {
-			r = strings.TrimSpace(r)
-			(*f.list)[i] = r
-			if err := ValidateRecipient(r); err != nil {
-				return statesrv.Errorf(statesrv.EInvalid, "alerts.%s: %s", f.name, err.Error())
+	for i := range statesrv.ProcessFields {
+		if f := &statesrv.ProcessFields[i]; f.Kind == statesrv.KindRecipients {
+			if err := normalizeRecipients(f.Name, f.Strings(p)); err != nil {
+				return err
 			}
+		}
+	}
+	return nil
+}
+
+// normalizeRecipients trims the recipients of the list field name, makes a
+// nil list empty and validates each. It returns an EInvalid error naming
+// the field.
+func normalizeRecipients(name string, list *[]string) error {
+	if *list == nil {
+		*list = []string{}
+	}
+	if len(*list) > maxRecipients {
+		return statesrv.Errorf(statesrv.EInvalid, "%s: at most %d recipients", name, maxRecipients)
+	}
+	for i, r := range *list {
+		r = strings.TrimSpace(r)
+		(*list)[i] = r
+		if err := ValidateRecipient(r); err != nil {
+			return statesrv.Errorf(statesrv.EInvalid, "%s: %s", name, err.Error())
 		}
 	}
 	return nil

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -125,87 +123,30 @@ func (h *Handler) readDefinitions(ctx context.Context, rg projections.SeqRange) 
 }
 
 // diffProcess lists the fields of b that differ from a, as "field: old →
-// new"; with a nil a, every field b sets, as "field: value". The report key
-// is a secret: only that it changed is shown.
+// new" ("(none)" for an empty value); with a nil a, every field b sets, as
+// "field: value". The report key is a secret: only that it is set or
+// changed is shown.
 func diffProcess(a, b *statesrv.Process) []string {
 	var out []string
-	for _, f := range processFields(b) {
-		if a == nil {
-			switch {
-			case f.value == "(none)" || f.value == unsetField[f.name]:
-			case f.name == "key":
-				out = append(out, "key: set")
-			default:
-				out = append(out, f.name+": "+f.value)
-			}
-			continue
+	for _, c := range statesrv.Diff(a, b) {
+		name := c.Field.Name
+		switch {
+		case c.Field.Kind == statesrv.KindSecret && a == nil:
+			out = append(out, name+": set")
+		case c.Field.Kind == statesrv.KindSecret:
+			out = append(out, name+": changed")
+		case a == nil:
+			out = append(out, name+": "+c.New)
+		default:
+			out = append(out, name+": "+orNone(c.Old)+" → "+orNone(c.New))
 		}
-		old := fieldValue(processFields(a), f.name)
-		if old == f.value {
-			continue
-		}
-		if f.name == "key" {
-			out = append(out, "key: changed")
-			continue
-		}
-		out = append(out, f.name+": "+old+" → "+f.value)
 	}
 	return out
 }
 
-// unsetField holds the values of fields left at their default, which a
-// new definition's entry does not list.
-var unsetField = map[string]string{"fired_by": "server", "alert_after": "0", "repeat_every": "0s"}
-
-type processField struct{ name, value string }
-
-func fieldValue(fs []processField, name string) string {
-	for _, f := range fs {
-		if f.name == name {
-			return f.value
-		}
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
 	}
-	return ""
-}
-
-// processFields renders each field of p as text, in the order the form
-// shows them.
-func processFields(p *statesrv.Process) []processField {
-	orNone := func(s string) string {
-		if s == "" {
-			return "(none)"
-		}
-		return s
-	}
-	list := func(l []string) string { return orNone(strings.Join(l, ", ")) }
-	key := "(none)"
-	if p.Key != "" {
-		key = "set:" + p.Key // compared only; never shown
-	}
-	var windows []string
-	for _, w := range p.Maintenance {
-		windows = append(windows, w.Schedule+" for "+views.Dur(time.Duration(w.Duration)))
-	}
-	firedBy := p.FiredBy
-	if firedBy == "" {
-		firedBy = "server"
-	}
-	return []processField{
-		{"name", p.Name},
-		{"description", orNone(p.Description)},
-		{"schedule", orNone(p.Schedule)},
-		{"timezone", p.Timezone},
-		{"max_runtime", views.Dur(time.Duration(p.MaxRuntime))},
-		{"enabled", strconv.FormatBool(p.Enabled)},
-		{"alerts.fail", list(p.Alerts.Fail)},
-		{"alerts.timeout", list(p.Alerts.Timeout)},
-		{"alerts.late", list(p.Alerts.Late)},
-		{"alerts.recovered", list(p.Alerts.Recovered)},
-		{"alerts.ok", list(p.Alerts.OK)},
-		{"key", key},
-		{"fired_by", firedBy},
-		{"alert_after", strconv.Itoa(p.AlertAfter)},
-		{"repeat_every", views.Dur(time.Duration(p.RepeatEvery))},
-		{"maintenance", list(windows)},
-	}
+	return s
 }

@@ -164,38 +164,47 @@ func (h *Handler) previewOf(spec, tz string) views.SchedulePreview {
 	return p
 }
 
-// formValues reads the process form as typed.
-func formValues(r *http.Request) views.ProcessFormValues {
-	f := func(name string) string { return r.PostFormValue(name) }
-	return views.ProcessFormValues{
-		ID: strings.TrimSpace(f("id")), Name: f("name"), Description: f("description"),
-		Schedule: f("schedule"), Timezone: f("timezone"), MaxRuntime: f("max_runtime"),
-		Enabled:  f("enabled") != "",
-		AlertsOK: f("alerts_ok"), AlertsFail: f("alerts_fail"), AlertsTimeout: f("alerts_timeout"),
-		AlertsLate: f("alerts_late"), AlertsRecovered: f("alerts_recovered"),
-		Key: f("key"), FiredBy: f("fired_by"), AlertAfter: f("alert_after"), RepeatEvery: f("repeat_every"),
+// inputs ties each text input of the process form, named after its field
+// (inputName), to where ProcessFormValues holds it.
+func inputs(v *views.ProcessFormValues) map[string]*string {
+	return map[string]*string{
+		"id": &v.ID, "name": &v.Name, "description": &v.Description, "schedule": &v.Schedule,
+		"timezone": &v.Timezone, "max_runtime": &v.MaxRuntime, "key": &v.Key,
+		"alerts_ok": &v.AlertsOK, "alerts_fail": &v.AlertsFail, "alerts_timeout": &v.AlertsTimeout,
+		"alerts_late": &v.AlertsLate, "alerts_recovered": &v.AlertsRecovered,
+		"fired_by": &v.FiredBy, "alert_after": &v.AlertAfter, "repeat_every": &v.RepeatEvery,
 	}
 }
 
-// valuesOf fills the form from a definition.
+// inputName is the form input of the field of that wire name: "." becomes
+// "_" ("alerts.fail": "alerts_fail").
+func inputName(field string) string { return strings.ReplaceAll(field, ".", "_") }
+
+// formValues reads the process form as typed.
+func formValues(r *http.Request) views.ProcessFormValues {
+	v := views.ProcessFormValues{Enabled: r.PostFormValue("enabled") != ""}
+	for name, at := range inputs(&v) {
+		*at = r.PostFormValue(name)
+	}
+	v.ID = strings.TrimSpace(v.ID)
+	return v
+}
+
+// valuesOf fills the form from a definition: each input with its field's
+// text (recipients one a line), optional fields at their zero left empty.
 func valuesOf(p statesrv.Process) views.ProcessFormValues {
-	lines := func(l []string) string { return strings.Join(l, "\n") }
-	v := views.ProcessFormValues{
-		ID: strconv.FormatInt(p.ID, 10), Name: p.Name, Description: p.Description,
-		Schedule: p.Schedule, Timezone: p.Timezone, MaxRuntime: views.Dur(time.Duration(p.MaxRuntime)),
-		Enabled:  p.Enabled,
-		AlertsOK: lines(p.Alerts.OK), AlertsFail: lines(p.Alerts.Fail), AlertsTimeout: lines(p.Alerts.Timeout),
-		AlertsLate: lines(p.Alerts.Late), AlertsRecovered: lines(p.Alerts.Recovered),
-		Key: p.Key, FiredBy: p.FiredBy,
-	}
-	if v.FiredBy == "" {
-		v.FiredBy = "server"
-	}
-	if p.AlertAfter != 0 {
-		v.AlertAfter = strconv.Itoa(p.AlertAfter)
-	}
-	if p.RepeatEvery != 0 {
-		v.RepeatEvery = views.Dur(time.Duration(p.RepeatEvery))
+	v := views.ProcessFormValues{Enabled: p.Enabled}
+	in := inputs(&v)
+	for i := range statesrv.ProcessFields {
+		f := &statesrv.ProcessFields[i]
+		at, ok := in[inputName(f.Name)]
+		switch {
+		case !ok || f.Optional && f.IsZero(&p):
+		case f.Strings != nil:
+			*at = strings.Join(*f.Strings(&p), "\n")
+		default:
+			*at = f.Text(&p)
+		}
 	}
 	return v
 }
@@ -246,18 +255,17 @@ func parseProcessForm(v views.ProcessFormValues) (statesrv.Process, views.FieldE
 		}
 		p.MaxRuntime = statesrv.Duration(d)
 	}
-	for _, f := range []struct {
-		name, text string
-		list       *[]string
-	}{
-		{"alerts_ok", v.AlertsOK, &p.Alerts.OK}, {"alerts_fail", v.AlertsFail, &p.Alerts.Fail},
-		{"alerts_timeout", v.AlertsTimeout, &p.Alerts.Timeout}, {"alerts_late", v.AlertsLate, &p.Alerts.Late},
-		{"alerts_recovered", v.AlertsRecovered, &p.Alerts.Recovered},
-	} {
-		list, msg := parseRecipients(f.text)
-		*f.list = list
+	in := inputs(&v)
+	for i := range statesrv.ProcessFields {
+		f := &statesrv.ProcessFields[i]
+		text, onForm := in[inputName(f.Name)]
+		if f.Kind != statesrv.KindRecipients || !onForm {
+			continue
+		}
+		list, msg := parseRecipients(*text)
+		*f.Strings(&p) = list
 		if msg != "" {
-			errs[f.name] = msg
+			errs[inputName(f.Name)] = msg
 		}
 	}
 	if strings.ContainsAny(p.Key, ";\r\n") {
@@ -312,14 +320,10 @@ func parseRecipients(text string) ([]string, string) {
 func fieldOf(errs views.FieldErrors, err error) {
 	msg := statesrv.ErrorMessage(err)
 	name, rest, ok := strings.Cut(msg, ": ")
-	field := strings.ReplaceAll(name, ".", "_")
-	switch field {
-	case "id", "name", "description", "schedule", "timezone", "max_runtime", "key", "fired_by",
-		"alert_after", "repeat_every", "alerts_ok", "alerts_fail", "alerts_timeout", "alerts_late", "alerts_recovered":
-		if ok {
-			errs[field] = rest
-			return
-		}
+	field := inputName(name)
+	if _, onForm := inputs(&views.ProcessFormValues{})[field]; ok && onForm {
+		errs[field] = rest
+		return
 	}
 	errs["form"] = msg
 }

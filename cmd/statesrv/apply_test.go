@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/document"
 )
 
 // writeFile writes content to name in a fresh temp directory and returns
@@ -79,7 +79,7 @@ func TestExportApplyRoundTrip(t *testing.T) {
 			s := withTB(s, t)
 			out := mustCLI(t, 0, "export", "--url", base, "--format", format)
 			file := writeFile(t, "procs."+format, out.stdout)
-			got, err := readDocument(strings.NewReader(out.stdout), file)
+			got, err := document.Read(strings.NewReader(out.stdout), file)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -284,65 +284,6 @@ func TestApply(t *testing.T) {
 			t.Errorf("stdout:\n%s", res.stdout)
 		}
 	})
-}
-
-func TestReadDocument(t *testing.T) {
-	for _, tc := range []struct {
-		name, file, text string
-		want             []statesrv.Process
-		err              string
-	}{
-		{name: "SniffsJSON", file: "-", text: ` {"processes": [{"id": 1, "name": "a", "max_runtime": "2h"}]}`,
-			want: []statesrv.Process{{ID: 1, Name: "a", MaxRuntime: statesrv.Duration(2 * time.Hour)}}},
-		{name: "YAMLKeepsStringsStrings", file: "p.yaml",
-			text: "processes:\n- id: 7\n  name: '0123'\n  description: 2026-01-01\n  schedule: '@daily'\n  enabled: true\n",
-			want: []statesrv.Process{{ID: 7, Name: "0123", Description: "2026-01-01", Schedule: "@daily", Enabled: true}}},
-		{name: "EmptyList", file: "p.yml", text: "processes: []\n", want: []statesrv.Process{}},
-		{name: "ErrNoProcesses", file: "p.yaml", text: "jobs: []\n", err: "unknown field"},
-		{name: "ErrMissingList", file: "p.json", text: "{}", err: `no "processes" list`},
-		{name: "ErrBadDuration", file: "p.yaml", text: "processes:\n- id: 1\n  max_runtime: soon\n", err: "bad duration"},
-		{name: "ErrEmpty", file: "p.yaml", text: "", err: "empty document"},
-		{name: "ErrOnlyComments", file: "p.yaml", text: "# nothing\n", err: "empty document"},
-		{name: "ErrAliasBomb", file: "p.yaml", text: "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +
-			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
-			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n" +
-			"g: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n", err: "more than 1000000 values"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := readDocument(strings.NewReader(tc.text), tc.file)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want %q", err, tc.err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, tc.want) {
-				t.Errorf("got %+v, want %+v", got, tc.want)
-			}
-		})
-	}
-}
-
-// TestDocProcessFields keeps docProcess in step with statesrv.Process: the
-// same JSON fields in the same order.
-func TestDocProcessFields(t *testing.T) {
-	names := func(v any) []string {
-		var out []string
-		rt := reflect.TypeOf(v)
-		for i := range rt.NumField() {
-			out = append(out, strings.Split(rt.Field(i).Tag.Get("json"), ",")[0])
-		}
-		return out
-	}
-	if a, b := names(docProcess{}), names(statesrv.Process{}); !slices.Equal(a, b) {
-		t.Errorf("docProcess fields %v, statesrv.Process fields %v", a, b)
-	}
-	if a, b := names(docAlerts{}), names(statesrv.Alerts{}); !slices.Equal(a, b) {
-		t.Errorf("docAlerts fields %v, statesrv.Alerts fields %v", a, b)
-	}
 }
 
 func TestShortDuration(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/statesrv/statesrv"
 )
 
 // Describe says in words when spec fires, for the common shapes: every N
@@ -196,14 +198,5 @@ func join(items []string) string {
 }
 
 // ShortDuration writes d without zero units: "1h30m", "2h", "90s" stays
-// "1m30s".
-func ShortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+// "1m30s" (statesrv.Duration's Text).
+func ShortDuration(d time.Duration) string { return statesrv.Duration(d).Text() }

@@ -1,0 +1,168 @@
+package document
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/commands/schedule"
+)
+
+// Validate normalizes every definition in place (commands.NormalizeProcess,
+// as the server does) and returns one line per invalid one, and per id
+// given twice; none when all are valid.
+func Validate(procs []statesrv.Process) []string {
+	var problems []string
+	seen := map[int64]int{}
+	for i := range procs {
+		p := &procs[i]
+		about := fmt.Sprintf("process %d (entry %d)", p.ID, i+1)
+		if p.ID == 0 {
+			about = fmt.Sprintf("entry %d (no id)", i+1)
+		}
+		if err := commands.NormalizeProcess(p); err != nil {
+			problems = append(problems, about+": "+statesrv.ErrorMessage(err))
+			continue
+		}
+		if j, dup := seen[p.ID]; dup {
+			problems = append(problems, fmt.Sprintf("%s: id %d is also entry %d", about, p.ID, j+1))
+			continue
+		}
+		seen[p.ID] = i
+	}
+	return problems
+}
+
+// Step is one change of a plan.
+type Step struct {
+	Process statesrv.Process
+	// Changes lists the fields of a changed definition that differ from
+	// the server's.
+	Changes []statesrv.Change
+}
+
+// Plan is what an apply changes: definitions to create, to change and to
+// delete, each ordered by id.
+type Plan struct {
+	Create, Change, Remove []Step
+	// Unlisted counts the server's definitions the document lacks and
+	// that are kept (no prune).
+	Unlisted int
+}
+
+// NewPlan compares the desired definitions (normalized, see Validate) with
+// the server's current ones. A definition that normalizes to the server's
+// own is left alone, as the server would append nothing for it. With
+// prune, the server's definitions the document lacks are deleted.
+func NewPlan(desired, current []statesrv.Process, prune bool) Plan {
+	var pl Plan
+	have := map[int64]statesrv.Process{}
+	for _, p := range current {
+		commands.NormalizeProcess(&p)
+		have[p.ID] = p
+	}
+	want := map[int64]bool{}
+	for _, p := range desired {
+		want[p.ID] = true
+		cur, ok := have[p.ID]
+		switch {
+		case !ok:
+			pl.Create = append(pl.Create, Step{Process: p})
+		case !reflect.DeepEqual(cur, p):
+			pl.Change = append(pl.Change, Step{Process: p, Changes: statesrv.Diff(&cur, &p)})
+		}
+	}
+	for _, p := range current {
+		switch {
+		case want[p.ID]:
+		case prune:
+			pl.Remove = append(pl.Remove, Step{Process: p})
+		default:
+			pl.Unlisted++
+		}
+	}
+	for _, l := range [][]Step{pl.Create, pl.Change, pl.Remove} {
+		slices.SortFunc(l, func(a, b Step) int { return cmp.Compare(a.Process.ID, b.Process.ID) })
+	}
+	return pl
+}
+
+// Empty reports whether the plan changes nothing.
+func (pl Plan) Empty() bool { return len(pl.Create)+len(pl.Change)+len(pl.Remove) == 0 }
+
+// Define returns the definitions to create and to change.
+func (pl Plan) Define() []statesrv.Process {
+	var out []statesrv.Process
+	for _, s := range slices.Concat(pl.Create, pl.Change) {
+		out = append(out, s.Process)
+	}
+	return out
+}
+
+// Delete returns the ids to delete.
+func (pl Plan) Delete() []int64 {
+	var out []int64
+	for _, s := range pl.Remove {
+		out = append(out, s.Process.ID)
+	}
+	return out
+}
+
+// Print writes the plan: one line per change and a summary.
+//
+//   - 27 NewJob
+//     ~ 25 JajaBackupData: schedule "0 2 * * *" → "0 3 * * *"
+//   - 30 OldJob
+func (pl Plan) Print(w io.Writer) {
+	for _, s := range pl.Create {
+		fmt.Fprintf(w, "+ %d %s\n", s.Process.ID, schedule.OneLine(s.Process.Name))
+	}
+	for _, s := range pl.Change {
+		fmt.Fprintf(w, "~ %d %s: %s\n", s.Process.ID, schedule.OneLine(s.Process.Name), strings.Join(changeTexts(s.Changes), ", "))
+	}
+	for _, s := range pl.Remove {
+		fmt.Fprintf(w, "- %d %s\n", s.Process.ID, schedule.OneLine(s.Process.Name))
+	}
+	fmt.Fprintf(w, "%d to create, %d to change, %d to delete\n", len(pl.Create), len(pl.Change), len(pl.Remove))
+	if pl.Unlisted > 0 {
+		fmt.Fprintf(w, "%d definitions on the server are not in the document and are kept (--prune deletes them)\n", pl.Unlisted)
+	}
+}
+
+// changeTexts writes each change for a plan line: text quoted and cut,
+// lists in brackets, a secret only as changed.
+func changeTexts(cs []statesrv.Change) []string {
+	if len(cs) == 0 {
+		return []string{"other fields changed"}
+	}
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		name := c.Field.Name
+		switch c.Field.Kind {
+		case statesrv.KindSecret:
+			out[i] = name + " changed"
+		case statesrv.KindText:
+			out[i] = fmt.Sprintf("%s %s → %s", name, clip(c.Old), clip(c.New))
+		case statesrv.KindList, statesrv.KindRecipients:
+			out[i] = fmt.Sprintf("%s [%s] → [%s]", name, schedule.OneLine(c.Old), schedule.OneLine(c.New))
+		default:
+			out[i] = fmt.Sprintf("%s %s → %s", name, c.Old, c.New)
+		}
+	}
+	return out
+}
+
+// clip quotes s for a plan line, cut to 60 characters.
+func clip(s string) string {
+	if utf8.RuneCountInString(s) > 60 {
+		s = string([]rune(s)[:59]) + "…"
+	}
+	return strconv.Quote(s)
+}
