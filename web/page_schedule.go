@@ -10,6 +10,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/crontab"
 	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/views"
 )
@@ -112,7 +113,7 @@ func crontabOf(procs []projections.ProcessState, base string) string {
 	for i, p := range procs {
 		defs[i] = p.Process
 	}
-	return schedule.Crontab(defs, base, "statesrv")
+	return crontab.Export(defs, base, "statesrv")
 }
 
 // cutLines cuts text to at most n bytes, at the end of a line.

@@ -11,7 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/crontab"
 )
 
 // scheduledJob is an enabled process with a schedule in zone tz.
@@ -101,7 +101,7 @@ func TestSchedulePage(t *testing.T) {
 			ps, _ := e.Service.Process(id)
 			defs = append(defs, ps.Process)
 		}
-		want := schedule.Crontab(defs, e.Server.URL, "statesrv")
+		want := crontab.Export(defs, e.Server.URL, "statesrv")
 		if got := testid(doc, "cron-export").Text(); got != want {
 			t.Errorf("export:\n%s\nwant:\n%s", got, want)
 		}

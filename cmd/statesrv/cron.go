@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/crontab"
 )
 
 const cronUsage = `usage: statesrv cron export [--url URL] [--bin PATH]
@@ -43,6 +43,6 @@ func cmdCronExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	_, err = io.WriteString(stdout, schedule.Crontab(procs, *base, *bin))
+	_, err = io.WriteString(stdout, crontab.Export(procs, *base, *bin))
 	return err
 }

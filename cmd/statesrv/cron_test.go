@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/crontab"
 )
 
 func TestCronExport(t *testing.T) {
@@ -85,7 +85,7 @@ func TestCronExport(t *testing.T) {
 	})
 
 	t.Run("BinAndURLQuotedForTheShell", func(t *testing.T) {
-		got := schedule.Crontab([]statesrv.Process{byCron(scheduled(1, "@hourly", time.Hour))}, "http://h/a%20b", "/opt/my tools/statesrv")
+		got := crontab.Export([]statesrv.Process{byCron(scheduled(1, "@hourly", time.Hour))}, "http://h/a%20b", "/opt/my tools/statesrv")
 		want := `0 * * * * '/opt/my tools/statesrv' start --url http://h/a\%20b 1  # job1`
 		if !strings.Contains(got, "\n"+want+"\n") {
 			t.Errorf("crontab:\n%s\nwant the line %s", got, want)

@@ -6,13 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/crontab"
+	"github.com/statesrv/statesrv/importer"
 )
 
 const importUsage = `usage: statesrv import crontab FILE [flags]
@@ -84,44 +83,21 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	if err != nil {
 		return err
 	}
-	opt := importOptions{zone: *zone, system: *system || underEtc(files[0])}
-	var res importResult
-	if kind == "crontab" {
-		res, err = parseCrontab(strings.NewReader(string(raw)), opt)
-	} else {
-		res, err = parseSchtasks(raw, opt, *maxRuntime, *microsoft)
-	}
-	if err != nil {
-		return fmt.Errorf("%s: %w", files[0], err)
-	}
-	if kind == "crontab" {
-		for i := range res.props {
-			res.props[i].MaxRuntime = statesrv.Duration(*maxRuntime)
-		}
-	}
-	if res.defaultZone {
-		res.warn("times that name no zone were read in UTC: give --timezone (e.g. Europe/Prague) for the machine's zone")
-	}
-	var current []statesrv.Process
+	opt := importer.Options{Name: files[0], Zone: *zone, MaxRuntime: *maxRuntime, StartID: *startID,
+		System: *system || crontab.SystemFile(files[0]), Microsoft: *microsoft}
 	if *base != "" {
-		if current, err = fetchProcesses(ctx, *base); err != nil {
-			return err
-		}
-		res.props = dropKnown(res.props, current, &res)
+		opt.Defined = func() ([]statesrv.Process, error) { return fetchProcesses(ctx, *base) }
 	}
-	first := *startID
-	if first == 0 {
-		first = 1000
-		if *base != "" {
-			first = 1
-			for _, c := range current {
-				first = max(first, c.ID+1)
-			}
-		}
+	res, err := importer.Propose(kind, raw, opt)
+	if err != nil {
+		return err
 	}
-	procs := numbered(res.props, first, &res)
-	for _, w := range res.warnings {
+	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "%s: %s\n", files[0], w)
+	}
+	procs := make([]commented, len(res.Proposals))
+	for i, p := range res.Proposals {
+		procs[i] = commented{Process: p.Process, Comment: p.From}
 	}
 	if !*apply {
 		header := fmt.Sprintf("statesrv process definitions proposed from %s %s\n"+
@@ -131,11 +107,11 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	desired := make([]statesrv.Process, len(procs))
 	for i, p := range procs {
 		desired[i] = p.Process
-		if _, taken := findID(current, p.ID); taken {
+		if _, taken := findID(res.Defined, p.ID); taken {
 			return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", p.ID)
 		}
 	}
-	return makePlan(desired, current, false).run(ctx, *base, *yes, stdout)
+	return makePlan(desired, res.Defined, false).run(ctx, *base, *yes, stdout)
 }
 
 // parseInterspersed parses flags given before and after the positional
@@ -173,51 +149,6 @@ func readInput(file string) ([]byte, error) {
 		err = fmt.Errorf("%s: larger than %d MiB", file, maxImport>>20)
 	}
 	return raw, err
-}
-
-// underEtc reports whether file lies under /etc (/etc/crontab,
-// /etc/cron.d/...), where crontabs have a user field.
-func underEtc(file string) bool {
-	abs, err := filepath.Abs(file)
-	return err == nil && strings.HasPrefix(filepath.ToSlash(abs), "/etc/")
-}
-
-// dropKnown leaves out the proposals the server already has a definition
-// for (same description, schedule and zone), so that importing twice
-// proposes nothing new.
-func dropKnown(props []proposal, current []statesrv.Process, res *importResult) []proposal {
-	var out []proposal
-	for _, p := range props {
-		known := false
-		for _, c := range current {
-			if c.Description == p.Description && c.Schedule == p.Schedule && c.Timezone == p.Timezone {
-				res.warn("%s: already defined as process %d (%s), left out", p.from, c.ID, schedule.OneLine(c.Name))
-				known = true
-				break
-			}
-		}
-		if !known {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// numbered gives the proposals ids counting up from start and leaves
-// out, with a warning, any that does not validate.
-func numbered(props []proposal, start int64, res *importResult) []commented {
-	var out []commented
-	for _, p := range props {
-		proc := p.Process
-		proc.ID = start
-		if err := commands.NormalizeProcess(&proc); err != nil {
-			res.warn("%s: %s, left out", p.from, statesrv.ErrorMessage(err))
-			continue
-		}
-		out = append(out, commented{Process: proc, Comment: p.from})
-		start++
-	}
-	return out
 }
 
 // findID returns the process with id among procs.

@@ -1,8 +1,13 @@
-package schedule
-
-// Crontab export: process definitions as a crontab, for sites that keep the
-// system cron in charge of starting jobs. The command line ("statesrv cron
-// export") and the dashboard's schedule page print the same text from here.
+// Package crontab reads and writes crontabs, the schedules of the system cron.
+//
+// Export writes process definitions as a crontab, for sites that keep cron in
+// charge of starting jobs: "statesrv cron export" and the dashboard's schedule
+// page print the same text from here. Parse reads a crontab (the user format
+// or the system one with a user field) and proposes a process definition for
+// each job line, as "statesrv import crontab" does; a line it cannot map
+// exactly is a warning, never a guess. Proposal and Result are shared with the
+// other importers.
+package crontab
 
 import (
 	"cmp"
@@ -11,16 +16,16 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands/schedule"
 )
 
-// Crontab renders procs, in order of id, as crontab lines that run
+// Export renders procs, in order of id, as crontab lines that run
 // "bin start --url base ID". Processes that cron should not fire (disabled,
 // push-only, fired by the server, or with a schedule cron cannot express)
 // get a comment saying why instead.
-func Crontab(procs []statesrv.Process, base, bin string) string {
+func Export(procs []statesrv.Process, base, bin string) string {
 	procs = slices.Clone(procs)
 	slices.SortFunc(procs, func(a, b statesrv.Process) int { return cmp.Compare(a.ID, b.ID) })
 	var b strings.Builder
@@ -33,12 +38,12 @@ func Crontab(procs []statesrv.Process, base, bin string) string {
 # Only processes with "fired_by": "cron" get a line: the server's scheduler
 # leaves them to cron (the others it fires itself, and a line would open a
 # second run at each fire time).
-`, OneLine(base))
+`, schedule.OneLine(base))
 	cmd := cronEscape(shellQuote(bin)) + " start --url " + cronEscape(shellQuote(base))
 	zone := ""
 	for _, p := range procs {
-		about := strconv.FormatInt(p.ID, 10) + " " + OneLine(p.Name)
-		spec, why := CrontabSpec(p)
+		about := strconv.FormatInt(p.ID, 10) + " " + schedule.OneLine(p.Name)
+		spec, why := Spec(p)
 		if why != "" {
 			fmt.Fprintf(&b, "# %s: %s\n", about, why)
 			continue
@@ -51,14 +56,14 @@ func Crontab(procs []statesrv.Process, base, bin string) string {
 			zone = tz
 			fmt.Fprintf(&b, "CRON_TZ=%s\n", zone)
 		}
-		fmt.Fprintf(&b, "%s %s %d  # %s\n", spec, cmd, p.ID, cronEscape(OneLine(p.Name)))
+		fmt.Fprintf(&b, "%s %s %d  # %s\n", spec, cmd, p.ID, cronEscape(schedule.OneLine(p.Name)))
 	}
 	return b.String()
 }
 
-// CrontabSpec returns the five crontab fields of p's schedule, or why p gets no
+// Spec returns the five crontab fields of p's schedule, or why p gets no
 // crontab line.
-func CrontabSpec(p statesrv.Process) (spec, why string) {
+func Spec(p statesrv.Process) (spec, why string) {
 	text := strings.Join(strings.Fields(p.Schedule), " ")
 	switch {
 	case !p.Enabled:
@@ -67,8 +72,8 @@ func CrontabSpec(p statesrv.Process) (spec, why string) {
 		return "", `fired by the server, skipped (set "fired_by": "cron" to hand it to cron)`
 	case text == "":
 		return "", "push-only (no schedule), skipped"
-	case Validate(text, p.Timezone) != nil:
-		return "", fmt.Sprintf("schedule %q is not valid, skipped", OneLine(text))
+	case schedule.Validate(text, p.Timezone) != nil:
+		return "", fmt.Sprintf("schedule %q is not valid, skipped", schedule.OneLine(text))
 	case strings.HasPrefix(text, "@every"):
 		return "", fmt.Sprintf("schedule %q cannot be expressed in crontab (cron has no fixed interval)", text)
 	case strings.HasPrefix(text, "@"):
@@ -93,16 +98,6 @@ func CrontabSpec(p statesrv.Process) (spec, why string) {
 var descriptors = map[string]string{
 	"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
 	"@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@hourly": "0 * * * *",
-}
-
-// OneLine replaces control characters (line breaks among them) by spaces.
-func OneLine(s string) string {
-	return strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) {
-			return ' '
-		}
-		return r
-	}, s)
 }
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)

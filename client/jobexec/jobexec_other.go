@@ -1,13 +1,13 @@
 //go:build !unix
 
-package main
+package jobexec
 
 import "os"
 
-// execSignals are the signals exec takes while its job runs. On Windows
+// signals are the signals Run takes while its job runs. On Windows
 // the job shares exec's console and sees a Ctrl-C itself; exec only has to
 // outlive it to report the job's end.
-func execSignals() []os.Signal {
+func signals() []os.Signal {
 	return []os.Signal{os.Interrupt}
 }
 

@@ -1,55 +1,25 @@
-package main
+package crontab
 
 import (
 	"bufio"
 	"fmt"
 	"io"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
 )
 
-// proposal is a definition an import proposes (its id still to be
-// given), with where it came from.
-type proposal struct {
-	statesrv.Process
-	// from names the source line or task, for a comment in the document.
-	from string
-}
-
-// importOptions are the settings every import shares.
-type importOptions struct {
-	// zone is the zone of times that name none ("" means UTC, noted).
-	zone string
-	// system reads the system crontab format (a user field).
-	system bool
-}
-
-// importResult is what a parser found: the proposals and, for each line
-// or task it could not map, a warning.
-type importResult struct {
-	props    []proposal
-	warnings []string
-	// defaultZone is set when a proposal took UTC for want of a zone.
-	defaultZone bool
-}
-
-func (r *importResult) warn(format string, args ...any) {
-	r.warnings = append(r.warnings, fmt.Sprintf(format, args...))
-}
-
-// zoneOf returns the zone for times that name none.
-func (o importOptions) zoneOf(res *importResult) string {
-	if o.zone != "" {
-		return o.zone
-	}
-	res.defaultZone = true
-	return "UTC"
+// Options are the settings of Parse.
+type Options struct {
+	// Zone is the zone of times that name none ("" means UTC, noted).
+	Zone string
+	// System reads the system crontab format (a user field).
+	System bool
 }
 
 var envLine = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
@@ -57,14 +27,15 @@ var envLine = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$`)
 // maxCrontabLine bounds a crontab line.
 const maxCrontabLine = 64 << 10
 
-// parseCrontab reads a crontab: the user format (five time fields and a
-// command) or, with opt.system, the system one (/etc/crontab,
+// Parse reads a crontab: the user format (five time fields and a
+// command) or, with opt.System, the system one (/etc/crontab,
 // /etc/cron.d: five fields, a user, a command). CRON_TZ= and TZ= lines set
 // the zone of the lines after them; other VAR=value lines, comments and
 // blank lines are skipped. Each job line becomes a proposal, or a warning
-// naming the line when it cannot be mapped (@reboot, a bad schedule).
-func parseCrontab(r io.Reader, opt importOptions) (importResult, error) {
-	var res importResult
+// naming the line when it cannot be mapped (@reboot, a bad schedule). The
+// error is one of reading r.
+func Parse(r io.Reader, opt Options) (Result, error) {
+	var res Result
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 4096), maxCrontabLine)
 	zone := ""
@@ -79,29 +50,36 @@ func parseCrontab(r io.Reader, opt importOptions) (importResult, error) {
 			}
 			continue
 		}
-		p, problem := cronJob(line, opt.system)
+		p, problem := cronJob(line, opt.System)
 		if problem != "" {
-			res.warn("line %d: not mapped, %s: %s", n, problem, clipLine(line))
+			res.Warn("line %d: not mapped, %s: %s", n, problem, clipLine(line))
 			continue
 		}
 		if zone != "" {
 			p.Timezone = zone
 		} else {
-			p.Timezone = opt.zoneOf(&res)
+			p.Timezone = res.ZoneOr(opt.Zone)
 		}
 		if err := schedule.Validate(p.Schedule, p.Timezone); err != nil {
-			res.warn("line %d: not mapped, %s: %s", n, statesrv.ErrorMessage(err), clipLine(line))
+			res.Warn("line %d: not mapped, %s: %s", n, statesrv.ErrorMessage(err), clipLine(line))
 			continue
 		}
 		if p.Name == "" {
 			p.Name = fmt.Sprintf("crontab line %d", n)
 		}
-		res.props = append(res.props, proposal{Process: p, from: fmt.Sprintf("line %d: %s", n, clipLine(line))})
+		res.Proposals = append(res.Proposals, Proposal{Process: p, From: fmt.Sprintf("line %d: %s", n, clipLine(line))})
 	}
 	if err := sc.Err(); err != nil {
 		return res, fmt.Errorf("read crontab: %w", err)
 	}
 	return res, nil
+}
+
+// SystemFile reports whether file lies under /etc (/etc/crontab,
+// /etc/cron.d/...), where crontabs have a user field.
+func SystemFile(file string) bool {
+	abs, err := filepath.Abs(file)
+	return err == nil && strings.HasPrefix(filepath.ToSlash(abs), "/etc/")
 }
 
 // cronJob reads one job line: its schedule and command (and, in the
@@ -144,7 +122,7 @@ func cronJob(line string, system bool) (p statesrv.Process, problem string) {
 	}
 	p.Schedule = spec
 	p.Name = nameFromCommand(cronCommand(cmd))
-	p.Description = clipRunes(cmd, 2000)
+	p.Description = Description(cmd)
 	p.Enabled = true
 	return p, ""
 }
@@ -219,7 +197,7 @@ func nameFromCommand(cmd string) string {
 		if prog == "." || prog == "/" {
 			return ""
 		}
-		return sanitizeName(prog)
+		return Name(prog)
 	}
 	return ""
 }
@@ -234,26 +212,6 @@ func firstWord(s string) (word, rest string) {
 		}
 	}
 	return nextField(s)
-}
-
-// sanitizeName makes s a valid process name: no ';' or control
-// characters, at most 200 characters.
-func sanitizeName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r == ';' || unicode.IsControl(r) {
-			return -1
-		}
-		return r
-	}, s)
-	return clipRunes(strings.TrimSpace(s), 200)
-}
-
-// clipRunes cuts s to at most n characters.
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
 }
 
 // clipLine cuts a source line for a message.

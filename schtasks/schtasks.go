@@ -1,4 +1,8 @@
-package main
+// Package schtasks reads the XML of the Windows Task Scheduler ("schtasks
+// /query /xml") and proposes a process definition for each task whose one
+// trigger maps exactly to a cron schedule, as "statesrv import schtasks"
+// does. A task it cannot map exactly is a warning, never a guess.
+package schtasks
 
 import (
 	"bytes"
@@ -15,7 +19,18 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/crontab"
 )
+
+// Options are the settings of Parse.
+type Options struct {
+	// Zone is the zone of times that name none ("" means UTC, noted).
+	Zone string
+	// MaxRuntime is the max_runtime of a task without a time limit.
+	MaxRuntime time.Duration
+	// Microsoft includes the tasks under \Microsoft\ (Windows' own).
+	Microsoft bool
+}
 
 // xmlTask is the part of a Task Scheduler task definition (namespace
 // http://schemas.microsoft.com/windows/2004/02/mit/task, as "schtasks
@@ -160,14 +175,15 @@ func toUTF8(raw []byte) []byte {
 	return []byte(string(utf16.Decode(u)))
 }
 
-// parseSchtasks maps each task to a proposal: its one enabled trigger to a
-// cron schedule, ExecutionTimeLimit to max_runtime (maxRuntime when it
-// has none), Settings/Enabled to enabled, its Exec actions to the
-// description. A task whose trigger cannot be mapped exactly, or that has
-// no trigger or several, gets a warning instead. Tasks under \Microsoft\
-// are Windows' own and skipped unless microsoft is set.
-func parseSchtasks(raw []byte, opt importOptions, maxRuntime time.Duration, microsoft bool) (importResult, error) {
-	var res importResult
+// Parse maps each task to a proposal: its one enabled trigger to a cron
+// schedule, ExecutionTimeLimit to max_runtime (opt.MaxRuntime when it has
+// none), Settings/Enabled to enabled, its Exec actions to the description.
+// A task whose trigger cannot be mapped exactly, or that has no trigger or
+// several, gets a warning instead. Tasks under \Microsoft\ are Windows' own
+// and skipped unless opt.Microsoft is set. The error says why raw is not
+// task XML.
+func Parse(raw []byte, opt Options) (crontab.Result, error) {
+	var res crontab.Result
 	tasks, err := readTasks(raw)
 	if err != nil {
 		return res, err
@@ -178,30 +194,31 @@ func parseSchtasks(raw []byte, opt importOptions, maxRuntime time.Duration, micr
 		if about == "" {
 			about = fmt.Sprintf("task %d", i+1)
 		}
-		if !microsoft && strings.HasPrefix(strings.ToLower(t.path), `\microsoft\`) {
+		if !opt.Microsoft && strings.HasPrefix(strings.ToLower(t.path), `\microsoft\`) {
 			windows++
 			continue
 		}
-		p, ok := taskProposal(t, about, opt, maxRuntime, &res)
+		p, ok := taskProposal(t, about, opt, &res)
 		if ok {
-			res.props = append(res.props, p)
+			res.Proposals = append(res.Proposals, p)
 		}
 	}
 	if windows > 0 {
-		res.warn(`tasks under \Microsoft\ (Windows' own) skipped: %d; --microsoft includes them`, windows)
+		res.Warn(`tasks under \Microsoft\ (Windows' own) skipped: %d; --microsoft includes them`, windows)
 	}
 	return res, nil
 }
 
 // taskProposal maps one task, or warns why it cannot.
-func taskProposal(t namedTask, about string, opt importOptions, maxRuntime time.Duration, res *importResult) (proposal, bool) {
-	p := proposal{from: "task " + schedule.OneLine(about)}
+func taskProposal(t namedTask, about string, opt Options, res *crontab.Result) (crontab.Proposal, bool) {
+	maxRuntime := opt.MaxRuntime
+	p := crontab.Proposal{From: "task " + schedule.OneLine(about)}
 	var specs, problems []string
 	var zone string
 	for _, tr := range t.Triggers.List {
 		kind := tr.XMLName.Local
 		if tr.Enabled != nil && !*tr.Enabled {
-			res.warn("%s: %s is disabled, ignored", about, kind)
+			res.Warn("%s: %s is disabled, ignored", about, kind)
 			continue
 		}
 		spec, z, notes, problem := triggerSpec(tr, opt, res)
@@ -210,20 +227,20 @@ func taskProposal(t namedTask, about string, opt importOptions, maxRuntime time.
 			continue
 		}
 		for _, n := range notes {
-			res.warn("%s: %s: %s", about, kind, n)
+			res.Warn("%s: %s: %s", about, kind, n)
 		}
 		specs = append(specs, spec)
 		zone = z
 	}
 	switch {
 	case len(problems) > 0:
-		res.warn("%s: not mapped, %s; task skipped", about, strings.Join(problems, "; "))
+		res.Warn("%s: not mapped, %s; task skipped", about, strings.Join(problems, "; "))
 		return p, false
 	case len(specs) == 0:
-		res.warn("%s: not mapped, no enabled trigger (it runs only when started by hand); task skipped", about)
+		res.Warn("%s: not mapped, no enabled trigger (it runs only when started by hand); task skipped", about)
 		return p, false
 	case len(specs) > 1:
-		res.warn("%s: not mapped, %d triggers (%s) but a process has one schedule; task skipped: define it by hand",
+		res.Warn("%s: not mapped, %d triggers (%s) but a process has one schedule; task skipped: define it by hand",
 			about, len(specs), strings.Join(specs, "; "))
 		return p, false
 	}
@@ -232,20 +249,20 @@ func taskProposal(t namedTask, about string, opt importOptions, maxRuntime time.
 	if i := strings.LastIndex(name, `\`); i >= 0 {
 		name = name[i+1:]
 	}
-	p.Name = sanitizeName(name)
+	p.Name = crontab.Name(name)
 	if p.Name == "" {
-		p.Name = sanitizeName(about)
+		p.Name = crontab.Name(about)
 	}
 	p.Enabled = t.Settings.Enabled == nil || *t.Settings.Enabled
 	p.MaxRuntime = statesrv.Duration(maxRuntime)
 	switch limit := strings.TrimSpace(t.Settings.ExecutionTimeLimit); limit {
 	case "":
 	case "PT0S":
-		res.warn("%s: no execution time limit; max_runtime %s", about, schedule.ShortDuration(maxRuntime))
+		res.Warn("%s: no execution time limit; max_runtime %s", about, schedule.ShortDuration(maxRuntime))
 	default:
 		d, err := isoDuration(limit)
 		if err != nil {
-			res.warn("%s: ExecutionTimeLimit %q: %v; max_runtime %s", about, limit, err, schedule.ShortDuration(maxRuntime))
+			res.Warn("%s: ExecutionTimeLimit %q: %v; max_runtime %s", about, limit, err, schedule.ShortDuration(maxRuntime))
 		} else {
 			p.MaxRuntime = statesrv.Duration(d)
 		}
@@ -255,9 +272,9 @@ func taskProposal(t namedTask, about string, opt importOptions, maxRuntime time.
 		cmds = append(cmds, strings.TrimSpace(strings.TrimSpace(e.Command)+" "+strings.TrimSpace(e.Arguments)))
 	}
 	for _, o := range t.Actions.Other {
-		res.warn("%s: action %s is not a command; not in the description", about, o.XMLName.Local)
+		res.Warn("%s: action %s is not a command; not in the description", about, o.XMLName.Local)
 	}
-	p.Description = clipRunes(strings.Join(cmds, "; "), 2000)
+	p.Description = crontab.Description(strings.Join(cmds, "; "))
 	return p, true
 }
 
@@ -271,7 +288,7 @@ var monthNames = map[string]int{"january": 1, "february": 2, "march": 3, "april"
 // it cannot (problem). Only CalendarTrigger maps: daily (every day),
 // weekly (every week), monthly on days of the month; a repetition only
 // where it repeats all day long on a daily trigger.
-func triggerSpec(tr xmlTrigger, opt importOptions, res *importResult) (spec, zone string, notes []string, problem string) {
+func triggerSpec(tr xmlTrigger, opt Options, res *crontab.Result) (spec, zone string, notes []string, problem string) {
 	switch tr.XMLName.Local {
 	case "CalendarTrigger":
 	case "TimeTrigger":
@@ -384,12 +401,12 @@ func startBoundary(s string) (t time.Time, offset string, err error) {
 // offset they are the machine's wall clock (opt's zone). With one, the
 // trigger fires at a fixed UTC offset, which a zone Etc/GMT±N expresses
 // for whole hours; --timezone overrides it, with a note.
-func boundaryZone(offset string, opt importOptions, res *importResult) (zone, note, problem string) {
+func boundaryZone(offset string, opt Options, res *crontab.Result) (zone, note, problem string) {
 	switch {
 	case offset == "":
-		return opt.zoneOf(res), "", ""
-	case opt.zone != "":
-		return opt.zone, fmt.Sprintf("StartBoundary has offset %s; times read in --timezone %s", offset, opt.zone), ""
+		return res.ZoneOr(opt.Zone), "", ""
+	case opt.Zone != "":
+		return opt.Zone, fmt.Sprintf("StartBoundary has offset %s; times read in --timezone %s", offset, opt.Zone), ""
 	case offset == "Z" || offset == "+00:00" || offset == "-00:00":
 		return "UTC", "", ""
 	}

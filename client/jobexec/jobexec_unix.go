@@ -1,14 +1,14 @@
 //go:build unix
 
-package main
+package jobexec
 
 import (
 	"os"
 	"syscall"
 )
 
-// execSignals are the signals exec passes on to its job.
-func execSignals() []os.Signal {
+// signals are the signals Run passes on to its job.
+func signals() []os.Signal {
 	return []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT}
 }
 

@@ -1,0 +1,68 @@
+package crontab
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/statesrv/statesrv"
+)
+
+// Proposal is a definition an import proposes (its id still to be given),
+// with where it came from.
+type Proposal struct {
+	statesrv.Process
+	// From names the source line or task, for a comment in the document.
+	From string
+}
+
+// Result is what a parser found: the proposals and, for each line or task
+// it could not map, a warning.
+type Result struct {
+	Proposals []Proposal
+	Warnings  []string
+	// DefaultZone is set when a proposal took UTC for want of a zone.
+	DefaultZone bool
+}
+
+// Warn adds a warning.
+func (r *Result) Warn(format string, args ...any) {
+	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
+}
+
+// ZoneOr returns zone, the zone of times that name none, or "UTC" when it
+// is empty, which it notes in DefaultZone.
+func (r *Result) ZoneOr(zone string) string {
+	if zone != "" {
+		return zone
+	}
+	r.DefaultZone = true
+	return "UTC"
+}
+
+// Name makes s a valid process name: no ';' or control characters, at most
+// 200 characters.
+func Name(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == ';' || unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	return clipRunes(strings.TrimSpace(s), 200)
+}
+
+// Description cuts s to the 2,000 characters a process description may
+// have.
+func Description(s string) string {
+	return clipRunes(s, 2000)
+}
+
+// clipRunes cuts s to at most n characters.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
