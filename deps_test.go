@@ -17,14 +17,15 @@ var allowed = map[string][]string{
 	"eventlog":          {},
 	"eventlog/logtest":  {"eventlog"},
 	"projections":       {"", "eventlog"},
-	"commands/schedule": {""},
-	"commands":          {"", "eventlog", "projections", "clock", "commands/schedule"},
+	"commands/schedule": {"", "textfmt"},
+	"commands":          {"", "eventlog", "projections", "clock", "commands/schedule", "textfmt"},
 	"commands/tcp":      {"", "commands"},
 	"commands/dispatch": {"commands", "projections", "clock"},
-	"views":             {""},
-	"web":               {"", "eventlog", "projections", "commands", "commands/schedule", "views"},
+	"views":             {"", "textfmt"},
+	"web":               {"", "eventlog", "projections", "commands", "commands/schedule", "views", "textfmt"},
 	"metrics":           {"", "eventlog", "projections"},
-	"notify":            {""},
+	"notify":            {"", "textfmt"},
+	"textfmt":           {},
 }
 
 const module = "github.com/statesrv/statesrv"

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // MaxMsg is how many characters of msg are kept.
@@ -190,7 +191,7 @@ func (p *fieldParser) add(k, v string) {
 	case "run":
 		r.Run = v
 	case "msg":
-		r.Msg = truncateRunes(v, MaxMsg)
+		r.Msg = textfmt.Head(v, MaxMsg)
 	case "key":
 		r.Key = v
 	case "mid":
@@ -343,21 +344,6 @@ func upperASCII(s string) string {
 			}
 			return string(b)
 		}
-	}
-	return s
-}
-
-// truncateRunes returns the first n runes of s.
-func truncateRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	count := 0
-	for i := range s {
-		if count == n {
-			return s[:i]
-		}
-		count++
 	}
 	return s
 }

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Describe says in words when spec fires, for the common shapes: every N
@@ -39,7 +41,7 @@ func describe(text string) (string, bool) {
 		if err != nil {
 			return "", false
 		}
-		return "every " + ShortDuration(d), true
+		return "every " + textfmt.GoDuration(d), true
 	}
 	f := strings.Fields(text)
 	if len(f) == 6 {
@@ -195,15 +197,7 @@ func join(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// ShortDuration writes d without zero units: "1h30m", "2h", "90s" stays
-// "1m30s".
-func ShortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+// ShortDuration writes d without zero units: textfmt.GoDuration.
+//
+// Deprecated: use textfmt.GoDuration.
+func ShortDuration(d time.Duration) string { return textfmt.GoDuration(d) }
