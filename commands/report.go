@@ -318,28 +318,19 @@ func trimBlank(s string) string {
 // lowerASCII and upperASCII fold ASCII letters only, so that no other
 // character (such as the Kelvin sign or the long s) folds into a key or a
 // state.
-func lowerASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
+func lowerASCII(s string) string { return mapASCII(s, 'A', 'a') }
 
-func upperASCII(s string) string {
+func upperASCII(s string) string { return mapASCII(s, 'a', 'A') }
+
+// mapASCII replaces the 26 letters from from on by those from to on, and
+// returns s itself when it holds none of them.
+func mapASCII(s string, from, to byte) string {
 	for i := 0; i < len(s); i++ {
-		if 'a' <= s[i] && s[i] <= 'z' {
+		if from <= s[i] && s[i] <= from+25 {
 			b := []byte(s)
 			for j := i; j < len(b); j++ {
-				if 'a' <= b[j] && b[j] <= 'z' {
-					b[j] -= 'a' - 'A'
+				if from <= b[j] && b[j] <= from+25 {
+					b[j] = b[j] - from + to
 				}
 			}
 			return string(b)
