@@ -11,7 +11,7 @@ import (
 // pointing one way: the log knows nothing, views know the log, the write
 // side knows views, the edges know the write side, and only cmd/ knows all.
 var allowed = map[string][]string{
-	"":                  {},
+	"":                  {"textfmt"},
 	"clock":             {},
 	"client":            {},
 	"api":               {""},
@@ -19,18 +19,19 @@ var allowed = map[string][]string{
 	"eventlog":          {},
 	"eventlog/logtest":  {"eventlog"},
 	"projections":       {"", "eventlog"},
-	"commands/schedule": {""},
-	"commands":          {"", "eventlog", "projections", "clock", "commands/schedule"},
+	"commands/schedule": {"", "textfmt"},
+	"commands":          {"", "eventlog", "projections", "clock", "commands/schedule", "textfmt"},
 	"commands/tcp":      {"", "commands"},
 	"commands/dispatch": {"commands", "projections", "clock"},
-	"crontab":           {"", "commands/schedule"},
-	"schtasks":          {"", "commands/schedule", "crontab"},
+	"crontab":           {"", "commands/schedule", "textfmt"},
+	"schtasks":          {"", "commands/schedule", "crontab", "textfmt"},
 	"importer":          {"", "commands", "commands/schedule", "crontab", "schtasks"},
-	"views":             {""},
-	"web":               {"", "api", "eventlog", "projections", "commands", "commands/schedule", "crontab", "views"},
+	"views":             {"", "textfmt"},
+	"web":               {"", "api", "eventlog", "projections", "commands", "commands/schedule", "crontab", "views", "textfmt"},
 	"metrics":           {"", "eventlog", "projections"},
-	"notify":            {""},
-	"document":          {"", "commands", "commands/schedule"},
+	"notify":            {"", "textfmt"},
+	"document":          {"", "commands", "commands/schedule", "textfmt"},
+	"textfmt":           {},
 }
 
 const module = "github.com/statesrv/statesrv"

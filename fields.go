@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // This file describes the fields of a Process once: their wire names, how
@@ -140,16 +142,7 @@ func (f *Field) shown(p *Process) string {
 }
 
 // Text writes the duration short: "2h", "1h30m", "1m30s", "0s".
-func (d Duration) Text() string {
-	s := time.Duration(d).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+func (d Duration) Text() string { return textfmt.GoDuration(time.Duration(d)) }
 
 // Text writes the window as "SCHEDULE for DURATION".
 func (w Window) Text() string { return w.Schedule + " for " + w.Duration.Text() }

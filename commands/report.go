@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // MaxMsg is how many characters of msg are kept.
@@ -190,7 +191,7 @@ func (p *fieldParser) add(k, v string) {
 	case "run":
 		r.Run = v
 	case "msg":
-		r.Msg = truncateRunes(v, MaxMsg)
+		r.Msg = textfmt.Head(v, MaxMsg)
 	case "key":
 		r.Key = v
 	case "mid":
@@ -317,47 +318,23 @@ func trimBlank(s string) string {
 // lowerASCII and upperASCII fold ASCII letters only, so that no other
 // character (such as the Kelvin sign or the long s) folds into a key or a
 // state.
-func lowerASCII(s string) string {
+func lowerASCII(s string) string { return mapASCII(s, 'A', 'a') }
+
+func upperASCII(s string) string { return mapASCII(s, 'a', 'A') }
+
+// mapASCII replaces the 26 letters from from on by those from to on, and
+// returns s itself when it holds none of them.
+func mapASCII(s string, from, to byte) string {
 	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
+		if from <= s[i] && s[i] <= from+25 {
 			b := []byte(s)
 			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
+				if from <= b[j] && b[j] <= from+25 {
+					b[j] = b[j] - from + to
 				}
 			}
 			return string(b)
 		}
-	}
-	return s
-}
-
-func upperASCII(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'a' <= s[i] && s[i] <= 'z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'a' <= b[j] && b[j] <= 'z' {
-					b[j] -= 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
-// truncateRunes returns the first n runes of s.
-func truncateRunes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	count := 0
-	for i := range s {
-		if count == n {
-			return s[:i]
-		}
-		count++
 	}
 	return s
 }

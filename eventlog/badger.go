@@ -167,7 +167,7 @@ func badgerOptions(opt Options) badger.Options {
 		WithCompression(options.None).
 		WithMetricsEnabled(false).
 		WithReadOnly(opt.ReadOnly).
-		WithLogger(badgerLogger{opt.Logger})
+		WithLogger(BadgerLogger(opt.Logger))
 	return o
 }
 
@@ -568,11 +568,3 @@ func newID() uuid.UUID {
 	}
 	return id
 }
-
-// badgerLogger passes Badger's warnings and errors to slog.
-type badgerLogger struct{ l *slog.Logger }
-
-func (b badgerLogger) Errorf(f string, a ...any)   { b.l.Error("badger: " + fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Warningf(f string, a ...any) { b.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
-func (b badgerLogger) Infof(string, ...any)        {}
-func (b badgerLogger) Debugf(string, ...any)       {}

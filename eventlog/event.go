@@ -205,20 +205,16 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("uvarint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
+func (d *decoder) uvarint() uint64 { return decodeVarint(d, binary.Uvarint, "uvarint") }
 
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
+func (d *decoder) varint() int64 { return decodeVarint(d, binary.Varint, "varint") }
+
+// decodeVarint reads one number with read (binary.Uvarint or
+// binary.Varint), failing as what when the bytes do not hold one.
+func decodeVarint[T uint64 | int64](d *decoder, read func([]byte) (T, int), what string) T {
+	v, n := read(d.b)
 	if n <= 0 {
-		d.fail("varint")
+		d.fail(what)
 		return 0
 	}
 	d.b = d.b[n:]

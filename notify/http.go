@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // smsBody is what the SMS gateway receives (SPEC §2).
@@ -119,7 +120,7 @@ func unwrapURLError(err error) error {
 func readSnippet(r io.Reader) string {
 	b, _ := io.ReadAll(io.LimitReader(r, 512))
 	s := strings.ToValidUTF8(string(b), "")
-	s = oneLine(s)
+	s = textfmt.Flatten(s)
 	if utf8.RuneCountInString(s) > 200 {
 		s = shorten(s, 200)
 	}

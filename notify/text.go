@@ -10,11 +10,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // label is the outcome as the wire and the subject spell it.
 func label(outcome string) string {
-	return strings.ToUpper(oneLine(outcome))
+	return strings.ToUpper(textfmt.Flatten(outcome))
 }
 
 // headline says in one sentence what happened.
@@ -42,9 +43,9 @@ func headline(a Alert) string {
 // processName is the name the alert knows the process by.
 func processName(a Alert) string {
 	if a.Process != "" {
-		return oneLine(a.Process)
+		return textfmt.Flatten(a.Process)
 	}
-	return oneLine(a.Run.Name)
+	return textfmt.Flatten(a.Run.Name)
 }
 
 // processTitle is "26 NightlyExport", or "26" without a name.
@@ -81,7 +82,7 @@ func fields(a Alert) []field {
 			f = append(f, field{Label: l, Value: v})
 		}
 	}
-	add("Run", oneLine(a.Run.ID))
+	add("Run", textfmt.Flatten(a.Run.ID))
 	add("Started", timestamp(a.Run.StartedAt))
 	add("Deadline", timestamp(a.Run.Deadline))
 	if a.Run.FinishedAt != nil {
@@ -108,7 +109,7 @@ func downFor(a Alert) string {
 	if a.Failures == 1 {
 		runs = "run"
 	}
-	return fmt.Sprintf("%s, %d failed %s", duration(a.DownFor), a.Failures, runs)
+	return fmt.Sprintf("%s, %d failed %s", textfmt.Rough(a.DownFor), a.Failures, runs)
 }
 
 // Text renders the plain-text body: the process id and name, the outcome,
@@ -187,13 +188,13 @@ func SMSText(a Alert) string {
 	when := smsTime(a)
 	var extra string
 	if a.Outcome == statesrv.OutcomeRecovered {
-		extra = "down " + duration(a.DownFor)
+		extra = "down " + textfmt.Rough(a.DownFor)
 		if a.Failures > 0 {
 			extra += ", " + strconv.Itoa(a.Failures) + " failed"
 		}
 	}
-	link := oneLine(a.Link)
-	msg := oneLine(a.Message)
+	link := textfmt.Flatten(a.Link)
+	msg := textfmt.Flatten(a.Message)
 	join := func(parts ...string) string {
 		var kept []string
 		for _, p := range parts {
@@ -250,49 +251,13 @@ func timestamp(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-// duration writes d for people: "45s", "12m30s", "3h12m", "2d4h".
-func duration(d time.Duration) string {
-	d = max(d, 0).Round(time.Second)
-	switch {
-	case d < time.Minute:
-		return strconv.Itoa(int(d/time.Second)) + "s"
-	case d < time.Hour:
-		return twoUnits(int(d/time.Minute), "m", int(d%time.Minute/time.Second), "s")
-	case d < 48*time.Hour:
-		d = d.Round(time.Minute)
-		return twoUnits(int(d/time.Hour), "h", int(d%time.Hour/time.Minute), "m")
-	default:
-		d = d.Round(time.Hour)
-		return twoUnits(int(d/(24*time.Hour)), "d", int(d%(24*time.Hour)/time.Hour), "h")
-	}
-}
-
-func twoUnits(a int, au string, b int, bu string) string {
-	if b == 0 {
-		return strconv.Itoa(a) + au
-	}
-	return strconv.Itoa(a) + au + strconv.Itoa(b) + bu
-}
-
-// oneLine turns control characters (line breaks, tabs) into spaces and
-// collapses runs of spaces, for subjects and SMS.
-func oneLine(s string) string {
-	return strings.Join(strings.FieldsFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}), " ")
-}
-
 // shorten cuts s to at most n characters, ending it with "..." (ASCII, to
 // stay in the GSM alphabet of SMS).
 func shorten(s string, n int) string {
-	if runes(s) <= n {
-		return s
+	if runes(s) <= n || n <= 3 {
+		return textfmt.Head(s, n)
 	}
-	r := []rune(s)
-	if n <= 3 {
-		return string(r[:n])
-	}
-	return strings.TrimRightFunc(string(r[:n-3]), unicode.IsSpace) + "..."
+	return strings.TrimRightFunc(textfmt.Head(s, n-3), unicode.IsSpace) + "..."
 }
 
 func runes(s string) int { return utf8.RuneCountInString(s) }

@@ -168,26 +168,3 @@ func TestSMSTextFits(t *testing.T) {
 		}
 	}
 }
-
-func TestDuration(t *testing.T) {
-	for _, tc := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0s"},
-		{-time.Second, "0s"},
-		{45 * time.Second, "45s"},
-		{59*time.Second + 600*time.Millisecond, "1m"},
-		{12*time.Minute + 30*time.Second, "12m30s"},
-		{time.Hour, "1h"},
-		{3*time.Hour + 12*time.Minute + 20*time.Second, "3h12m"},
-		{50 * time.Hour, "2d2h"},
-		{72 * time.Hour, "3d"},
-	} {
-		t.Run(tc.want, func(t *testing.T) {
-			if got := duration(tc.d); got != tc.want {
-				t.Errorf("duration(%v) = %q, want %q", tc.d, got, tc.want)
-			}
-		})
-	}
-}

@@ -42,11 +42,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 	}
 	out := []statesrv.Run{}
 	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Reverse = true
-		opts.Prefix = prefix
-		opts.PrefetchValues = false
-		it := txn.NewIterator(opts)
+		it := keysOnly(txn, prefix, true)
 		defer it.Close()
 		seek := append([]byte(nil), prefix...)
 		switch {
@@ -64,15 +60,14 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 			}
 			rest := item.Key()[len(prefix):] // finished ns + run id
 			if q.ProcessID != 0 && q.State != "" {
-				match := false
-				if err := item.Value(func(v []byte) error { match = string(v) == q.State; return nil }); err != nil {
-					return err
-				}
-				if !match {
+				if match, err := valueIs(item, q.State); err != nil || !match {
+					if err != nil {
+						return err
+					}
 					continue
 				}
 			}
-			run, err := getRun(txn, key("h/", rest))
+			run, err := getJSON[statesrv.Run](txn, key("h/", rest))
 			if err != nil {
 				return err
 			}
@@ -89,33 +84,13 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 	return out, nil
 }
 
-func getRun(txn *badger.Txn, k []byte) (statesrv.Run, error) {
-	var r statesrv.Run
-	item, err := txn.Get(k)
-	if err != nil {
-		return r, err
-	}
-	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &r) })
-	return r, err
-}
-
 // FinishedRun returns a run from history by id; ok is false when it is not
 // there.
 func (s *Store) FinishedRun(id string) (run statesrv.Run, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key("hr/", []byte(id)))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var ns []byte
-		if ns, err = item.ValueCopy(nil); err != nil {
-			return err
-		}
-		run, err = getRun(txn, key("h/", ns, []byte(id)))
-		ok = err == nil
+	err = s.db.View(func(txn *badger.Txn) (err error) {
+		run, ok, err = follow[statesrv.Run](txn, key("hr/", []byte(id)), func(ns []byte) []byte {
+			return key("h/", ns, []byte(id))
+		})
 		return err
 	})
 	if err != nil {
@@ -169,24 +144,11 @@ func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Un
 
 // UnprocessedMessage returns one unprocessed message by id.
 func (s *Store) UnprocessedMessage(id string) (u statesrv.Unprocessed, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key("ui/", []byte(id)))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		seq, err := item.ValueCopy(nil)
-		if err != nil {
-			return err
-		}
-		item, err = txn.Get(key("u/", seq))
-		if err != nil {
-			return err
-		}
-		ok = true
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &u) })
+	err = s.db.View(func(txn *badger.Txn) (err error) {
+		u, ok, err = follow[statesrv.Unprocessed](txn, key("ui/", []byte(id)), func(seq []byte) []byte {
+			return key("u/", seq)
+		})
+		return err
 	})
 	if err != nil {
 		return u, false, fmt.Errorf("projections: unprocessed %s: %w", id, err)
@@ -257,19 +219,11 @@ func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
 // built before they recorded it: a rebuild fills it in).
 func (s *Store) RunStartSeq(id string) (seq uint64, ok bool, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key("rs/", []byte(id)))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
+		v, _, err := value(txn, key("rs/", []byte(id)))
+		if len(v) == 8 {
+			seq, ok = binary.BigEndian.Uint64(v), true
 		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			if len(v) == 8 {
-				seq, ok = binary.BigEndian.Uint64(v), true
-			}
-			return nil
-		})
+		return err
 	})
 	if err != nil {
 		return 0, false, fmt.Errorf("projections: start of run %s: %w", id, err)
@@ -390,25 +344,17 @@ func (s *Store) AlertsBefore(q AlertQuery) ([]statesrv.Alert, error) {
 		seek := key(string(prefix), []byte{0xff})
 		var cursor []byte
 		if q.Before != "" {
-			item, err := txn.Get(key("ai/", []byte(q.Before)))
-			if errors.Is(err, badger.ErrKeyNotFound) {
+			ns, found, err := value(txn, key("ai/", []byte(q.Before)))
+			if err != nil {
+				return err
+			}
+			if !found {
 				return fmt.Errorf("%w: %q", ErrNoSuchAlert, q.Before)
-			}
-			if err != nil {
-				return err
-			}
-			ns, err := item.ValueCopy(nil)
-			if err != nil {
-				return err
 			}
 			cursor = key(string(prefix), ns, []byte(q.Before))
 			seek = cursor
 		}
-		opts := badger.DefaultIteratorOptions
-		opts.Reverse = true
-		opts.Prefix = prefix
-		opts.PrefetchValues = false
-		it := txn.NewIterator(opts)
+		it := keysOnly(txn, prefix, true)
 		defer it.Close()
 		for it.Seek(seek); it.Valid() && len(out) < q.Limit; it.Next() {
 			item := it.Item()
@@ -416,11 +362,10 @@ func (s *Store) AlertsBefore(q AlertQuery) ([]statesrv.Alert, error) {
 				continue // the last alert of the previous page
 			}
 			if q.ProcessID != 0 && q.Status != "" {
-				match := false
-				if err := item.Value(func(v []byte) error { match = string(v) == q.Status; return nil }); err != nil {
-					return err
-				}
-				if !match {
+				if match, err := valueIs(item, q.Status); err != nil || !match {
+					if err != nil {
+						return err
+					}
 					continue
 				}
 			}

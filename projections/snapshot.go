@@ -4,8 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -94,18 +95,12 @@ func snapshotKey(seq uint64, kind byte) []byte {
 // the snapshot partial.
 func (b *batch) snapshot(c *Core, at, latest time.Time, limit int) (complete bool, err error) {
 	s := snapshot{Seq: c.Seq, At: at.UTC(), Latest: latest.UTC(), Users: c.Users, Pauses: c.Pauses,
-		Procs: make([]*ProcessState, 0, len(c.Procs)), Runs: make([]*statesrv.Run, 0, len(c.Runs))}
-	for _, p := range c.Procs {
-		s.Procs = append(s.Procs, p)
-	}
-	for _, r := range c.Runs {
-		s.Runs = append(s.Runs, r)
-	}
-	for _, t := range c.Tokens {
-		s.Tokens = append(s.Tokens, t)
-	}
-	for _, a := range c.Alerts {
-		s.Alerts = append(s.Alerts, a)
+		// Procs and runs are written as [] when there are none, the others
+		// are left out.
+		Procs:  slices.AppendSeq(make([]*ProcessState, 0, len(c.Procs)), maps.Values(c.Procs)),
+		Runs:   slices.AppendSeq(make([]*statesrv.Run, 0, len(c.Runs)), maps.Values(c.Runs)),
+		Tokens: slices.Collect(maps.Values(c.Tokens)),
+		Alerts: slices.Collect(maps.Values(c.Alerts)),
 	}
 	s.Unprocessed, s.Complete, err = b.unprocessed(limit)
 	if err != nil {
@@ -163,36 +158,28 @@ func (b *batch) unprocessed(limit int) ([]statesrv.Unprocessed, bool, error) {
 func (s *snapshot) core() *Core {
 	c := NewCore()
 	c.Seq = s.Seq
-	for _, p := range s.Procs {
-		c.Procs[p.ID] = p
-	}
-	for _, r := range s.Runs {
-		c.Runs[r.ID] = r
-	}
-	for u, h := range s.Users {
-		c.Users[u] = h
-	}
-	for _, t := range s.Tokens {
-		c.Tokens[t.ID] = t
-	}
-	for _, a := range s.Alerts {
-		c.Alerts[a.AlertID] = a
-	}
-	for pid, until := range s.Pauses {
-		c.Pauses[pid] = until
-	}
+	byID(c.Procs, s.Procs, func(p *ProcessState) int64 { return p.ID })
+	byID(c.Runs, s.Runs, func(r *statesrv.Run) string { return r.ID })
+	byID(c.Tokens, s.Tokens, func(t statesrv.APIToken) string { return t.ID })
+	byID(c.Alerts, s.Alerts, func(a *PendingAlert) string { return a.AlertID })
+	maps.Copy(c.Users, s.Users)
+	maps.Copy(c.Pauses, s.Pauses)
 	c.rebuildIndex()
 	return c
+}
+
+// byID adds each of vs to m under its id.
+func byID[K comparable, V any](m map[K]V, vs []V, id func(V) K) {
+	for _, v := range vs {
+		m[id(v)] = v
+	}
 }
 
 // Snapshots lists the stored snapshots, oldest first.
 func (s *Store) Snapshots() ([]SnapshotInfo, error) {
 	var out []SnapshotInfo
 	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = prefixSnapshot
-		opts.PrefetchValues = false
-		it := txn.NewIterator(opts)
+		it := keysOnly(txn, prefixSnapshot, false)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
 			seq, kind := snapshotKeyParts(it.Item().Key())
@@ -216,11 +203,7 @@ func snapshotKeyParts(k []byte) (uint64, byte) {
 func (s *Store) lastSnapshot() (uint64, error) {
 	var seq uint64
 	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.Prefix = prefixSnapshot
-		opts.PrefetchValues = false
-		opts.Reverse = true
-		it := txn.NewIterator(opts)
+		it := keysOnly(txn, prefixSnapshot, true)
 		defer it.Close()
 		if it.Seek(append(append([]byte(nil), prefixSnapshot...), 0xff)); it.Valid() {
 			seq, _ = snapshotKeyParts(it.Item().Key())
@@ -239,15 +222,11 @@ func (s *Store) latest() (time.Time, bool, error) {
 	var t time.Time
 	found := false
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(keyLatest)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
+		v, ok, err := value(txn, keyLatest)
+		if ok {
+			t, found = nsTime(v), true
 		}
-		if err != nil {
-			return err
-		}
-		found = true
-		return item.Value(func(v []byte) error { t = nsTime(v); return nil })
+		return err
 	})
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("projections: latest: %w", err)
@@ -269,12 +248,8 @@ func (s *Store) snapshotFor(at time.Time, upTo uint64) (*snapshot, error) {
 		if err != nil || !found {
 			return err
 		}
-		item, err := txn.Get(snapshotKey(seq, snapComplete))
-		if err != nil {
-			return err
-		}
-		snap = new(snapshot)
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, snap) })
+		snap, err = getJSON[*snapshot](txn, snapshotKey(seq, snapComplete))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("projections: snapshot: %w", err)
@@ -283,12 +258,8 @@ func (s *Store) snapshotFor(at time.Time, upTo uint64) (*snapshot, error) {
 }
 
 func findSnapshot(txn *badger.Txn, at time.Time, upTo uint64) (uint64, bool, error) {
-	opts := badger.DefaultIteratorOptions
-	opts.PrefetchValues = false
-	opts.Reverse = true
 	if upTo != 0 {
-		opts.Prefix = prefixSnapshot
-		it := txn.NewIterator(opts)
+		it := keysOnly(txn, prefixSnapshot, true)
 		defer it.Close()
 		for it.Seek(append(key(string(prefixSnapshot), u64(upTo)), 0xff)); it.Valid(); it.Next() {
 			if seq, kind := snapshotKeyParts(it.Item().Key()); kind == snapComplete {
@@ -300,8 +271,7 @@ func findSnapshot(txn *badger.Txn, at time.Time, upTo uint64) (uint64, bool, err
 	if at.Before(time.Unix(0, 0)) {
 		return 0, false, nil // before any event time a key can hold
 	}
-	opts.Prefix = prefixSnapshotTime
-	it := txn.NewIterator(opts)
+	it := keysOnly(txn, prefixSnapshotTime, true)
 	defer it.Close()
 	it.Seek(append(key(string(prefixSnapshotTime), nsKey(at)), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
 	if !it.Valid() {

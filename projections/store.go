@@ -3,7 +3,6 @@ package projections
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
 )
 
 // Store keeps the persisted views in a Badger database of their own (not
@@ -80,7 +80,7 @@ func OpenStore(dir string, logger *slog.Logger) (*Store, error) {
 		WithNumCompactors(2).
 		WithValueLogFileSize(128 << 20).
 		WithMetricsEnabled(false).
-		WithLogger(quietLogger{logger})
+		WithLogger(eventlog.BadgerLogger(logger))
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
@@ -99,12 +99,8 @@ var keyAlertIndexes = []byte("ax")
 // alerts stored, once, in views built before those indexes existed.
 func (s *Store) indexAlerts() error {
 	done := false
-	err := s.db.View(func(txn *badger.Txn) error {
-		_, err := txn.Get(keyAlertIndexes)
-		done = err == nil
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
-		}
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		_, done, err = value(txn, keyAlertIndexes)
 		return err
 	})
 	if err != nil || done {
@@ -149,30 +145,15 @@ func (s *Store) Drop() error {
 	return s.indexAlerts()
 }
 
-func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
-
-func key(prefix string, parts ...[]byte) []byte {
-	k := []byte(prefix)
-	for _, p := range parts {
-		k = append(k, p...)
-	}
-	return k
-}
-
-func nsKey(t time.Time) []byte { return u64(uint64(t.UnixNano())) }
-
 // Checkpoint returns the last seq applied to the stored views.
 func (s *Store) Checkpoint() (uint64, error) {
 	var seq uint64
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(keyCheckpoint)
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
+		v, found, err := value(txn, keyCheckpoint)
+		if found {
+			seq = binary.BigEndian.Uint64(v)
 		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { seq = binary.BigEndian.Uint64(v); return nil })
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("projections: checkpoint: %w", err)
@@ -189,34 +170,13 @@ func (s *Store) LoadCore() (*Core, error) {
 	}
 	c.Seq = seq
 	err = s.db.View(func(txn *badger.Txn) error {
-		if err := scan(txn, []byte("c/p/"), func(_, v []byte) error {
-			ps := new(ProcessState)
-			if err := json.Unmarshal(v, ps); err != nil {
-				return err
-			}
-			c.Procs[ps.ID] = ps
-			return nil
-		}); err != nil {
+		if err := scanJSON(txn, "c/p/", func(ps *ProcessState) { c.Procs[ps.ID] = ps }); err != nil {
 			return err
 		}
-		if err := scan(txn, []byte("c/r/"), func(_, v []byte) error {
-			r := new(statesrv.Run)
-			if err := json.Unmarshal(v, r); err != nil {
-				return err
-			}
-			c.Runs[r.ID] = r
-			return nil
-		}); err != nil {
+		if err := scanJSON(txn, "c/r/", func(r *statesrv.Run) { c.Runs[r.ID] = r }); err != nil {
 			return err
 		}
-		if err := scan(txn, []byte("c/a/"), func(_, v []byte) error {
-			a := new(PendingAlert)
-			if err := json.Unmarshal(v, a); err != nil {
-				return err
-			}
-			c.Alerts[a.AlertID] = a
-			return nil
-		}); err != nil {
+		if err := scanJSON(txn, "c/a/", func(a *PendingAlert) { c.Alerts[a.AlertID] = a }); err != nil {
 			return err
 		}
 		if err := scan(txn, []byte("c/z/"), func(k, v []byte) error {
@@ -229,14 +189,7 @@ func (s *Store) LoadCore() (*Core, error) {
 		}); err != nil {
 			return err
 		}
-		if err := scan(txn, []byte("c/t/"), func(k, v []byte) error {
-			var t statesrv.APIToken
-			if err := json.Unmarshal(v, &t); err != nil {
-				return err
-			}
-			c.Tokens[t.ID] = t
-			return nil
-		}); err != nil {
+		if err := scanJSON(txn, "c/t/", func(t statesrv.APIToken) { c.Tokens[t.ID] = t }); err != nil {
 			return err
 		}
 		return scan(txn, []byte("c/u/"), func(k, v []byte) error {
@@ -249,20 +202,6 @@ func (s *Store) LoadCore() (*Core, error) {
 	}
 	c.rebuildIndex()
 	return c, nil
-}
-
-func scan(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
-	opts := badger.DefaultIteratorOptions
-	opts.Prefix = prefix
-	it := txn.NewIterator(opts)
-	defer it.Close()
-	for it.Rewind(); it.Valid(); it.Next() {
-		item := it.Item()
-		if err := item.Value(func(v []byte) error { return fn(item.Key(), v) }); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // batch collects the writes of one checkpoint in one transaction, so that
@@ -332,12 +271,8 @@ func (b *batch) flushRange() error {
 // effect writes what one event changed in history and unprocessed.
 func (b *batch) effect(e Effect) error {
 	if r := e.Closed; r != nil && r.FinishedAt != nil {
-		v, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
 		ns, id := nsKey(*r.FinishedAt), []byte(r.ID)
-		if err := b.set(key("h/", ns, id), v); err != nil {
+		if err := b.setJSON(key("h/", ns, id), r); err != nil {
 			return err
 		}
 		if err := b.set(key("hp/", u64(uint64(r.ProcessID)), ns, id), []byte(r.State)); err != nil {
@@ -363,11 +298,7 @@ func (b *batch) effect(e Effect) error {
 		}
 	}
 	if u := e.Unprocessed; u != nil {
-		v, err := json.Marshal(u)
-		if err != nil {
-			return err
-		}
-		if err := b.set(key("u/", u64(u.Seq)), v); err != nil {
+		if err := b.setJSON(key("u/", u64(u.Seq)), u); err != nil {
 			return err
 		}
 		if err := b.set(key("ui/", []byte(u.ID)), u64(u.Seq)); err != nil {
@@ -393,14 +324,12 @@ func (b *batch) countFinished(at time.Time, state string) error {
 func (b *batch) flushCounts() error {
 	for k, add := range b.finished {
 		var n uint64
-		item, err := b.txn.Get([]byte(k))
-		switch {
-		case err == nil:
-			if err := item.Value(func(v []byte) error { n = binary.BigEndian.Uint64(v); return nil }); err != nil {
-				return err
-			}
-		case !errors.Is(err, badger.ErrKeyNotFound):
+		v, found, err := value(b.txn, []byte(k))
+		if err != nil {
 			return err
+		}
+		if found {
+			n = binary.BigEndian.Uint64(v)
 		}
 		if err := b.set([]byte(k), u64(n+add)); err != nil {
 			return err
@@ -421,12 +350,8 @@ func hourKey(at time.Time, state string) []byte {
 // transaction, which sees the batch's writes too).
 func (b *batch) alert(a *statesrv.Alert) error {
 	if a.Status == statesrv.AlertPending || a.Status == statesrv.AlertSuppressed {
-		v, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
 		ns, id := nsKey(a.RequestedAt), []byte(a.ID)
-		if err := b.set(key("al/", ns, id), v); err != nil {
+		if err := b.setJSON(key("al/", ns, id), a); err != nil {
 			return err
 		}
 		if err := b.set(key("ai/", id), ns); err != nil {
@@ -434,33 +359,18 @@ func (b *batch) alert(a *statesrv.Alert) error {
 		}
 		return b.alertStatus(a.ProcessID, ns, id, "", a.Status)
 	}
-	item, err := b.txn.Get(key("ai/", []byte(a.ID)))
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	ns, err := item.ValueCopy(nil)
-	if err != nil {
+	ns, found, err := value(b.txn, key("ai/", []byte(a.ID)))
+	if err != nil || !found {
 		return err
 	}
 	k := key("al/", ns, []byte(a.ID))
-	item, err = b.txn.Get(k)
+	row, err := getJSON[statesrv.Alert](b.txn, k)
 	if err != nil {
-		return err
-	}
-	var row statesrv.Alert
-	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &row) }); err != nil {
 		return err
 	}
 	was := row.Status
 	row.Status, row.DoneAt, row.Attempts, row.Error = a.Status, a.DoneAt, a.Attempts, a.Error
-	v, err := json.Marshal(row)
-	if err != nil {
-		return err
-	}
-	if err := b.set(k, v); err != nil {
+	if err := b.setJSON(k, row); err != nil {
 		return err
 	}
 	return b.alertStatus(row.ProcessID, ns, []byte(a.ID), was, a.Status)
@@ -490,17 +400,11 @@ func alertStatusKey(status string, ns, id []byte) []byte {
 func (s *Store) dismissKeys(id string) ([][]byte, error) {
 	var keys [][]byte
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key("ui/", []byte(id)))
-		if errors.Is(err, badger.ErrKeyNotFound) {
-			return nil
+		seq, found, err := value(txn, key("ui/", []byte(id)))
+		if found {
+			keys = append(keys, key("u/", seq), key("ui/", []byte(id)))
 		}
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error {
-			keys = append(keys, key("u/", v), key("ui/", []byte(id)))
-			return nil
-		})
+		return err
 	})
 	return keys, err
 }
@@ -513,103 +417,34 @@ func (b *batch) core(c *Core) error {
 	if err := b.flushCounts(); err != nil {
 		return err
 	}
-	for pid := range c.dirtyProcs {
-		k := key("c/p/", u64(uint64(pid)))
-		ps := c.Procs[pid]
-		if ps == nil {
-			if err := b.del(k); err != nil {
-				return err
-			}
-			continue
-		}
-		v, err := json.Marshal(ps)
-		if err != nil {
-			return err
-		}
-		if err := b.set(k, v); err != nil {
-			return err
-		}
+	if err := persist(b, c.dirtyProcs, c.Procs, pidKey("c/p/"), jsonOf); err != nil {
+		return err
 	}
 	for id := range c.dirtyRuns {
-		k := key("c/r/", []byte(id))
-		r := c.Runs[id]
-		if r == nil && b.newRuns[id] {
+		r, ok := c.Runs[id]
+		if !ok && b.newRuns[id] {
 			continue // opened and closed within this batch
 		}
-		if r == nil {
-			if err := b.del(k); err != nil {
-				return err
-			}
-			continue
-		}
-		v, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		if err := b.set(k, v); err != nil {
+		if err := putOrDelete(b, key("c/r/", []byte(id)), r, ok, jsonOf); err != nil {
 			return err
 		}
 	}
-	for id := range c.dirtyAlerts {
-		k := key("c/a/", []byte(id))
-		a := c.Alerts[id]
-		if a == nil {
-			if err := b.del(k); err != nil {
-				return err
-			}
-			continue
-		}
-		v, err := json.Marshal(a)
-		if err != nil {
-			return err
-		}
-		if err := b.set(k, v); err != nil {
-			return err
-		}
+	if err := persist(b, c.dirtyAlerts, c.Alerts, idKey("c/a/"), jsonOf); err != nil {
+		return err
 	}
-	for pid := range c.dirtyPauses {
-		k := key("c/z/", u64(uint64(pid)))
-		until, ok := c.Pauses[pid]
-		if !ok {
-			if err := b.del(k); err != nil {
-				return err
-			}
-			continue
-		}
+	if err := persist(b, c.dirtyPauses, c.Pauses, pidKey("c/z/"), func(until time.Time) ([]byte, error) {
 		v, _ := until.MarshalText()
-		if err := b.set(k, v); err != nil {
-			return err
-		}
+		return v, nil
+	}); err != nil {
+		return err
 	}
 	for u := range c.dirtyUsers {
 		if err := b.set(key("c/u/", []byte(u)), []byte(c.Users[u])); err != nil {
 			return err
 		}
 	}
-	for id := range c.dirtyTokens {
-		k := key("c/t/", []byte(id))
-		t, ok := c.Tokens[id]
-		if !ok {
-			if err := b.del(k); err != nil {
-				return err
-			}
-			continue
-		}
-		v, err := json.Marshal(t)
-		if err != nil {
-			return err
-		}
-		if err := b.set(k, v); err != nil {
-			return err
-		}
+	if err := persist(b, c.dirtyTokens, c.Tokens, idKey("c/t/"), jsonOf); err != nil {
+		return err
 	}
 	return b.set(keyCheckpoint, u64(c.Seq))
 }
-
-// quietLogger passes Badger's warnings and errors to slog.
-type quietLogger struct{ l *slog.Logger }
-
-func (q quietLogger) Errorf(f string, a ...any)   { q.l.Error("badger: " + fmt.Sprintf(f, a...)) }
-func (q quietLogger) Warningf(f string, a ...any) { q.l.Warn("badger: " + fmt.Sprintf(f, a...)) }
-func (q quietLogger) Infof(string, ...any)        {}
-func (q quietLogger) Debugf(string, ...any)       {}

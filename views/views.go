@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Page is what every page's layout needs: its title, who is logged in and
@@ -72,24 +73,10 @@ func ISO(t time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-// Dur formats d briefly: "2h", "1h30m", "45s", "350ms".
-func Dur(d time.Duration) string {
-	if d < 0 {
-		return "-" + Dur(-d)
-	}
-	switch {
-	case d == 0:
-		return "0s"
-	case d < time.Second:
-		return d.Round(time.Millisecond).String()
-	case d < time.Minute:
-		return d.Round(time.Second).String()
-	}
-	s := d.Round(time.Second).String()
-	s = strings.Replace(s, "m0s", "m", 1)
-	s = strings.Replace(s, "h0m", "h", 1)
-	return s
-}
+// Dur formats d briefly: textfmt.Duration.
+//
+// Deprecated: use textfmt.Duration.
+func Dur(d time.Duration) string { return textfmt.Duration(d) }
 
 // StateClass is the CSS class of a run state or alert outcome badge.
 func StateClass(state string) string {

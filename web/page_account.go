@@ -110,14 +110,7 @@ func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, user strin
 		return
 	}
 	rc, err := h.cfg.Service.RevokeToken(id, user)
-	if err == nil {
-		_, err = h.settle(r.Context(), rc)
-	}
-	if err != nil {
-		h.pageError(w, r, user, err)
-		return
-	}
-	redirect(w, r, "/account", "Token revoked.")
+	h.commandDone(w, r, user, rc, err, "/account", "Token revoked.")
 }
 
 // accountFieldErrors turns a "field: problem" message of err into an inline error

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/views"
 )
@@ -155,7 +154,7 @@ func (h *Handler) pauseAllAlerts(w http.ResponseWriter, r *http.Request, user st
 	if !until.IsZero() {
 		flash = "Alerts of every process paused until " + views.UTC(until) + "."
 	}
-	h.alertsDone(w, r, user, rc, err, flash)
+	h.commandDone(w, r, user, rc, err, "/alerts", flash)
 }
 
 // resumeAllAlerts ends the pause of every process's alerts, as the
@@ -167,7 +166,7 @@ func (h *Handler) resumeAllAlerts(w http.ResponseWriter, r *http.Request, user s
 		h.alertsFormError(w, r, user, m)
 		return
 	}
-	h.alertsDone(w, r, user, rc, err, "Alerts of every process resumed.")
+	h.commandDone(w, r, user, rc, err, "/alerts", "Alerts of every process resumed.")
 }
 
 // sendTestAlert asks for a test alert to one recipient of a process, as
@@ -199,20 +198,7 @@ func (h *Handler) sendTestAlert(w http.ResponseWriter, r *http.Request, user str
 		h.alertsFormError(w, r, user, m)
 		return
 	}
-	h.alertsDone(w, r, user, rc, err, "Test alert to "+m.TestRecipient+" requested; it is listed below.")
-}
-
-// alertsDone waits for a command of the alerts page to be durable and in
-// the views, and goes back to the page with its notice.
-func (h *Handler) alertsDone(w http.ResponseWriter, r *http.Request, user string, rc *commands.Receipt, err error, flash string) {
-	if err == nil {
-		_, err = h.settle(r.Context(), rc)
-	}
-	if err != nil {
-		h.pageError(w, r, user, err)
-		return
-	}
-	redirect(w, r, "/alerts", flash)
+	h.commandDone(w, r, user, rc, err, "/alerts", "Test alert to "+m.TestRecipient+" requested; it is listed below.")
 }
 
 // alertsFormError shows the page again, unfiltered, with the posted form's

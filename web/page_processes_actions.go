@@ -45,14 +45,7 @@ func (h *Handler) deleteProcessPage(w http.ResponseWriter, r *http.Request, user
 		return
 	}
 	rc, err := h.cfg.Service.DeleteProcess(id, user)
-	if err == nil {
-		_, err = h.settle(r.Context(), rc)
-	}
-	if err != nil {
-		h.pageError(w, r, user, err)
-		return
-	}
-	redirect(w, r, "/processes", "Process "+strconv.FormatInt(id, 10)+" deleted.")
+	h.commandDone(w, r, user, rc, err, "/processes", "Process "+strconv.FormatInt(id, 10)+" deleted.")
 }
 
 // processAction runs a command on the process the path names, as the
@@ -67,12 +60,5 @@ func (h *Handler) processAction(w http.ResponseWriter, r *http.Request, user str
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	rc, flash, err := do(id)
-	if err == nil {
-		_, err = h.settle(r.Context(), rc)
-	}
-	if err != nil {
-		h.pageError(w, r, user, err)
-		return
-	}
-	redirect(w, r, "/processes/"+strconv.FormatInt(id, 10), flash)
+	h.commandDone(w, r, user, rc, err, "/processes/"+strconv.FormatInt(id, 10), flash)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -89,6 +90,20 @@ func (h *Handler) pageError(w http.ResponseWriter, r *http.Request, user string,
 	}
 	h.render(w, r, status, views.ErrorView(views.ErrorPage{
 		Page: h.pageOf(user, http.StatusText(status), ""), Status: status, Message: statesrv.ErrorMessage(err)}))
+}
+
+// commandDone ends a page's command: it waits for the command's receipt rc
+// to be durable and in the views and goes to target with the notice flash,
+// or shows the error page when the command (err) or the wait failed.
+func (h *Handler) commandDone(w http.ResponseWriter, r *http.Request, user string, rc *commands.Receipt, err error, target, flash string) {
+	if err == nil {
+		_, err = h.settle(r.Context(), rc)
+	}
+	if err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	redirect(w, r, target, flash)
 }
 
 // redirect answers a form post with 303 to target, carrying a one-line

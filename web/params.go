@@ -12,6 +12,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 const (
@@ -90,10 +91,7 @@ func jsonProblem(err error) string {
 	}
 	msg := err.Error()
 	msg = strings.TrimPrefix(msg, "json: ")
-	if r := []rune(msg); len(r) > 200 {
-		msg = string(r[:200])
-	}
-	return msg
+	return textfmt.Head(msg, 200)
 }
 
 // formTimeLayouts are the layouts a time field accepts besides RFC 3339:

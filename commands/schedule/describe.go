@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Describe says in words when spec fires, for the common shapes: every N
@@ -41,7 +41,7 @@ func describe(text string) (string, bool) {
 		if err != nil {
 			return "", false
 		}
-		return "every " + ShortDuration(d), true
+		return "every " + textfmt.GoDuration(d), true
 	}
 	f := strings.Fields(text)
 	if len(f) == 6 {
@@ -197,6 +197,7 @@ func join(items []string) string {
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
-// ShortDuration writes d without zero units: "1h30m", "2h", "90s" stays
-// "1m30s" (statesrv.Duration's Text).
-func ShortDuration(d time.Duration) string { return statesrv.Duration(d).Text() }
+// ShortDuration writes d without zero units: textfmt.GoDuration.
+//
+// Deprecated: use textfmt.GoDuration.
+func ShortDuration(d time.Duration) string { return textfmt.GoDuration(d) }
