@@ -30,7 +30,7 @@ func midOf(line string) string {
 
 // serveOn runs a reportServer on ln and stops it when the test ends.
 func serveOn(tb testing.TB, ln net.Listener, opts serverOptions) *reportServer {
-	s := &reportServer{opts: opts, ln: ln, conns: map[net.Conn]struct{}{}}
+	s := &reportServer{opts: opts, ln: ln, conns: map[net.Conn]struct{}{}, firstLine: make(chan struct{})}
 	s.wg.Go(s.accept)
 	tb.Cleanup(s.stop)
 	return s

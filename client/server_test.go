@@ -34,6 +34,8 @@ type reportServer struct {
 
 	seq    atomic.Int64 // lines received, over all connections
 	closed atomic.Int64 // connections that ended
+	// firstLine is closed when the first line arrives.
+	firstLine chan struct{}
 
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
@@ -49,7 +51,7 @@ func startServer(tb testing.TB, opts serverOptions) *reportServer {
 	if err != nil {
 		tb.Fatalf("listen: %v", err)
 	}
-	s := &reportServer{opts: opts, ln: ln, conns: map[net.Conn]struct{}{}}
+	s := &reportServer{opts: opts, ln: ln, conns: map[net.Conn]struct{}{}, firstLine: make(chan struct{})}
 	s.wg.Go(s.accept)
 	tb.Cleanup(s.stop)
 	return s
@@ -100,6 +102,9 @@ func (s *reportServer) serve(conn net.Conn) {
 		}
 		line = bytes.TrimRight(line, "\r\n")
 		n := s.seq.Add(1)
+		if n == 1 {
+			close(s.firstLine)
+		}
 		if s.opts.record {
 			s.mu.Lock()
 			s.lines = append(s.lines, string(line))
@@ -152,10 +157,8 @@ func checkFor(tb testing.TB, wait, poll time.Duration, fn func() bool) {
 // it waits for a reply.
 func cancelOnceReceived(s *reportServer, cancel context.CancelFunc) {
 	defer cancel()
-	for range 10_000 {
-		if s.seq.Load() > 0 {
-			return
-		}
-		time.Sleep(time.Millisecond)
+	select {
+	case <-s.firstLine:
+	case <-time.After(10 * time.Second):
 	}
 }

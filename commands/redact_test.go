@@ -32,4 +32,19 @@ func TestKeyNeverStored(t *testing.T) {
 			t.Fatalf("ParsePing = %+v, %v", r, err)
 		}
 	})
+	// Found by FuzzParsePing: names that unescape, or trim, to "key" are
+	// taken as the key, so they are redacted too.
+	for _, tc := range []struct{ name, query, want string }{
+		{"PingEscapedKeyRedacted", "%6Bey=s3cret&msg=hi", "%6Bey=***&msg=hi"},
+		{"PingBlankAroundKeyRedacted", "key+=s3cret&msg=hi", "key+=***&msg=hi"},
+		{"PingEscapedBlankKeyRedacted", "%20KEY%09=s3cret", "%20KEY%09=***"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			q, _ := url.ParseQuery(tc.query)
+			r, err := commands.ParsePing("26", "OK", q, "", "GET /ping/26/OK?"+tc.query)
+			if err != nil || r.Key != "s3cret" || r.Line != "GET /ping/26/OK?"+tc.want {
+				t.Fatalf("ParsePing = %+v, %v", r, err)
+			}
+		})
+	}
 }

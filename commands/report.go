@@ -246,16 +246,17 @@ func ParsePing(id, state string, query url.Values, body, line string) (Report, e
 }
 
 // redactQueryKey replaces the value of a key= query parameter in a request
-// line ("GET /ping/25/OK?key=...").
+// line ("GET /ping/25/OK?key=..."): of every parameter ParsePing takes as
+// the key, so also "%6Bey=", "key+=" and "%20KEY=".
 func redactQueryKey(line string) string {
 	path, query, ok := strings.Cut(line, "?")
-	if !ok || !containsKeyFold(query) {
+	if !ok || !containsKeyFold(query) && !strings.Contains(query, "%") {
 		return line
 	}
 	parts := strings.Split(query, "&")
 	for i, part := range parts {
 		k, _, _ := strings.Cut(part, "=")
-		if dk, err := url.QueryUnescape(k); err == nil && lowerASCII(dk) == "key" {
+		if dk, err := url.QueryUnescape(k); err == nil && lowerASCII(trimBlank(dk)) == "key" {
 			parts[i] = k + "=" + redacted
 		}
 	}

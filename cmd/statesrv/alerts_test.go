@@ -22,8 +22,9 @@ type mailbox struct {
 	msgs []string // "to|data"
 	ln   net.Listener
 	// refuse makes the server answer 451 (try again later) to every
-	// recipient.
-	refuse atomic.Bool
+	// recipient; refused counts those answers.
+	refuse  atomic.Bool
+	refused atomic.Int64
 }
 
 func startMailbox(t testing.TB) *mailbox {
@@ -58,6 +59,7 @@ type mailSession struct {
 func (s *mailSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (s *mailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if s.mb.refuse.Load() {
+		s.mb.refused.Add(1)
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
 	}
 	s.to = append(s.to, to)
@@ -160,6 +162,9 @@ func TestAlertsEndToEnd(t *testing.T) {
 
 	s.MustRestart(nil)
 	s.MustCall("POST", "/api/v1/rebuild", nil, 200, nil)
+	// A check that nothing happens: no event marks that the dispatcher has
+	// seen the rebuilt views and sent nothing, so give a wrong second send
+	// the time to show.
 	time.Sleep(100 * time.Millisecond)
 	if n := len(mb.messages()); n != 2 {
 		t.Fatalf("%d messages after a restart and a rebuild, want still 2", n)

@@ -225,10 +225,12 @@ func BenchmarkTimeouts(b *testing.B) {
 			})
 		}
 		wg.Wait()
-		deadline := time.Now().Add(30 * time.Second)
-		for len(m.Service.OpenRuns()) > 0 && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
+		checkFor(b, 30*time.Second, 50*time.Millisecond, func() error {
+			if n := len(m.Service.OpenRuns()); n > 0 {
+				return fmt.Errorf("%d runs still open", n)
+			}
+			return nil
+		})
 		var lags []time.Duration
 		for e, err := range m.Log.Range(context.Background(), first, 0) {
 			if err != nil {
@@ -291,7 +293,7 @@ func BenchmarkAlertBurst(b *testing.B) {
 				b.Fatal("a report during the burst was not acknowledged")
 			}
 			worst = max(worst, time.Since(t))
-			time.Sleep(20 * time.Millisecond)
+			time.Sleep(20 * time.Millisecond) // pacing: a report every 20 ms
 		}
 		took := time.Since(start)
 		var ms runtime.MemStats

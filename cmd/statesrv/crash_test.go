@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -179,6 +180,8 @@ func TestCrashLosesNoAcknowledgedReport(t *testing.T) {
 		for conn := range 8 {
 			wg.Go(func() { pound(c.tcpAddr, fmt.Sprintf("r%d-c%d", round, conn), a, stop) })
 		}
+		// Pacing: the child takes the load for a while, a different while
+		// each round, before it is killed in the middle of it.
 		time.Sleep(time.Duration(400+150*round) * time.Millisecond)
 		c.kill(t)
 		close(stop)
@@ -258,21 +261,22 @@ func TestCrashBetweenAlertRequestAndDelivery(t *testing.T) {
 		t.Fatalf("report: %d, %v", n, err)
 	}
 	// Wait until the alert is requested and its first attempt refused.
-	deadline := time.Now().Add(10 * time.Second)
-	for !alertAttempted(c) && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	checkFor(t, 10*time.Second, 20*time.Millisecond, func() error { return alertAttempted(c, mb) })
 	c.kill(t)
 	if n := len(mb.messages()); n != 0 {
 		t.Fatalf("%d messages before the crash, want 0", n)
 	}
 	mb.refuse.Store(false)
 	c = startChild(t, dir, "--smtp", smtpURL)
-	deadline = time.Now().Add(10 * time.Second)
-	for len(mb.messages()) == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	time.Sleep(200 * time.Millisecond) // room for a wrong second copy
+	checkFor(t, 10*time.Second, 20*time.Millisecond, func() error {
+		if len(mb.messages()) == 0 {
+			return errors.New("no message after the restart")
+		}
+		return nil
+	})
+	// Room for a wrong second copy: nothing in the child marks that it
+	// will send no more, so this check that nothing happens has to wait.
+	time.Sleep(200 * time.Millisecond)
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	c.cmd.Wait()
 	if n := len(mb.messages()); n != 1 {
@@ -295,22 +299,26 @@ func TestCrashBetweenAlertRequestAndDelivery(t *testing.T) {
 	}
 }
 
-// alertAttempted reports whether the child's alert list shows the alert
-// pending (requested, its delivery not yet recorded) after an attempt.
-func alertAttempted(c *child) bool {
+// alertAttempted returns nil once the child's alert list shows the alert
+// pending (requested, its delivery not yet recorded) and the mailbox has
+// refused an attempt to deliver it.
+func alertAttempted(c *child, mb *mailbox) error {
 	req, _ := http.NewRequest("GET", "http://"+c.httpAddr+"/api/v1/alerts", nil)
 	req.Header.Set("Authorization", "Bearer crash")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return false
+		return err
 	}
 	defer resp.Body.Close()
 	var alerts []statesrv.Alert
-	if json.NewDecoder(resp.Body).Decode(&alerts) != nil || len(alerts) != 1 {
-		return false
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil || len(alerts) != 1 {
+		return fmt.Errorf("alerts %+v, %v; want one", alerts, err)
 	}
-	// The first attempt runs as soon as the request is committed; give it
-	// a moment to be refused.
-	time.Sleep(300 * time.Millisecond)
-	return alerts[0].Status == statesrv.AlertPending
+	if alerts[0].Status != statesrv.AlertPending {
+		return fmt.Errorf("alert %s, want pending", alerts[0].Status)
+	}
+	if mb.refused.Load() == 0 {
+		return errors.New("no delivery attempted yet")
+	}
+	return nil
 }

@@ -94,7 +94,22 @@ func TestCronExport(t *testing.T) {
 
 	t.Run("CronFiredProcessesAreNotFiredByTheServer", func(t *testing.T) {
 		s.clk.Advance(30 * time.Second) // three fire times of process 4's "*/10 * * * * *"
-		time.Sleep(50 * time.Millisecond)
+		// Make the clock's decisions for this instant here rather than wait
+		// for the server's loop: decisions hold the Service's lock, so
+		// whatever either makes is in the Service's open runs afterwards.
+		if rc, _ := s.Service.Tick(); rc != nil {
+			if _, err := rc.Wait(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range s.Service.OpenRuns() {
+			if r.ProcessID == 4 {
+				t.Fatalf("the server opened run %+v of a cron-fired process", r)
+			}
+		}
+		if err := s.Runner.WaitFor(t.Context(), s.Log.LastSeq()); err != nil {
+			t.Fatal(err)
+		}
 		var runs []statesrv.Run
 		s.MustGet("/api/v1/runs", &runs)
 		for _, r := range runs {
