@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"iter"
 	"strings"
 	"testing"
 	"time"
@@ -32,15 +33,16 @@ func (s sliceLog) LastSeq() uint64                   { return uint64(len(s)) }
 func (s sliceLog) Committed() <-chan struct{}        { return nil }
 func (s sliceLog) Close() error                      { return nil }
 
-func (s sliceLog) Read(ctx context.Context, from uint64, fn func(*Event) error) error {
-	for i := range s {
-		if s[i].Seq >= from {
-			if err := fn(&s[i]); err != nil {
-				return err
+func (s sliceLog) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, error] {
+	return func(yield func(*Event, error) bool) {
+		for i := range s {
+			if s[i].Seq >= from && (to == 0 || s[i].Seq <= to) {
+				if !yield(&s[i], nil) {
+					return
+				}
 			}
 		}
 	}
-	return nil
 }
 
 // backupSeeds returns real backups: of the version-1 log in testdata, of a

@@ -47,7 +47,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{2, 1})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var e Event
-		if err := decode(b, &e); err != nil {
+		if err := decode(b, &e, nil); err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("decode(%x) = %v, not ErrCorrupt", b, err)
 			}
@@ -58,7 +58,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("decode(%x) ok, but it encodes longer: %x", b, again)
 		}
 		var e2 Event
-		if err := decode(again, &e2); err != nil {
+		if err := decode(again, &e2, nil); err != nil {
 			t.Fatalf("re-encoded %+v does not decode: %v", e, err)
 		}
 		if !reflect.DeepEqual(e, e2) {
@@ -85,15 +85,15 @@ func FuzzGroup(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var members [][]byte
-		err := eachInGroup(b, func(raw []byte) error {
+		err := forMembers(b, func(raw []byte) error {
 			members = append(members, raw)
 			var e Event
-			decode(raw, &e) // must not panic; may fail
+			decode(raw, &e, nil) // must not panic; may fail
 			return nil
 		})
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("eachInGroup(%x) = %v, not ErrCorrupt", b, err)
+				t.Fatalf("forMembers(%x) = %v, not ErrCorrupt", b, err)
 			}
 			return
 		}
@@ -102,7 +102,7 @@ func FuzzGroup(f *testing.F) {
 			framed = appendGroupMember(framed, m)
 		}
 		var again [][]byte
-		if err := eachInGroup(framed, func(raw []byte) error { again = append(again, raw); return nil }); err != nil {
+		if err := forMembers(framed, func(raw []byte) error { again = append(again, raw); return nil }); err != nil {
 			t.Fatalf("members of %x, framed again, fail: %v", b, err)
 		}
 		if len(again) != len(members) {
@@ -143,7 +143,7 @@ func FuzzEventRoundTrip(f *testing.F) {
 
 		stored := encode(nil, &e)
 		var got Event
-		if err := decode(stored, &got); err != nil {
+		if err := decode(stored, &got, nil); err != nil {
 			t.Fatalf("decode(encode(%+v)) = %v", e, err)
 		}
 		if !reflect.DeepEqual(got, e) {
@@ -158,9 +158,9 @@ func FuzzEventRoundTrip(f *testing.F) {
 		next.Hash = next.ChainHash(e.Hash)
 		group := appendGroupMember(appendGroupMember(nil, stored), encode(nil, &next))
 		var members []Event
-		err := eachInGroup(group, func(raw []byte) error {
+		err := forMembers(group, func(raw []byte) error {
 			var m Event
-			if err := decode(raw, &m); err != nil {
+			if err := decode(raw, &m, nil); err != nil {
 				return err
 			}
 			members = append(members, m)
@@ -201,4 +201,18 @@ func writerShaped(e *Event) bool {
 	}
 	canon, err := json.Marshal(e.Data)
 	return err == nil && bytes.Equal(canon, e.Data)
+}
+
+// forMembers calls fn for each member of a group, as the log's readers go
+// through members, and returns the framing error or fn's.
+func forMembers(group []byte, fn func(raw []byte) error) error {
+	for raw, err := range members(group) {
+		if err != nil {
+			return err
+		}
+		if err := fn(raw); err != nil {
+			return err
+		}
+	}
+	return nil
 }
