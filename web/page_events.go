@@ -15,6 +15,7 @@ import (
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/textfmt"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -226,7 +227,7 @@ func (h *Handler) verifyEvents(w http.ResponseWriter, r *http.Request, user stri
 	res := &views.VerifyResult{Events: rep.Events, LastSeq: rep.LastSeq, Took: time.Since(start)}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		res.Error = "The check did not finish within " + views.Dur(verifyTimeout) + "; run statesrv verify on a stopped server."
+		res.Error = "The check did not finish within " + textfmt.Duration(verifyTimeout) + "; run statesrv verify on a stopped server."
 	case err != nil:
 		h.pageError(w, r, user, err)
 		return

@@ -10,6 +10,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/textfmt"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -27,7 +28,7 @@ const (
 
 func (h *Handler) newProcessForm(w http.ResponseWriter, r *http.Request, user string) {
 	q := r.URL.Query()
-	v := views.ProcessFormValues{ID: bounded(q.Get("id"), 20), Name: bounded(q.Get("name"), maxNameRunes),
+	v := views.ProcessFormValues{ID: textfmt.Head(q.Get("id"), 20), Name: textfmt.Head(q.Get("name"), maxNameRunes),
 		Timezone: "UTC", MaxRuntime: "1h", Enabled: true, FiredBy: "server"}
 	h.showProcessForm(w, r, user, http.StatusOK, true, v, nil, 0)
 }
@@ -326,13 +327,6 @@ func fieldOf(errs views.FieldErrors, err error) {
 		return
 	}
 	errs["form"] = msg
-}
-
-func bounded(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 func mustParseID(s string) int64 {
