@@ -63,6 +63,34 @@ func limitParam(r *http.Request) (int, error) {
 	return min(n, maxLimit), nil
 }
 
+// afterParam reads the query parameter after, the seq a page of the log
+// or of the unprocessed messages starts after: 0 when absent.
+func afterParam(r *http.Request) (uint64, error) {
+	s := r.URL.Query().Get("after")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, statesrv.Errorf(statesrv.EInvalid, "after: a seq number")
+	}
+	return n, nil
+}
+
+// processParam reads the query parameter process, a process id: 0 when
+// absent.
+func processParam(r *http.Request) (int64, error) {
+	s := r.URL.Query().Get("process")
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, statesrv.Errorf(statesrv.EInvalid, "process: must be a positive integer")
+	}
+	return id, nil
+}
+
 func timeParam(r *http.Request, name string) (time.Time, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {
