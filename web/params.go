@@ -103,6 +103,20 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 	return t, nil
 }
 
+// decodeBody decodes r's JSON body, of at most limit bytes, into v; strict
+// refuses fields v does not have. It returns an EInvalid error naming the
+// problem ("body: not valid JSON") when the body does not decode.
+func decodeBody(r *http.Request, limit int64, strict bool, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, limit))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err))
+	}
+	return nil
+}
+
 // jsonProblem turns a decoding error into a short message.
 func jsonProblem(err error) string {
 	var se *json.SyntaxError
