@@ -15,7 +15,7 @@ var allowed = map[string][]string{
 	"clock":             {},
 	"client":            {},
 	"api":               {""},
-	"client/jobexec":    {"client"},
+	"client/jobexec":    {"client", "textfmt"},
 	"eventlog":          {},
 	"eventlog/logtest":  {"eventlog"},
 	"projections":       {"", "eventlog"},
@@ -25,12 +25,12 @@ var allowed = map[string][]string{
 	"commands/dispatch": {"commands", "projections", "clock"},
 	"crontab":           {"", "commands/schedule", "textfmt"},
 	"schtasks":          {"", "commands/schedule", "crontab", "textfmt"},
-	"importer":          {"", "commands", "commands/schedule", "crontab", "schtasks"},
+	"importer":          {"", "commands", "crontab", "schtasks", "textfmt"},
 	"views":             {"", "textfmt"},
 	"web":               {"", "api", "eventlog", "projections", "commands", "commands/schedule", "crontab", "views", "textfmt"},
 	"metrics":           {"", "eventlog", "projections"},
 	"notify":            {"", "textfmt"},
-	"document":          {"", "commands", "commands/schedule", "textfmt"},
+	"document":          {"", "commands", "textfmt"},
 	"textfmt":           {},
 }
 

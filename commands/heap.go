@@ -2,8 +2,34 @@ package commands
 
 import (
 	"container/heap"
+	"iter"
 	"time"
 )
+
+// timeQueue is a queue of keys in time order: the deadline heap (run ids)
+// and the fire heap (process ids).
+type timeQueue[K any] interface {
+	peek() (time.Time, K, bool)
+	pop()
+}
+
+// due takes from q, in time order, the entries due at d's time, while d
+// has room for more events (maxTickEvents). Each entry leaves q before it
+// is yielded.
+func due[K any](d *decision, q timeQueue[K]) iter.Seq2[time.Time, K] {
+	return func(yield func(time.Time, K) bool) {
+		for len(d.recs) < maxTickEvents {
+			at, k, ok := q.peek()
+			if !ok || at.After(d.at) {
+				return
+			}
+			q.pop()
+			if !yield(at, k) {
+				return
+			}
+		}
+	}
+}
 
 // deadlineHeap orders open runs by deadline; a run that closes leaves it,
 // so it holds exactly the open runs.

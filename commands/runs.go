@@ -72,12 +72,7 @@ const maxTickEvents = 1000
 // for runs already closed; they are skipped, so a run times out at most
 // once.
 func (s *Service) timeOut(d *decision) {
-	for len(d.recs) < maxTickEvents {
-		at, id, ok := s.deadlines.peek()
-		if !ok || at.After(d.at) {
-			return
-		}
-		s.deadlines.pop()
+	for at, id := range due[string](d, &s.deadlines) {
 		r := s.core.Runs[id]
 		if r == nil || !r.Deadline.Equal(at) {
 			continue
@@ -96,12 +91,7 @@ func (s *Service) timeOut(d *decision) {
 // Service started (the server was down), opens only the latest, marked
 // missed, and records the gap. It stops at maxTickEvents events.
 func (s *Service) fire(d *decision) {
-	for len(d.recs) < maxTickEvents {
-		at, pid, ok := s.fires.peek()
-		if !ok || at.After(d.at) {
-			return
-		}
-		s.fires.pop()
+	for _, pid := range due[int64](d, &s.fires) {
 		ps := s.core.Procs[pid]
 		sch := s.scheds[pid]
 		if ps == nil || sch == nil || !ps.Enabled {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Export renders procs, in order of id, as crontab lines that run
@@ -38,11 +39,11 @@ func Export(procs []statesrv.Process, base, bin string) string {
 # Only processes with "fired_by": "cron" get a line: the server's scheduler
 # leaves them to cron (the others it fires itself, and a line would open a
 # second run at each fire time).
-`, schedule.OneLine(base))
+`, textfmt.OneLine(base))
 	cmd := cronEscape(shellQuote(bin)) + " start --url " + cronEscape(shellQuote(base))
 	zone := ""
 	for _, p := range procs {
-		about := strconv.FormatInt(p.ID, 10) + " " + schedule.OneLine(p.Name)
+		about := strconv.FormatInt(p.ID, 10) + " " + textfmt.OneLine(p.Name)
 		spec, why := Spec(p)
 		if why != "" {
 			fmt.Fprintf(&b, "# %s: %s\n", about, why)
@@ -56,7 +57,7 @@ func Export(procs []statesrv.Process, base, bin string) string {
 			zone = tz
 			fmt.Fprintf(&b, "CRON_TZ=%s\n", zone)
 		}
-		fmt.Fprintf(&b, "%s %s %d  # %s\n", spec, cmd, p.ID, cronEscape(schedule.OneLine(p.Name)))
+		fmt.Fprintf(&b, "%s %s %d  # %s\n", spec, cmd, p.ID, cronEscape(textfmt.OneLine(p.Name)))
 	}
 	return b.String()
 }
@@ -73,7 +74,7 @@ func Spec(p statesrv.Process) (spec, why string) {
 	case text == "":
 		return "", "push-only (no schedule), skipped"
 	case schedule.Validate(text, p.Timezone) != nil:
-		return "", fmt.Sprintf("schedule %q is not valid, skipped", schedule.OneLine(text))
+		return "", fmt.Sprintf("schedule %q is not valid, skipped", textfmt.OneLine(text))
 	case strings.HasPrefix(text, "@every"):
 		return "", fmt.Sprintf("schedule %q cannot be expressed in crontab (cron has no fixed interval)", text)
 	case strings.HasPrefix(text, "@"):

@@ -8,10 +8,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Options are the settings of Parse.
@@ -216,11 +216,7 @@ func firstWord(s string) (word, rest string) {
 
 // clipLine cuts a source line for a message.
 func clipLine(s string) string {
-	s = schedule.OneLine(s)
-	if utf8.RuneCountInString(s) > 120 {
-		s = string([]rune(s)[:119]) + "…"
-	}
-	return s
+	return textfmt.Fit(textfmt.OneLine(s), 120, "…")
 }
 
 // unquote strips one pair of matching quotes.

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Proposal is a definition an import proposes (its id still to be given),
@@ -50,19 +50,11 @@ func Name(s string) string {
 		}
 		return r
 	}, s)
-	return clipRunes(strings.TrimSpace(s), 200)
+	return textfmt.Head(strings.TrimSpace(s), 200)
 }
 
 // Description cuts s to the 2,000 characters a process description may
 // have.
 func Description(s string) string {
-	return clipRunes(s, 2000)
-}
-
-// clipRunes cuts s to at most n characters.
-func clipRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
+	return textfmt.Head(s, 2000)
 }

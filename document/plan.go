@@ -8,11 +8,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
-	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Validate normalizes every definition in place (commands.NormalizeProcess,
@@ -122,13 +121,13 @@ func (pl Plan) Delete() []int64 {
 //   - 30 OldJob
 func (pl Plan) Print(w io.Writer) {
 	for _, s := range pl.Create {
-		fmt.Fprintf(w, "+ %d %s\n", s.Process.ID, schedule.OneLine(s.Process.Name))
+		fmt.Fprintf(w, "+ %d %s\n", s.Process.ID, textfmt.OneLine(s.Process.Name))
 	}
 	for _, s := range pl.Change {
-		fmt.Fprintf(w, "~ %d %s: %s\n", s.Process.ID, schedule.OneLine(s.Process.Name), strings.Join(changeTexts(s.Changes), ", "))
+		fmt.Fprintf(w, "~ %d %s: %s\n", s.Process.ID, textfmt.OneLine(s.Process.Name), strings.Join(changeTexts(s.Changes), ", "))
 	}
 	for _, s := range pl.Remove {
-		fmt.Fprintf(w, "- %d %s\n", s.Process.ID, schedule.OneLine(s.Process.Name))
+		fmt.Fprintf(w, "- %d %s\n", s.Process.ID, textfmt.OneLine(s.Process.Name))
 	}
 	fmt.Fprintf(w, "%d to create, %d to change, %d to delete\n", len(pl.Create), len(pl.Change), len(pl.Remove))
 	if pl.Unlisted > 0 {
@@ -151,7 +150,7 @@ func changeTexts(cs []statesrv.Change) []string {
 		case statesrv.KindText:
 			out[i] = fmt.Sprintf("%s %s → %s", name, clip(c.Old), clip(c.New))
 		case statesrv.KindList, statesrv.KindRecipients:
-			out[i] = fmt.Sprintf("%s [%s] → [%s]", name, schedule.OneLine(c.Old), schedule.OneLine(c.New))
+			out[i] = fmt.Sprintf("%s [%s] → [%s]", name, textfmt.OneLine(c.Old), textfmt.OneLine(c.New))
 		default:
 			out[i] = fmt.Sprintf("%s %s → %s", name, c.Old, c.New)
 		}
@@ -161,8 +160,5 @@ func changeTexts(cs []statesrv.Change) []string {
 
 // clip quotes s for a plan line, cut to 60 characters.
 func clip(s string) string {
-	if utf8.RuneCountInString(s) > 60 {
-		s = string([]rune(s)[:59]) + "…"
-	}
-	return strconv.Quote(s)
+	return strconv.Quote(textfmt.Fit(s, 60, "…"))
 }

@@ -456,10 +456,7 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 		}
 		stopped := false // the consumer broke off, or the range ended
 		err := l.db.View(func(txn *badger.Txn) error {
-			opts := badger.DefaultIteratorOptions
-			opts.PrefetchValues = false
-			opts.Prefix = []byte{prefixEvent}
-			it := txn.NewIterator(opts)
+			it := groupIterator(txn)
 			defer it.Close()
 			var ev Event
 			n := 0
@@ -498,6 +495,15 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 			yield(nil, err)
 		}
 	}
+}
+
+// groupIterator iterates over the event groups of txn in seq order; it
+// fetches each value only when it is read.
+func groupIterator(txn *badger.Txn) *badger.Iterator {
+	opts := badger.DefaultIteratorOptions
+	opts.PrefetchValues = false
+	opts.Prefix = []byte{prefixEvent}
+	return txn.NewIterator(opts)
 }
 
 // LastSeq implements Log.

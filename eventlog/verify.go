@@ -37,10 +37,7 @@ func (l *Badger) Verify(ctx context.Context) (Report, error) {
 	var buf []byte
 	expect := uint64(1)
 	err := l.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
-		opts.PrefetchValues = false
-		opts.Prefix = []byte{prefixEvent}
-		it := txn.NewIterator(opts)
+		it := groupIterator(txn)
 		defer it.Close()
 		var ev Event
 		for it.Rewind(); it.Valid(); it.Next() {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
-	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/crontab"
 	"github.com/statesrv/statesrv/schtasks"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // The sources Propose reads.
@@ -115,7 +115,7 @@ func dropKnown(props []crontab.Proposal, current []statesrv.Process, res *cronta
 		known := false
 		for _, c := range current {
 			if c.Description == p.Description && c.Schedule == p.Schedule && c.Timezone == p.Timezone {
-				res.Warn("%s: already defined as process %d (%s), left out", p.From, c.ID, schedule.OneLine(c.Name))
+				res.Warn("%s: already defined as process %d (%s), left out", p.From, c.ID, textfmt.OneLine(c.Name))
 				known = true
 				break
 			}

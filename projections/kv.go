@@ -58,16 +58,20 @@ func getJSON[V any](txn *badger.Txn, k []byte) (V, error) {
 	return rec, err
 }
 
-// follow reads the index entry under k, then the JSON record under the key
-// row makes of the entry's value; found is false when the index has no
-// entry. An entry without its record is an error.
-func follow[V any](txn *badger.Txn, k []byte, row func(v []byte) []byte) (rec V, found bool, err error) {
-	ref, found, err := value(txn, k)
-	if err != nil || !found {
-		return rec, false, err
-	}
-	rec, err = getJSON[V](txn, row(ref))
-	return rec, err == nil, err
+// follow reads, in one read transaction, the index entry under k, then the
+// JSON record under the key row makes of the entry's value; found is false
+// when the index has no entry. An entry without its record is an error.
+func follow[V any](db *badger.DB, k []byte, row func(v []byte) []byte) (rec V, found bool, err error) {
+	err = db.View(func(txn *badger.Txn) error {
+		ref, ok, err := value(txn, k)
+		if err != nil || !ok {
+			return err
+		}
+		rec, err = getJSON[V](txn, row(ref))
+		found = err == nil
+		return err
+	})
+	return rec, found, err
 }
 
 // valueIs reports whether the value of item is want.

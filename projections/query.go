@@ -87,11 +87,8 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 // FinishedRun returns a run from history by id; ok is false when it is not
 // there.
 func (s *Store) FinishedRun(id string) (run statesrv.Run, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) (err error) {
-		run, ok, err = follow[statesrv.Run](txn, key("hr/", []byte(id)), func(ns []byte) []byte {
-			return key("h/", ns, []byte(id))
-		})
-		return err
+	run, ok, err = follow[statesrv.Run](s.db, key("hr/", []byte(id)), func(ns []byte) []byte {
+		return key("h/", ns, []byte(id))
 	})
 	if err != nil {
 		return run, false, fmt.Errorf("projections: run %s: %w", id, err)
@@ -144,11 +141,8 @@ func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Un
 
 // UnprocessedMessage returns one unprocessed message by id.
 func (s *Store) UnprocessedMessage(id string) (u statesrv.Unprocessed, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) (err error) {
-		u, ok, err = follow[statesrv.Unprocessed](txn, key("ui/", []byte(id)), func(seq []byte) []byte {
-			return key("u/", seq)
-		})
-		return err
+	u, ok, err = follow[statesrv.Unprocessed](s.db, key("ui/", []byte(id)), func(seq []byte) []byte {
+		return key("u/", seq)
 	})
 	if err != nil {
 		return u, false, fmt.Errorf("projections: unprocessed %s: %w", id, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/crontab"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Options are the settings of Parse.
@@ -212,7 +213,7 @@ func Parse(raw []byte, opt Options) (crontab.Result, error) {
 // taskProposal maps one task, or warns why it cannot.
 func taskProposal(t namedTask, about string, opt Options, res *crontab.Result) (crontab.Proposal, bool) {
 	maxRuntime := opt.MaxRuntime
-	p := crontab.Proposal{From: "task " + schedule.OneLine(about)}
+	p := crontab.Proposal{From: "task " + textfmt.OneLine(about)}
 	var specs, problems []string
 	var zone string
 	for _, tr := range t.Triggers.List {
@@ -258,11 +259,11 @@ func taskProposal(t namedTask, about string, opt Options, res *crontab.Result) (
 	switch limit := strings.TrimSpace(t.Settings.ExecutionTimeLimit); limit {
 	case "":
 	case "PT0S":
-		res.Warn("%s: no execution time limit; max_runtime %s", about, schedule.ShortDuration(maxRuntime))
+		res.Warn("%s: no execution time limit; max_runtime %s", about, textfmt.GoDuration(maxRuntime))
 	default:
 		d, err := isoDuration(limit)
 		if err != nil {
-			res.Warn("%s: ExecutionTimeLimit %q: %v; max_runtime %s", about, limit, err, schedule.ShortDuration(maxRuntime))
+			res.Warn("%s: ExecutionTimeLimit %q: %v; max_runtime %s", about, limit, err, textfmt.GoDuration(maxRuntime))
 		} else {
 			p.MaxRuntime = statesrv.Duration(d)
 		}
@@ -463,7 +464,7 @@ func repetition(interval, duration string, start time.Time) (minute, hour, probl
 		}
 		if d < 24*time.Hour {
 			return "", "", fmt.Sprintf("repeats every %s for %s only, which cron cannot express exactly",
-				schedule.ShortDuration(iv), schedule.ShortDuration(d))
+				textfmt.GoDuration(iv), textfmt.GoDuration(d))
 		}
 	}
 	step := func(at, n, top int) string {
@@ -481,7 +482,7 @@ func repetition(interval, duration string, start time.Time) (minute, hour, probl
 	case iv >= time.Hour && iv%time.Hour == 0 && 24*time.Hour%iv == 0:
 		return strconv.Itoa(start.Minute()), step(start.Hour(), int(iv/time.Hour), 23), ""
 	}
-	return "", "", fmt.Sprintf("repeats every %s, which does not divide an hour or a day", schedule.ShortDuration(iv))
+	return "", "", fmt.Sprintf("repeats every %s, which does not divide an hour or a day", textfmt.GoDuration(iv))
 }
 
 var isoLayout = regexp.MustCompile(`^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$`)

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	"github.com/statesrv/statesrv/textfmt"
 )
 
 // Page is what every page's layout needs: its title, who is logged in and
@@ -72,11 +71,6 @@ func ISO(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339Nano)
 }
-
-// Dur formats d briefly: textfmt.Duration.
-//
-// Deprecated: use textfmt.Duration.
-func Dur(d time.Duration) string { return textfmt.Duration(d) }
 
 // StateClass is the CSS class of a run state or alert outcome badge.
 func StateClass(state string) string {

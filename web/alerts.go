@@ -97,8 +97,8 @@ func (h *Handler) testAlert(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var body api.TestAlertRequest
-	if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&body); err != nil {
-		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
+	if err := decodeBody(r, 4096, false, &body); err != nil {
+		writeError(w, err)
 		return
 	}
 	rc, err := h.cfg.Service.TestAlert(id, body.Recipient, apiActor(r))

@@ -1,11 +1,8 @@
 package web
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 
-	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/api"
 )
 
@@ -16,10 +13,8 @@ import (
 // first event ("seq": 0 when nothing changed).
 func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
 	var body api.ApplyRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 8*maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
-		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
+	if err := decodeBody(r, 8*maxBody, true, &body); err != nil {
+		writeError(w, err)
 		return
 	}
 	rc, done, err := h.cfg.Service.ApplyDefinitions(body.Define, body.Delete, apiActor(r))

@@ -28,18 +28,13 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request) {
 func parseEventFilter(r *http.Request) (projections.EventFilter, error) {
 	var f projections.EventFilter
 	var err error
-	q := r.URL.Query()
-	if s := q.Get("after"); s != "" {
-		if f.After, err = strconv.ParseUint(s, 10, 64); err != nil {
-			return f, statesrv.Errorf(statesrv.EInvalid, "after: a seq number")
-		}
+	if f.After, err = afterParam(r); err != nil {
+		return f, err
 	}
-	if s := q.Get("process"); s != "" {
-		if f.ProcessID, err = strconv.ParseInt(s, 10, 64); err != nil || f.ProcessID <= 0 {
-			return f, statesrv.Errorf(statesrv.EInvalid, "process: must be a positive integer")
-		}
+	if f.ProcessID, err = processParam(r); err != nil {
+		return f, err
 	}
-	f.Type = q.Get("type")
+	f.Type = r.URL.Query().Get("type")
 	if f.Limit, err = limitParam(r); err != nil {
 		return f, err
 	}

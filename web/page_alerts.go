@@ -57,13 +57,7 @@ func parseAlertsFilter(v url.Values, m *views.AlertsPage) (q projections.AlertQu
 	default:
 		m.Errs["status"] = "Status: pending, delivered, failed or suppressed."
 	}
-	if m.Filter.Process != "" {
-		id, err := strconv.ParseInt(m.Filter.Process, 10, 64)
-		if err != nil || id <= 0 {
-			m.Errs["process"] = "Process: a process id, a positive whole number."
-		}
-		q.ProcessID = id
-	}
+	q.ProcessID = formProcessID(m.Filter.Process, m.Errs)
 	if q.Before = v.Get("before"); q.Before != "" {
 		cursor = true
 		if len(q.Before) > 200 {
@@ -91,25 +85,12 @@ func (h *Handler) alertList(m *views.AlertsPage, q projections.AlertQuery, curso
 			m.Rows = append(m.Rows, row)
 		}
 	})
-	filter := url.Values{}
-	if m.Filter.Status != "" {
-		filter.Set("status", m.Filter.Status)
-	}
-	if m.Filter.Process != "" {
-		filter.Set("process", m.Filter.Process)
-	}
+	filter := filterValues(map[string]string{"status": m.Filter.Status, "process": m.Filter.Process})
 	if more {
-		next := url.Values{"before": {alerts[len(alerts)-1].ID}}
-		for k, v := range filter {
-			next[k] = v
-		}
-		m.Older = "/alerts?" + next.Encode()
+		m.Older = cursorLink("/alerts", filter, url.Values{"before": {alerts[len(alerts)-1].ID}})
 	}
 	if cursor {
-		m.Newest = "/alerts"
-		if len(filter) > 0 {
-			m.Newest += "?" + filter.Encode()
-		}
+		m.Newest = pageLink("/alerts", filter)
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/textfmt"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -77,12 +78,7 @@ func (h *Handler) renderEvents(w http.ResponseWriter, r *http.Request, user stri
 		m.Events = append(m.Events, eventRowOf(e, eventJSONMax))
 	}
 	link := func(before uint64) string {
-		q := url.Values{}
-		for k, v := range f.filterQuery {
-			q[k] = v
-		}
-		q.Set("before", strconv.FormatUint(before, 10))
-		return "/events?" + q.Encode()
+		return cursorLink("/events", f.filterQuery, url.Values{"before": {strconv.FormatUint(before, 10)}})
 	}
 	if res.older != 0 {
 		m.Older = link(res.older)
@@ -91,10 +87,7 @@ func (h *Handler) renderEvents(w http.ResponseWriter, r *http.Request, user stri
 		m.SearchedTo, m.Continue = res.searchedTo, link(res.searchedTo)
 	}
 	if !f.fromNewest {
-		m.Newest = "/events"
-		if len(f.filterQuery) > 0 {
-			m.Newest += "?" + f.filterQuery.Encode()
-		}
+		m.Newest = pageLink("/events", f.filterQuery)
 	}
 	h.render(w, r, http.StatusOK, views.Events(m))
 }
@@ -102,19 +95,13 @@ func (h *Handler) renderEvents(w http.ResponseWriter, r *http.Request, user stri
 // parseEventsFilter reads the filter and cursor of /events into f and form
 // (the values to show back); it returns what is wrong with each bad field.
 func parseEventsFilter(q url.Values, form *views.EventsFilter) (eventsFilter, views.FieldErrors) {
-	f := eventsFilter{filterQuery: url.Values{}}
+	var f eventsFilter
 	errs := views.FieldErrors{}
 	form.Process = strings.TrimSpace(q.Get("process"))
 	form.Type = strings.TrimSpace(q.Get("type"))
 	form.Actor = strings.TrimSpace(q.Get("actor"))
 	form.From, form.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
-	if form.Process != "" {
-		id, err := strconv.ParseInt(form.Process, 10, 64)
-		if err != nil || id <= 0 {
-			errs["process"] = "Process: a process id, a positive whole number."
-		}
-		f.pid = id
-	}
+	f.pid = formProcessID(form.Process, errs)
 	if form.Type != "" && !slices.Contains(eventTypes, form.Type) {
 		errs["type"] = "Type: one of the event types listed."
 	}
@@ -136,11 +123,7 @@ func parseEventsFilter(q url.Values, form *views.EventsFilter) (eventsFilter, vi
 		f.before = seq
 	}
 	f.fromNewest = f.before == 0
-	for k, v := range map[string]string{"process": form.Process, "type": form.Type, "actor": form.Actor, "from": form.From, "to": form.To} {
-		if v != "" {
-			f.filterQuery.Set(k, v)
-		}
-	}
+	f.filterQuery = filterValues(map[string]string{"process": form.Process, "type": form.Type, "actor": form.Actor, "from": form.From, "to": form.To})
 	return f, errs
 }
 
@@ -226,7 +209,7 @@ func (h *Handler) verifyEvents(w http.ResponseWriter, r *http.Request, user stri
 	res := &views.VerifyResult{Events: rep.Events, LastSeq: rep.LastSeq, Took: time.Since(start)}
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		res.Error = "The check did not finish within " + views.Dur(verifyTimeout) + "; run statesrv verify on a stopped server."
+		res.Error = "The check did not finish within " + textfmt.Duration(verifyTimeout) + "; run statesrv verify on a stopped server."
 	case err != nil:
 		h.pageError(w, r, user, err)
 		return

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -59,16 +58,11 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request, user strin
 	m.Runs = runs
 	if more {
 		last := runs[len(runs)-1]
-		q := historyValues(m.Filter)
-		q.Set("before", last.FinishedAt.UTC().Format(time.RFC3339Nano))
-		q.Set("before_run", last.ID)
-		m.Older = "/history?" + q.Encode()
+		m.Older = cursorLink("/history", historyValues(m.Filter), url.Values{
+			"before": {last.FinishedAt.UTC().Format(time.RFC3339Nano)}, "before_run": {last.ID}})
 	}
 	if f.cursor {
-		m.Newest = "/history"
-		if q := historyValues(m.Filter); len(q) > 0 {
-			m.Newest += "?" + q.Encode()
-		}
+		m.Newest = pageLink("/history", historyValues(m.Filter))
 	}
 	h.render(w, r, http.StatusOK, views.History(m))
 }
@@ -82,13 +76,7 @@ func parseHistoryFilter(q url.Values, form *views.HistoryFilter) (historyFilter,
 	form.Process = strings.TrimSpace(q.Get("process"))
 	form.Outcome = strings.ToUpper(strings.TrimSpace(q.Get("outcome")))
 	form.From, form.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
-	if form.Process != "" {
-		id, err := strconv.ParseInt(form.Process, 10, 64)
-		if err != nil || id <= 0 {
-			errs["process"] = "Process: a process id, a positive whole number."
-		}
-		f.query.ProcessID = id
-	}
+	f.query.ProcessID = formProcessID(form.Process, errs)
 	switch form.Outcome {
 	case "", statesrv.StateOK, statesrv.StateFail, statesrv.StateTimeout:
 		f.query.State = form.Outcome
@@ -119,13 +107,7 @@ func parseHistoryFilter(q url.Values, form *views.HistoryFilter) (historyFilter,
 
 // historyValues is the query of a /history link with the filter f.
 func historyValues(f views.HistoryFilter) url.Values {
-	q := url.Values{}
-	for k, v := range map[string]string{"process": f.Process, "outcome": f.Outcome, "from": f.From, "to": f.To} {
-		if v != "" {
-			q.Set(k, v)
-		}
-	}
-	return q
+	return filterValues(map[string]string{"process": f.Process, "outcome": f.Outcome, "from": f.From, "to": f.To})
 }
 
 // formTimeField parses the time field *s, noting in errs under field what

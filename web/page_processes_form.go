@@ -10,6 +10,8 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/textfmt"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -27,20 +29,14 @@ const (
 
 func (h *Handler) newProcessForm(w http.ResponseWriter, r *http.Request, user string) {
 	q := r.URL.Query()
-	v := views.ProcessFormValues{ID: bounded(q.Get("id"), 20), Name: bounded(q.Get("name"), maxNameRunes),
+	v := views.ProcessFormValues{ID: textfmt.Head(q.Get("id"), 20), Name: textfmt.Head(q.Get("name"), maxNameRunes),
 		Timezone: "UTC", MaxRuntime: "1h", Enabled: true, FiredBy: "server"}
 	h.showProcessForm(w, r, user, http.StatusOK, true, v, nil, 0)
 }
 
 func (h *Handler) editProcessForm(w http.ResponseWriter, r *http.Request, user string) {
-	id, err := pathID(r)
-	if err != nil {
-		h.pageError(w, r, user, err)
-		return
-	}
-	ps, ok := h.cfg.Service.Process(id)
+	ps, ok := h.pathProcess(w, r, user)
 	if !ok {
-		h.pageError(w, r, user, statesrv.Errorf(statesrv.ENotFound, "Process %d is not defined.", id))
 		return
 	}
 	h.showProcessForm(w, r, user, http.StatusOK, false, valuesOf(ps.Process), nil, len(ps.Maintenance))
@@ -57,22 +53,30 @@ func (h *Handler) createProcess(w http.ResponseWriter, r *http.Request, user str
 }
 
 func (h *Handler) updateProcess(w http.ResponseWriter, r *http.Request, user string) {
-	id, err := pathID(r)
-	if err != nil {
-		h.pageError(w, r, user, err)
-		return
-	}
-	cur, ok := h.cfg.Service.Process(id)
+	cur, ok := h.pathProcess(w, r, user)
 	if !ok {
-		h.pageError(w, r, user, statesrv.Errorf(statesrv.ENotFound, "Process %d is not defined.", id))
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	v := formValues(r)
-	v.ID = strconv.FormatInt(id, 10) // the id is not editable
+	v.ID = strconv.FormatInt(cur.ID, 10) // the id is not editable
 	p, errs := parseProcessForm(v)
 	p.Maintenance = cur.Maintenance // the form does not edit the windows
 	h.saveProcess(w, r, user, false, v, p, errs, len(cur.Maintenance))
+}
+
+// pathProcess is the defined process the path names, as the write side
+// has it; when ok is false the error page is written.
+func (h *Handler) pathProcess(w http.ResponseWriter, r *http.Request, user string) (ps projections.ProcessState, ok bool) {
+	id, err := pathID(r)
+	if err != nil {
+		h.pageError(w, r, user, err)
+		return ps, false
+	}
+	if ps, ok = h.cfg.Service.Process(id); !ok {
+		h.pageError(w, r, user, statesrv.Errorf(statesrv.ENotFound, "Process %d is not defined.", id))
+	}
+	return ps, ok
 }
 
 // saveProcess defines p when the form had no errors and the write side
@@ -89,19 +93,12 @@ func (h *Handler) saveProcess(w http.ResponseWriter, r *http.Request, user strin
 		return
 	}
 	rc, err := h.cfg.Service.DefineProcess(p, user)
-	if err == nil {
-		_, err = h.settle(r.Context(), rc)
-	}
-	if err != nil {
-		if statesrv.ErrorCode(err) != statesrv.EInvalid {
-			h.pageError(w, r, user, err)
-			return
-		}
+	if statesrv.ErrorCode(err) == statesrv.EInvalid {
 		fieldOf(errs, err)
 		h.showProcessForm(w, r, user, http.StatusBadRequest, isNew, v, errs, windows)
 		return
 	}
-	redirect(w, r, "/processes/"+strconv.FormatInt(p.ID, 10), "Saved.")
+	h.commandDone(w, r, user, rc, err, "/processes/"+strconv.FormatInt(p.ID, 10), "Saved.")
 }
 
 func (h *Handler) showProcessForm(w http.ResponseWriter, r *http.Request, user string, status int, isNew bool,
@@ -326,13 +323,6 @@ func fieldOf(errs views.FieldErrors, err error) {
 		return
 	}
 	errs["form"] = msg
-}
-
-func bounded(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n])
-	}
-	return s
 }
 
 func mustParseID(s string) int64 {

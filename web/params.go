@@ -63,6 +63,34 @@ func limitParam(r *http.Request) (int, error) {
 	return min(n, maxLimit), nil
 }
 
+// afterParam reads the query parameter after, the seq a page of the log
+// or of the unprocessed messages starts after: 0 when absent.
+func afterParam(r *http.Request) (uint64, error) {
+	s := r.URL.Query().Get("after")
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, statesrv.Errorf(statesrv.EInvalid, "after: a seq number")
+	}
+	return n, nil
+}
+
+// processParam reads the query parameter process, a process id: 0 when
+// absent.
+func processParam(r *http.Request) (int64, error) {
+	s := r.URL.Query().Get("process")
+	if s == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, statesrv.Errorf(statesrv.EInvalid, "process: must be a positive integer")
+	}
+	return id, nil
+}
+
 func timeParam(r *http.Request, name string) (time.Time, error) {
 	s := r.URL.Query().Get(name)
 	if s == "" {
@@ -73,6 +101,20 @@ func timeParam(r *http.Request, name string) (time.Time, error) {
 		return time.Time{}, statesrv.Errorf(statesrv.EInvalid, "%s: an RFC 3339 time, e.g. 2026-11-26T08:00:00Z", name)
 	}
 	return t, nil
+}
+
+// decodeBody decodes r's JSON body, of at most limit bytes, into v; strict
+// refuses fields v does not have. It returns an EInvalid error naming the
+// problem ("body: not valid JSON") when the body does not decode.
+func decodeBody(r *http.Request, limit int64, strict bool, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, limit))
+	if strict {
+		dec.DisallowUnknownFields()
+	}
+	if err := dec.Decode(v); err != nil {
+		return statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err))
+	}
+	return nil
 }
 
 // jsonProblem turns a decoding error into a short message.

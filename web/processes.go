@@ -1,8 +1,6 @@
 package web
 
 import (
-	"encoding/json"
-	"io"
 	"net/http"
 
 	"github.com/statesrv/statesrv"
@@ -48,10 +46,8 @@ func (h *Handler) putProcess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var p statesrv.Process
-	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		writeError(w, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err)))
+	if err := decodeBody(r, maxBody, true, &p); err != nil {
+		writeError(w, err)
 		return
 	}
 	if p.ID != 0 && p.ID != id {

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/statesrv/statesrv"
@@ -43,11 +42,9 @@ func (h *Handler) getRun(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 	q := projections.HistoryQuery{}
 	var err error
-	if s := r.URL.Query().Get("process"); s != "" {
-		if q.ProcessID, err = strconv.ParseInt(s, 10, 64); err != nil || q.ProcessID <= 0 {
-			writeError(w, statesrv.Errorf(statesrv.EInvalid, "process: must be a positive integer"))
-			return
-		}
+	if q.ProcessID, err = processParam(r); err != nil {
+		writeError(w, err)
+		return
 	}
 	if s := strings.ToUpper(r.URL.Query().Get("state")); s != "" {
 		if s != statesrv.StateOK && s != statesrv.StateFail && s != statesrv.StateTimeout {

@@ -2,9 +2,7 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
-	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/api"
 )
 
@@ -14,12 +12,10 @@ func (h *Handler) listUnprocessed(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	var after uint64
-	if s := r.URL.Query().Get("after"); s != "" {
-		if after, err = strconv.ParseUint(s, 10, 64); err != nil {
-			writeError(w, statesrv.Errorf(statesrv.EInvalid, "after: a seq number"))
-			return
-		}
+	after, err := afterParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
 	}
 	out, err := h.cfg.Runner.Store().Unprocessed(after, limit)
 	if err != nil {

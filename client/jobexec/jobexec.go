@@ -24,6 +24,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/statesrv/statesrv/client"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // DefaultTail is the number of lines of output an end report carries by
@@ -168,12 +169,7 @@ func (j *Job) send(ctx context.Context, stderr io.Writer, state string, code *in
 // lines>", the lines joined by " | " and cut at the front so that the whole
 // fits in client.MaxMsg characters.
 func endMessage(code int, took time.Duration, lines []string) string {
-	if took >= time.Minute {
-		took = took.Round(time.Second)
-	} else {
-		took = took.Round(time.Millisecond)
-	}
-	head := fmt.Sprintf("exit %d after %v", code, took)
+	head := fmt.Sprintf("exit %d after %s", code, textfmt.Elapsed(took))
 	if len(lines) == 0 {
 		return head
 	}
@@ -181,19 +177,9 @@ func endMessage(code int, took time.Duration, lines []string) string {
 	body := strings.Join(lines, " | ")
 	room := client.MaxMsg - utf8.RuneCountInString(head)
 	if n := utf8.RuneCountInString(body); n > room {
-		body = "…" + lastRunes(body, room-1)
+		body = "…" + textfmt.Tail(body, room-1)
 	}
 	return head + body
-}
-
-// lastRunes returns the last n characters of s.
-func lastRunes(s string, n int) string {
-	i := len(s)
-	for ; n > 0 && i > 0; n-- {
-		_, size := utf8.DecodeLastRuneInString(s[:i])
-		i -= size
-	}
-	return s[i:]
 }
 
 // lockedWriter serialises writes to w.

@@ -201,3 +201,9 @@ func join(items []string) string {
 //
 // Deprecated: use textfmt.GoDuration.
 func ShortDuration(d time.Duration) string { return textfmt.GoDuration(d) }
+
+// OneLine replaces control characters (line breaks among them) by spaces:
+// textfmt.OneLine.
+//
+// Deprecated: use textfmt.OneLine.
+func OneLine(s string) string { return textfmt.OneLine(s) }
