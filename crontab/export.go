@@ -103,15 +103,37 @@ var descriptors = map[string]string{
 
 var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_@%+=:,./-]+$`)
 
-// shellQuote quotes s for sh where it needs quoting.
+// shellQuote quotes s for sh where it needs quoting. Between a backslash
+// and a '%' after it, the quote is closed and opened again: cron would
+// otherwise read the pair as its escape of the '%' (see cronEscape).
 func shellQuote(s string) string {
 	if shellSafe.MatchString(s) {
 		return s
 	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	q := "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return strings.ReplaceAll(q, `\%`, `\''%`)
 }
 
 // cronEscape escapes '%', which cron turns into a line break in a command.
+// Cron reads a backslash as escaping the character after it, so a '%'
+// after an odd run of backslashes is escaped already (and shows without
+// its last backslash), and one after an even run gets one more.
 func cronEscape(s string) string {
-	return strings.ReplaceAll(s, "%", `\%`)
+	var b strings.Builder
+	run := 0 // backslashes just before s[i]
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			run++
+		case '%':
+			if run%2 == 0 {
+				b.WriteByte('\\')
+			}
+			run = 0
+		default:
+			run = 0
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }

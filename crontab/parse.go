@@ -155,14 +155,19 @@ func nextField(s string) (field, rest string) {
 }
 
 // cronCommand returns the command cron runs for cmd: up to the first '%'
-// not escaped (after it comes the job's input), with "\%" read as '%'.
+// not escaped (after it comes the job's input). As cron reads it, a
+// backslash escapes the character after it: "\%" is a '%', any other pair
+// stays as it is ("\\%" is two backslashes, and the '%' ends the command).
 func cronCommand(cmd string) string {
 	var b strings.Builder
 	for i := 0; i < len(cmd); i++ {
 		switch {
-		case cmd[i] == '\\' && i+1 < len(cmd) && cmd[i+1] == '%':
-			b.WriteByte('%')
+		case cmd[i] == '\\' && i+1 < len(cmd):
 			i++
+			if cmd[i] != '%' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(cmd[i])
 		case cmd[i] == '%':
 			return b.String()
 		default:

@@ -54,6 +54,8 @@ func TestCronCommand(t *testing.T) {
 		"plain":           "plain",
 		"a\\%b%c\\%d":     "a%b",
 		"trailing\\":      "trailing\\",
+		"a\\\\%b":         "a\\\\",
+		"a\\\\\\%b":       "a\\\\%b",
 	} {
 		if got := cronCommand(cmd); got != want {
 			t.Errorf("cronCommand(%q) = %q, want %q", cmd, got, want)

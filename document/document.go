@@ -220,7 +220,7 @@ func yamlToJSON(raw []byte) ([]byte, error) {
 	if n.Kind == 0 {
 		return nil, errors.New("empty document")
 	}
-	budget := maxYAMLNodes
+	budget := expansion{values: maxYAMLNodes, bytes: maxYAMLText}
 	v, err := yamlValue(&n, 0, &budget)
 	if err != nil {
 		return nil, err
@@ -228,19 +228,37 @@ func yamlToJSON(raw []byte) ([]byte, error) {
 	return json.Marshal(v)
 }
 
-// maxYAMLNodes bounds the values a document may expand to (aliases can
-// repeat a part many times over).
-const maxYAMLNodes = 1_000_000
+// maxYAMLNodes and maxYAMLText bound the values, and the bytes of text of
+// its keys and scalars, that a document may expand to: aliases can repeat
+// a part many times over without repeating its text, and a few aliases of
+// a long scalar would otherwise expand a small document to gigabytes. A
+// document without aliases stays within maxYAMLText, as no scalar's text
+// is longer than twice its source ("\L" is three bytes).
+const (
+	maxYAMLNodes = 1_000_000
+	maxYAMLText  = 2 * MaxSize
+)
+
+// expansion is what is left of the values and of the bytes of text that a
+// document may expand to.
+type expansion struct {
+	values, bytes int
+}
 
 // yamlValue converts n to the values encoding/json writes, counting every
-// value it makes against budget.
-func yamlValue(n *yaml.Node, depth int, budget *int) (any, error) {
-	*budget--
+// value it makes, and the text of every scalar, against budget.
+func yamlValue(n *yaml.Node, depth int, budget *expansion) (any, error) {
+	budget.values--
+	if n.Kind == yaml.ScalarNode {
+		budget.bytes -= len(n.Value)
+	}
 	switch {
 	case depth > 64:
 		return nil, fmt.Errorf("line %d: nested too deep", n.Line)
-	case *budget < 0:
+	case budget.values < 0:
 		return nil, fmt.Errorf("line %d: more than %d values", n.Line, maxYAMLNodes)
+	case budget.bytes < 0:
+		return nil, fmt.Errorf("line %d: expands to more than %d MiB of text", n.Line, maxYAMLText>>20)
 	}
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -270,6 +288,7 @@ func yamlValue(n *yaml.Node, depth int, budget *int) (any, error) {
 			if _, dup := m[k.Value]; dup {
 				return nil, fmt.Errorf("line %d: key %q given twice", k.Line, k.Value)
 			}
+			budget.bytes -= len(k.Value) // checked with the value's
 			v, err := yamlValue(n.Content[i+1], depth+1, budget)
 			if err != nil {
 				return nil, err

@@ -107,6 +107,10 @@ func TestRead(t *testing.T) {
 			"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n" +
 			"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n" +
 			"g: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n", err: "more than 1000000 values"},
+		// A thousand aliases of a 64 KiB scalar: few values, 64 MiB of text.
+		{name: "ErrAliasBombText", file: "p.yaml", text: "a: &a " + strings.Repeat("x", 64<<10) + "\n" +
+			"b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n" +
+			"d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n", err: "expands to more than 32 MiB of text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := document.Read(strings.NewReader(tc.text), tc.file)

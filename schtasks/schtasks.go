@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"slices"
 	"strconv"
@@ -178,8 +179,9 @@ func toUTF8(raw []byte) []byte {
 
 // Parse maps each task to a proposal: its one enabled trigger to a cron
 // schedule, ExecutionTimeLimit to max_runtime (opt.MaxRuntime when it has
-// none), Settings/Enabled to enabled, its Exec actions to the description.
-// A task whose trigger cannot be mapped exactly, or that has no trigger or
+// none), Settings/Enabled to enabled, its Exec actions to the description,
+// the last part of its path to the name ("task N", the Nth in raw, when
+// that leaves no name). A task whose trigger cannot be mapped exactly, or that has no trigger or
 // several, gets a warning instead. Tasks under \Microsoft\ are Windows' own
 // and skipped unless opt.Microsoft is set. The error says why raw is not
 // task XML.
@@ -200,9 +202,13 @@ func Parse(raw []byte, opt Options) (crontab.Result, error) {
 			continue
 		}
 		p, ok := taskProposal(t, about, opt, &res)
-		if ok {
-			res.Proposals = append(res.Proposals, p)
+		if !ok {
+			continue
 		}
+		if p.Name == "" { // a path of only ';' and control characters
+			p.Name = fmt.Sprintf("task %d", i+1)
+		}
+		res.Proposals = append(res.Proposals, p)
 	}
 	if windows > 0 {
 		res.Warn(`tasks under \Microsoft\ (Windows' own) skipped: %d; --microsoft includes them`, windows)
@@ -501,7 +507,9 @@ func isoDuration(s string) (time.Duration, error) {
 			continue
 		}
 		n, err := strconv.ParseInt(m[i+1], 10, 32)
-		if err != nil {
+		// Beyond math.MaxInt64 nanoseconds (292 years) a duration would
+		// wrap round to a negative one.
+		if err != nil || time.Duration(n) > (math.MaxInt64-d)/unit {
 			return 0, errors.New("too long")
 		}
 		d += time.Duration(n) * unit

@@ -72,7 +72,7 @@ func TestISODuration(t *testing.T) {
 			t.Errorf("isoDuration(%q) = %v, %v; want %v", s, got, err, want)
 		}
 	}
-	for _, s := range []string{"", "P", "PT", "P1M", "P1Y", "2h", "PT1.5H", "P1DT"} {
+	for _, s := range []string{"", "P", "PT", "P1M", "P1Y", "2h", "PT1.5H", "P1DT", "P2147483647W", "P15251W"} {
 		if _, err := isoDuration(s); err == nil {
 			t.Errorf("isoDuration(%q): no error", s)
 		}
