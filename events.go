@@ -28,6 +28,7 @@ const (
 	EventAlertsResumed      = "AlertsResumed"
 	EventAPITokenCreated    = "APITokenCreated"
 	EventAPITokenRevoked    = "APITokenRevoked"
+	EventRunStartMissed     = "RunStartMissed"
 )
 
 // EventType is one registered type of event: its name and a constructor of
@@ -47,6 +48,7 @@ var eventTypes = []EventType{
 	{EventProcessDeleted, payload[ProcessDeletedData]},
 	{EventRunStarted, payload[RunStartedData]},
 	{EventRunAttached, payload[RunAttachedData]},
+	{EventRunStartMissed, payload[RunStartMissedData]},
 	{EventMessageReceived, payload[MessageReceivedData]},
 	{EventMessageRejected, payload[MessageRejectedData]},
 	{EventRunFinished, payload[RunFinishedData]},
@@ -130,6 +132,17 @@ type RunAttachedData struct {
 	At        time.Time `json:"at"`
 }
 
+// RunStartMissedData records that a scheduled run had no report (START,
+// OK or FAIL) by its fire time plus the process's start_grace. The run
+// stays open until its deadline; a late START still attaches to it.
+type RunStartMissedData struct {
+	RunID       string    `json:"run_id"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	Grace       Duration  `json:"start_grace"`
+	// Due is when the start was due: ScheduledAt plus Grace.
+	Due time.Time `json:"due"`
+}
+
 // MessageReceivedData is a well-formed report as it arrived. The process's
 // key is never stored (Line has it replaced by "***"); KeyGiven says
 // whether one was sent.
@@ -174,6 +187,9 @@ type RunFinishedData struct {
 	Message    string    `json:"message,omitempty"`
 	Code       *int      `json:"code,omitempty"`
 	Name       string    `json:"name,omitempty"`
+	// TooFast marks an OK that came sooner than the process's min_runtime:
+	// State is then FAIL and Message says how long the run took.
+	TooFast bool `json:"too_fast,omitempty"`
 }
 
 // RunTimedOutData closes a run that passed its deadline.
@@ -239,6 +255,9 @@ const (
 	OutcomeTimeout   = "timeout"
 	OutcomeLate      = "late"
 	OutcomeRecovered = "recovered"
+	// OutcomeStartMissed goes to the timeout recipients when a scheduled
+	// run had no report by its start grace.
+	OutcomeStartMissed = "start_missed"
 	// OutcomeTest is an alert an operator asked for, to check a recipient.
 	OutcomeTest = "test"
 )

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // MaxRejectedLine is how much of a malformed line is recorded.
@@ -136,6 +139,7 @@ func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed fun
 	pid := rep.ProcessID
 	ps := s.core.Procs[pid]
 	var runID string
+	openedNow := false // the run is opened by this report
 	open := s.core.OpenRuns(pid)
 	switch {
 	case rep.Run != "":
@@ -155,16 +159,41 @@ func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed fun
 		return
 	case ps.PushOnly():
 		runID = s.openRun(d, pid, statesrv.SourceReport, msgID, rep.Name).RunID
+		openedNow = true
 	default:
 		unprocessed(statesrv.ReasonNoOpenRun, "")
 		return
 	}
-	prev := *ps
-	eff := d.add(statesrv.EventRunFinished, pid, &statesrv.RunFinishedData{
+	fin := &statesrv.RunFinishedData{
 		RunID: runID, State: rep.State, MessageID: msgID, FinishedAt: d.at,
 		Message: rep.Msg, Code: rep.Code, Name: rep.Name,
-	})
-	s.requestAlerts(d, pid, outcomeOf(rep.State), eff.Closed, msgID, prev)
+	}
+	if !openedNow {
+		s.judgeRuntime(ps, s.core.Runs[runID], fin)
+	}
+	prev := *ps
+	eff := d.add(statesrv.EventRunFinished, pid, fin)
+	s.requestAlerts(d, pid, outcomeOf(fin.State), eff.Closed, msgID, prev)
+}
+
+// judgeRuntime turns an OK that ends run r sooner than the process's
+// min_runtime into a FAIL marked too fast. A run counts from its START
+// (reported_at, or started_at for a run a START opened), or from its fire
+// time when no START came. A run the same report opened is not judged:
+// nothing says how long the job ran.
+func (s *Service) judgeRuntime(ps *projections.ProcessState, r *statesrv.Run, fin *statesrv.RunFinishedData) {
+	least := time.Duration(ps.MinRuntime)
+	if r == nil || least <= 0 || fin.State != statesrv.StateOK {
+		return
+	}
+	start := r.StartedAt
+	if r.Reported != nil {
+		start = *r.Reported
+	}
+	if ran := fin.FinishedAt.Sub(start); ran < least {
+		fin.State, fin.TooFast = statesrv.StateFail, true
+		fin.Message = fmt.Sprintf("finished in %s, expected at least %s", textfmt.Elapsed(max(ran, 0)), ps.MinRuntime.Text())
+	}
 }
 
 // Dismiss removes an unprocessed message from the view. The event carries

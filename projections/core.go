@@ -192,7 +192,7 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 		if r == nil {
 			return Effect{}
 		}
-		r.Message, r.Code = d.Message, d.Code
+		r.Message, r.Code, r.TooFast = d.Message, d.Code, d.TooFast
 		if d.Name != "" {
 			r.Name = d.Name
 		}
