@@ -120,8 +120,11 @@ type RunStartedData struct {
 	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 	Deadline    time.Time  `json:"deadline"`
 	Missed      bool       `json:"missed,omitempty"`
-	MessageID   string     `json:"message_id,omitempty"`
-	Name        string     `json:"name,omitempty"`
+	// Early marks a scheduled run that a report opened before its fire
+	// time (ScheduledAt), within the server's clock-skew tolerance.
+	Early     bool   `json:"early,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
+	Name      string `json:"name,omitempty"`
 }
 
 // RunAttachedData records that a START report arrived for a run the
