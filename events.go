@@ -28,6 +28,7 @@ const (
 	EventAlertsResumed      = "AlertsResumed"
 	EventAPITokenCreated    = "APITokenCreated"
 	EventAPITokenRevoked    = "APITokenRevoked"
+	EventRunStartMissed     = "RunStartMissed"
 )
 
 // EventType is one registered type of event: its name and a constructor of
@@ -47,6 +48,7 @@ var eventTypes = []EventType{
 	{EventProcessDeleted, payload[ProcessDeletedData]},
 	{EventRunStarted, payload[RunStartedData]},
 	{EventRunAttached, payload[RunAttachedData]},
+	{EventRunStartMissed, payload[RunStartMissedData]},
 	{EventMessageReceived, payload[MessageReceivedData]},
 	{EventMessageRejected, payload[MessageRejectedData]},
 	{EventRunFinished, payload[RunFinishedData]},
@@ -118,8 +120,11 @@ type RunStartedData struct {
 	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 	Deadline    time.Time  `json:"deadline"`
 	Missed      bool       `json:"missed,omitempty"`
-	MessageID   string     `json:"message_id,omitempty"`
-	Name        string     `json:"name,omitempty"`
+	// Early marks a scheduled run that a report opened before its fire
+	// time (ScheduledAt), within the server's clock-skew tolerance.
+	Early     bool   `json:"early,omitempty"`
+	MessageID string `json:"message_id,omitempty"`
+	Name      string `json:"name,omitempty"`
 }
 
 // RunAttachedData records that a START report arrived for a run the
@@ -128,6 +133,17 @@ type RunAttachedData struct {
 	RunID     string    `json:"run_id"`
 	MessageID string    `json:"message_id"`
 	At        time.Time `json:"at"`
+}
+
+// RunStartMissedData records that a scheduled run had no report (START,
+// OK or FAIL) by its fire time plus the process's start_grace. The run
+// stays open until its deadline; a late START still attaches to it.
+type RunStartMissedData struct {
+	RunID       string    `json:"run_id"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	Grace       Duration  `json:"start_grace"`
+	// Due is when the start was due: ScheduledAt plus Grace.
+	Due time.Time `json:"due"`
 }
 
 // MessageReceivedData is a well-formed report as it arrived. The process's
@@ -174,6 +190,9 @@ type RunFinishedData struct {
 	Message    string    `json:"message,omitempty"`
 	Code       *int      `json:"code,omitempty"`
 	Name       string    `json:"name,omitempty"`
+	// TooFast marks an OK that came sooner than the process's min_runtime:
+	// State is then FAIL and Message says how long the run took.
+	TooFast bool `json:"too_fast,omitempty"`
 }
 
 // RunTimedOutData closes a run that passed its deadline.
@@ -239,6 +258,9 @@ const (
 	OutcomeTimeout   = "timeout"
 	OutcomeLate      = "late"
 	OutcomeRecovered = "recovered"
+	// OutcomeStartMissed goes to the timeout recipients when a scheduled
+	// run had no report by its start grace.
+	OutcomeStartMissed = "start_missed"
 	// OutcomeTest is an alert an operator asked for, to check a recipient.
 	OutcomeTest = "test"
 )

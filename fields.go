@@ -88,6 +88,8 @@ var ProcessFields = []Field{
 	optional(numberField("alert_after", func(p *Process) *int { return &p.AlertAfter })),
 	optional(durationField("repeat_every", func(p *Process) *Duration { return &p.RepeatEvery })),
 	optional(windowsField("maintenance", func(p *Process) *[]Window { return &p.Maintenance })),
+	optional(durationField("start_grace", func(p *Process) *Duration { return &p.StartGrace })),
+	optional(durationField("min_runtime", func(p *Process) *Duration { return &p.MinRuntime })),
 }
 
 // FieldNamed returns the field of that wire name.

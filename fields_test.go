@@ -20,7 +20,8 @@ func base() statesrv.Process {
 			Timeout: []string{"mailto:b@example.com"}, Late: []string{"https://hooks.example.com/x"},
 			Recovered: []string{"mailto:c@example.com"}},
 		FiredBy: statesrv.FiredByCron, AlertAfter: 3, RepeatEvery: hours(4),
-		Maintenance: []statesrv.Window{{Schedule: "0 1 * * 0", Duration: hours(1.5)}}}
+		Maintenance: []statesrv.Window{{Schedule: "0 1 * * 0", Duration: hours(1.5)}},
+		StartGrace:  statesrv.Duration(5 * time.Minute), MinRuntime: statesrv.Duration(30 * time.Second)}
 }
 
 // TestProcessFieldsCoverProcess keeps ProcessFields in step with Process:
@@ -137,6 +138,9 @@ func TestDiff(t *testing.T) {
 		{"WindowAdded", func(p *statesrv.Process) {
 			p.Maintenance = append(p.Maintenance, statesrv.Window{Schedule: "@daily", Duration: hours(1)})
 		}, "maintenance", "0 1 * * 0 for 1h30m", "0 1 * * 0 for 1h30m, @daily for 1h"},
+		{"StartGraceOff", func(p *statesrv.Process) { p.StartGrace = 0 }, "start_grace", "5m", "0s"},
+		{"MinRuntimeLonger", func(p *statesrv.Process) { p.MinRuntime = statesrv.Duration(90 * time.Second) },
+			"min_runtime", "30s", "1m30s"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -74,6 +74,13 @@ type Process struct {
 	// Maintenance lists recurring windows during which alerts are held back
 	// (and recorded as suppressed); runs are still recorded.
 	Maintenance []Window `json:"maintenance,omitempty"`
+	// StartGrace, when set, is how long after a fire time the job may take
+	// to report (START, OK or FAIL) before a RunStartMissed raises
+	// start_missed alerts; the run itself stays open until its deadline.
+	StartGrace Duration `json:"start_grace,omitempty"`
+	// MinRuntime, when set, is the shortest run that counts as OK: an OK
+	// that ends a run sooner closes it as FAIL, marked too fast.
+	MinRuntime Duration `json:"min_runtime,omitempty"`
 }
 
 // Window is a recurring period: it opens at each fire time of Schedule
@@ -108,6 +115,15 @@ type Run struct {
 	Missed bool `json:"missed,omitempty"`
 	// Reported is when a START report attached to this run.
 	Reported *time.Time `json:"reported_at,omitempty"`
+	// Early marks a scheduled run that a report opened before its fire
+	// time, within the server's clock-skew tolerance.
+	Early bool `json:"early,omitempty"`
+	// TooFast marks a run whose OK came sooner than the process's
+	// min_runtime: it was closed as FAIL.
+	TooFast bool `json:"too_fast,omitempty"`
+	// StartMissed marks a scheduled run that had no report by its fire
+	// time plus the process's start_grace.
+	StartMissed bool `json:"start_missed,omitempty"`
 }
 
 // Unprocessed is a report that closed no run, as operators see it.

@@ -44,6 +44,8 @@ func (s *Service) requestAlerts(d *decision, pid int64, outcome string, run *sta
 		add(statesrv.OutcomeTimeout, ps.Alerts.Timeout)
 	case statesrv.OutcomeLate:
 		add(statesrv.OutcomeLate, ps.Alerts.Late)
+	case statesrv.OutcomeStartMissed:
+		add(statesrv.OutcomeStartMissed, ps.Alerts.Timeout)
 	}
 	for _, l := range lists {
 		reason := s.suppressed(ps, prev, l.outcome, d.at)

@@ -73,6 +73,9 @@ func NormalizeProcess(p *statesrv.Process) error {
 	if d := time.Duration(p.RepeatEvery); d != 0 && (d < time.Minute || d > 31*24*time.Hour) {
 		return statesrv.Errorf(statesrv.EInvalid, "repeat_every: from 1m to 744h, or 0 (off)")
 	}
+	if err := normalizeRunBounds(p); err != nil {
+		return err
+	}
 	if len(p.Maintenance) == 0 {
 		p.Maintenance = nil
 	}
@@ -95,6 +98,28 @@ func NormalizeProcess(p *statesrv.Process) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// normalizeRunBounds checks start_grace and min_runtime against the
+// max_runtime: a grace past the deadline could never be missed, and a run
+// could not both last min_runtime and finish before its deadline.
+func normalizeRunBounds(p *statesrv.Process) error {
+	maxRun := time.Duration(p.MaxRuntime)
+	switch g := time.Duration(p.StartGrace); {
+	case g < 0:
+		return statesrv.Errorf(statesrv.EInvalid, "start_grace: must be positive, or 0 (off)")
+	case g > maxRun:
+		return statesrv.Errorf(statesrv.EInvalid, "start_grace: at most the max_runtime (%s), got %s",
+			p.MaxRuntime.Text(), p.StartGrace.Text())
+	}
+	switch m := time.Duration(p.MinRuntime); {
+	case m < 0:
+		return statesrv.Errorf(statesrv.EInvalid, "min_runtime: must be positive, or 0 (off)")
+	case m >= maxRun:
+		return statesrv.Errorf(statesrv.EInvalid, "min_runtime: less than the max_runtime (%s), got %s",
+			p.MaxRuntime.Text(), p.MinRuntime.Text())
 	}
 	return nil
 }

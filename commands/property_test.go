@@ -83,7 +83,9 @@ func TestLiveViewsEqualRebuild(t *testing.T) {
 			rt.Fatalf("drop rebuild store: %v", err)
 		}
 		m := &propModel{rt: rt, rebuild: rebuild}
-		m.s = &server{tb: rt, clock: clock.NewFake(t0), logDir: dir + "/log", viewsDir: dir + "/views", Background: true}
+		m.skew = rapid.SampledFrom([]time.Duration{0, 0, 30 * time.Second}).Draw(rt, "clock_skew")
+		m.s = &server{tb: rt, clock: clock.NewFake(t0), logDir: dir + "/log", viewsDir: dir + "/views", Background: true,
+			ClockSkew: m.skew}
 		m.s.open()
 		defer func() { m.s.Close() }()
 
@@ -136,6 +138,8 @@ type propModel struct {
 	full, rebind bool
 	// events is the log as the last check read it.
 	events []eventlog.Event
+	// skew is the server's clock-skew tolerance (0: off).
+	skew time.Duration
 }
 
 func (m *propModel) define() {
@@ -148,6 +152,9 @@ func (m *propModel) define() {
 		MaxRuntime: statesrv.Duration(rapid.SampledFrom(propMaxRuntimes).Draw(rt, "define_max_runtime")),
 		Enabled:    rapid.Bool().Draw(rt, "define_enabled"),
 		Key:        rapid.SampledFrom([]string{"", "k1"}).Draw(rt, "define_key"),
+		// At most the shortest max_runtime, so that every draw is valid.
+		StartGrace: statesrv.Duration(rapid.SampledFrom([]time.Duration{0, 2 * time.Second, 5 * time.Second}).Draw(rt, "define_start_grace")),
+		MinRuntime: statesrv.Duration(rapid.SampledFrom([]time.Duration{0, 3 * time.Second}).Draw(rt, "define_min_runtime")),
 	}
 	r, err := m.s.Service.DefineProcess(p, statesrv.ActorAdmin)
 	if err != nil {
@@ -354,7 +361,9 @@ func (m *propModel) check() {
 			if opened[d.RunID] != nil {
 				rt.Fatalf("run %s opened twice (seq %d)", d.RunID, e.Seq)
 			}
-			if d.ScheduledAt != nil && d.ScheduledAt.After(e.Time) {
+			// Only a run opened early, within the clock-skew tolerance, opens
+			// before its fire time.
+			if d.ScheduledAt != nil && d.ScheduledAt.After(e.Time) && !(d.Early && d.ScheduledAt.Sub(e.Time) <= m.skew) {
 				rt.Fatalf("seq %d opens run %s for %v at %v", e.Seq, d.RunID, d.ScheduledAt, e.Time)
 			}
 			opened[d.RunID] = &d

@@ -45,6 +45,7 @@ func (s *Service) Tick() (*Receipt, time.Time) {
 	defer s.mu.Unlock()
 	d := s.decide(statesrv.ActorScheduler)
 	s.fire(d)
+	s.startsMissed(d)
 	s.timeOut(d)
 	repeat := s.repeatAlerts(d)
 	var r *Receipt
@@ -52,7 +53,7 @@ func (s *Service) Tick() (*Receipt, time.Time) {
 		r = d.submit("")
 	}
 	next := s.deadlines.next()
-	for _, t := range []time.Time{s.fires.next(), repeat} {
+	for _, t := range []time.Time{s.fires.next(), s.graces.next(), repeat} {
 		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
 		}
@@ -83,6 +84,47 @@ func (s *Service) timeOut(d *decision) {
 		}
 		eff := d.add(statesrv.EventRunTimedOut, r.ProcessID, &statesrv.RunTimedOutData{RunID: r.ID, Deadline: r.Deadline})
 		s.requestAlerts(d, r.ProcessID, statesrv.OutcomeTimeout, eff.Closed, "", prev)
+	}
+}
+
+// awaitStart puts a scheduled run that has had no report yet into the
+// graces heap, due at its fire time plus the process's start_grace. Runs
+// already reported, opened early, or already past their grace (a
+// RunStartMissed in the log) are left out, so a restart declares a missed
+// start at most once. s.mu is held.
+func (s *Service) awaitStart(r *statesrv.Run) {
+	if r == nil || r.ScheduledAt == nil || r.Reported != nil || r.Early || r.StartMissed {
+		return
+	}
+	ps := s.core.Procs[r.ProcessID]
+	if ps == nil || ps.StartGrace <= 0 {
+		return
+	}
+	s.graces.push(r.ScheduledAt.Add(time.Duration(ps.StartGrace)), r.ID)
+}
+
+// startsMissed adds a RunStartMissed, with start_missed alerts to the
+// timeout recipients, for every scheduled run with no report by its fire
+// time plus start_grace. The run stays open until its deadline.
+func (s *Service) startsMissed(d *decision) {
+	for len(d.recs) < maxTickEvents {
+		at, id, ok := s.graces.peek()
+		if !ok || at.After(d.at) {
+			return
+		}
+		s.graces.pop()
+		r := s.core.Runs[id]
+		if r == nil || r.ScheduledAt == nil || r.Reported != nil || r.StartMissed {
+			continue
+		}
+		ps := s.core.Procs[r.ProcessID]
+		if ps == nil || ps.StartGrace <= 0 {
+			continue
+		}
+		d.add(statesrv.EventRunStartMissed, r.ProcessID, &statesrv.RunStartMissedData{
+			RunID: r.ID, ScheduledAt: *r.ScheduledAt, Grace: ps.StartGrace, Due: at})
+		run := *r
+		s.requestAlerts(d, r.ProcessID, statesrv.OutcomeStartMissed, &run, "", *ps)
 	}
 }
 

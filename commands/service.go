@@ -39,9 +39,16 @@ type Service struct {
 	// finishedRun finds a run in history (the stored views).
 	finishedRun func(id string) (statesrv.Run, bool, error)
 
+	// skew is how long before a fire time a report may come and still
+	// belong to that fire time's run (0: off).
+	skew time.Duration
+
 	mu        sync.Mutex
 	core      *projections.Core
 	deadlines deadlineHeap
+	// graces holds the scheduled runs waiting for their first report, by
+	// fire time plus start_grace.
+	graces    deadlineHeap
 	fires     fireHeap
 	scheds    map[int64]*schedule.Schedule
 	dismissed map[string]bool // dismissed since start, not yet in the views
@@ -63,6 +70,10 @@ type Config struct {
 	// FinishedRun finds a run in history, so that a report naming a run
 	// that timed out long ago is still "late".
 	FinishedRun func(id string) (statesrv.Run, bool, error)
+	// ClockSkew is how long before one of its fire times a report of a
+	// scheduled process still belongs to that fire time's run (SPEC §9);
+	// 0 turns it off.
+	ClockSkew time.Duration
 }
 
 // New returns a Service over cfg.Core.
@@ -85,11 +96,12 @@ func New(cfg Config) *Service {
 		log: cfg.Log, clock: cfg.Clock, logger: cfg.Logger, core: cfg.Core,
 		started: cfg.Clock.Now(), unprocessed: cfg.Unprocessed, finishedRun: cfg.FinishedRun,
 		scheds: map[int64]*schedule.Schedule{}, dismissed: map[string]bool{},
-		wake: make(chan struct{}, 1),
+		wake: make(chan struct{}, 1), skew: max(cfg.ClockSkew, 0),
 	}
 	s.core.Untrack()
 	for _, r := range s.core.Runs {
 		s.deadlines.push(r.Deadline, r.ID)
+		s.awaitStart(r)
 	}
 	for _, ps := range s.core.Procs {
 		s.reschedule(ps)
@@ -183,12 +195,26 @@ func (d *decision) add(typ string, pid int64, data any) projections.Effect {
 	switch v := data.(type) {
 	case *statesrv.RunStartedData:
 		d.s.deadlines.push(v.Deadline, v.RunID)
+		d.s.awaitStart(d.s.core.Runs[v.RunID])
+		if v.Early {
+			d.s.reschedule(d.s.core.Procs[pid]) // its fire time is taken
+		}
+	case *statesrv.RunAttachedData:
+		d.s.graces.remove(v.RunID)
+	case *statesrv.RunStartMissedData:
+		d.s.graces.remove(v.RunID)
 	case *statesrv.RunFinishedData:
 		d.s.deadlines.remove(v.RunID)
+		d.s.graces.remove(v.RunID)
 	case *statesrv.RunTimedOutData:
 		d.s.deadlines.remove(v.RunID)
+		d.s.graces.remove(v.RunID)
 	case *statesrv.Process:
 		d.s.reschedule(d.s.core.Procs[v.ID])
+		for _, r := range d.s.core.OpenRuns(v.ID) {
+			d.s.graces.remove(r.ID) // start_grace may have changed
+			d.s.awaitStart(r)
+		}
 		d.s.signal()
 	case *statesrv.ProcessDeletedData:
 		delete(d.s.scheds, pid)
@@ -211,8 +237,10 @@ func (d *decision) submit(key string) *Receipt {
 	// Wake the scheduler only when a run opened by this decision (and still
 	// open) falls due before the wake-up it already has: a report that opens
 	// and closes a run at once wakes nobody.
-	if head := d.s.deadlines.next(); !head.IsZero() && (d.s.sleepUntil.IsZero() || head.Before(d.s.sleepUntil)) {
-		d.s.signal()
+	for _, head := range []time.Time{d.s.deadlines.next(), d.s.graces.next()} {
+		if !head.IsZero() && (d.s.sleepUntil.IsZero() || head.Before(d.s.sleepUntil)) {
+			d.s.signal()
+		}
 	}
 	return &Receipt{p: d.s.log.Submit(d.recs)}
 }

@@ -41,6 +41,9 @@ type server struct {
 	Runner  *projections.Runner
 	Service *commands.Service
 
+	// ClockSkew, when set before open, is the Service's clock-skew
+	// tolerance (SPEC §9); without it the rule is off.
+	ClockSkew time.Duration
 	// Background, when set before open, runs the runner's loop beside the
 	// explicit catch-ups, as the server does.
 	Background bool
@@ -99,6 +102,7 @@ func (s *server) open() {
 		Log: l, Clock: s.clock, Core: core,
 		Unprocessed: store.UnprocessedMessage,
 		FinishedRun: store.FinishedRun,
+		ClockSkew:   s.ClockSkew,
 	})
 	if s.Background {
 		ctx, stop := context.WithCancel(context.Background())

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // MaxRejectedLine is how much of a malformed line is recorded.
@@ -112,12 +115,60 @@ func (s *Service) Report(rep Report) *Receipt {
 // or opens a run.
 func (s *Service) takeStart(d *decision, pid int64, rep Report, msgID string) {
 	for _, r := range s.core.OpenRuns(pid) {
-		if r.Source == statesrv.SourceSchedule && r.Reported == nil && (rep.Run == "" || rep.Run == r.ID) {
+		if r.Source == statesrv.SourceSchedule && r.Reported == nil && !r.Early && (rep.Run == "" || rep.Run == r.ID) {
 			d.add(statesrv.EventRunAttached, pid, &statesrv.RunAttachedData{RunID: r.ID, MessageID: msgID, At: d.at})
 			return
 		}
 	}
+	if s.openEarly(d, pid, msgID, rep.Name) != nil {
+		return
+	}
 	s.openRun(d, pid, statesrv.SourceReport, msgID, rep.Name)
+}
+
+// openEarly opens, for a report at d.at that comes shortly before a fire
+// time of process pid, that fire time's run: scheduled, marked early, its
+// deadline counted from the fire time. The scheduler then finds the fire
+// time taken (the RunStarted moves the process's Fired mark to it) and
+// opens nothing for it, also after a restart. It returns nil, adding
+// nothing, when the report is not within the tolerance of a fire time.
+func (s *Service) openEarly(d *decision, pid int64, msgID, name string) *statesrv.RunStartedData {
+	fire, ok := s.earlyFor(pid, d.at)
+	if !ok {
+		return nil
+	}
+	ps := s.core.Procs[pid]
+	data := &statesrv.RunStartedData{
+		RunID: newID(), Source: statesrv.SourceSchedule, StartedAt: d.at, ScheduledAt: &fire,
+		Deadline: fire.Add(time.Duration(ps.MaxRuntime)), Early: true, MessageID: msgID, Name: name,
+	}
+	d.add(statesrv.EventRunStarted, pid, data)
+	return data
+}
+
+// earlyFor returns the fire time of process pid that a report at t comes
+// early for: the next fire time the scheduler will handle, if it lies
+// after t by at most the tolerance. The tolerance is the clock skew, or
+// half the interval from the fire time before it when that is shorter, so
+// a report is never taken from the run before. Only processes the server
+// fires (enabled, scheduled, not fired by cron) have one.
+func (s *Service) earlyFor(pid int64, t time.Time) (time.Time, bool) {
+	ps, sch := s.core.Procs[pid], s.scheds[pid]
+	if s.skew <= 0 || ps == nil || sch == nil || !ps.Enabled {
+		return time.Time{}, false
+	}
+	fire := sch.Next(ps.Fired)
+	if fire.IsZero() || !fire.After(t) {
+		return time.Time{}, false // none, or one due that the scheduler has yet to open
+	}
+	tolerance := s.skew
+	if prev, ok := sch.Previous(fire, 2*s.skew); ok && fire.Sub(prev) < 2*s.skew {
+		tolerance = fire.Sub(prev) / 2
+	}
+	if fire.Sub(t) > tolerance {
+		return time.Time{}, false
+	}
+	return fire, true
 }
 
 // openRun adds a RunStarted that begins now.
@@ -136,6 +187,7 @@ func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed fun
 	pid := rep.ProcessID
 	ps := s.core.Procs[pid]
 	var runID string
+	openedNow := false // the run is opened by this report
 	open := s.core.OpenRuns(pid)
 	switch {
 	case rep.Run != "":
@@ -150,21 +202,50 @@ func (s *Service) takeEnd(d *decision, rep Report, msgID string, unprocessed fun
 		}
 	case len(open) > 0:
 		runID = open[0].ID
+	case s.openEarly(d, pid, msgID, rep.Name) != nil:
+		// Started and ended at once, as the run of the fire time it
+		// comes early for.
+		runID, openedNow = s.core.OpenRuns(pid)[0].ID, true
 	case ps.LateRun != "":
 		unprocessed(statesrv.ReasonLate, ps.LateRun)
 		return
 	case ps.PushOnly():
 		runID = s.openRun(d, pid, statesrv.SourceReport, msgID, rep.Name).RunID
+		openedNow = true
 	default:
 		unprocessed(statesrv.ReasonNoOpenRun, "")
 		return
 	}
-	prev := *ps
-	eff := d.add(statesrv.EventRunFinished, pid, &statesrv.RunFinishedData{
+	fin := &statesrv.RunFinishedData{
 		RunID: runID, State: rep.State, MessageID: msgID, FinishedAt: d.at,
 		Message: rep.Msg, Code: rep.Code, Name: rep.Name,
-	})
-	s.requestAlerts(d, pid, outcomeOf(rep.State), eff.Closed, msgID, prev)
+	}
+	if !openedNow {
+		s.judgeRuntime(ps, s.core.Runs[runID], fin)
+	}
+	prev := *ps
+	eff := d.add(statesrv.EventRunFinished, pid, fin)
+	s.requestAlerts(d, pid, outcomeOf(fin.State), eff.Closed, msgID, prev)
+}
+
+// judgeRuntime turns an OK that ends run r sooner than the process's
+// min_runtime into a FAIL marked too fast. A run counts from its START
+// (reported_at, or started_at for a run a START opened), or from its fire
+// time when no START came. A run the same report opened is not judged:
+// nothing says how long the job ran.
+func (s *Service) judgeRuntime(ps *projections.ProcessState, r *statesrv.Run, fin *statesrv.RunFinishedData) {
+	least := time.Duration(ps.MinRuntime)
+	if r == nil || least <= 0 || fin.State != statesrv.StateOK {
+		return
+	}
+	start := r.StartedAt
+	if r.Reported != nil {
+		start = *r.Reported
+	}
+	if ran := fin.FinishedAt.Sub(start); ran < least {
+		fin.State, fin.TooFast = statesrv.StateFail, true
+		fin.Message = fmt.Sprintf("finished in %s, expected at least %s", textfmt.Elapsed(max(ran, 0)), ps.MinRuntime.Text())
+	}
 }
 
 // Dismiss removes an unprocessed message from the view. The event carries

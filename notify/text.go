@@ -26,6 +26,11 @@ func headline(a Alert) string {
 		what = "the run reported OK"
 	case statesrv.OutcomeFail:
 		what = "the run reported FAIL"
+		if a.Run.TooFast {
+			what = "the run reported OK sooner than its min run time, so it counts as FAIL"
+		}
+	case statesrv.OutcomeStartMissed:
+		what = "the job has not reported its start by its start grace; the run stays open until its deadline"
 	case statesrv.OutcomeTimeout:
 		what = "the run did not report before its deadline"
 	case statesrv.OutcomeLate:
@@ -83,7 +88,11 @@ func fields(a Alert) []field {
 		}
 	}
 	add("Run", textfmt.Flatten(a.Run.ID))
-	add("Started", timestamp(a.Run.StartedAt))
+	if a.Outcome == statesrv.OutcomeStartMissed && a.Run.ScheduledAt != nil {
+		add("Scheduled", timestamp(*a.Run.ScheduledAt))
+	} else {
+		add("Started", timestamp(a.Run.StartedAt))
+	}
 	add("Deadline", timestamp(a.Run.Deadline))
 	if a.Run.FinishedAt != nil {
 		add("Ended", timestamp(*a.Run.FinishedAt))

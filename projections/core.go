@@ -187,12 +187,17 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 			r.Reported = &t
 			c.dirtyRuns[r.ID] = true
 		}
+	case *statesrv.RunStartMissedData:
+		if r := c.Runs[d.RunID]; r != nil {
+			r.StartMissed = true
+			c.dirtyRuns[r.ID] = true
+		}
 	case *statesrv.RunFinishedData:
 		r := c.closeRun(pid, d.RunID, d.State, d.FinishedAt)
 		if r == nil {
 			return Effect{}
 		}
-		r.Message, r.Code = d.Message, d.Code
+		r.Message, r.Code, r.TooFast = d.Message, d.Code, d.TooFast
 		if d.Name != "" {
 			r.Name = d.Name
 		}
@@ -305,7 +310,7 @@ func (c *Core) startRun(pid int64, d *statesrv.RunStartedData) {
 	}
 	r := &statesrv.Run{
 		ID: d.RunID, ProcessID: pid, Name: d.Name, State: statesrv.StateRunning,
-		Source: d.Source, StartedAt: d.StartedAt, Deadline: d.Deadline, Missed: d.Missed,
+		Source: d.Source, StartedAt: d.StartedAt, Deadline: d.Deadline, Missed: d.Missed, Early: d.Early,
 	}
 	if d.ScheduledAt != nil {
 		t := *d.ScheduledAt

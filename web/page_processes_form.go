@@ -170,6 +170,7 @@ func inputs(v *views.ProcessFormValues) map[string]*string {
 		"alerts_ok": &v.AlertsOK, "alerts_fail": &v.AlertsFail, "alerts_timeout": &v.AlertsTimeout,
 		"alerts_late": &v.AlertsLate, "alerts_recovered": &v.AlertsRecovered,
 		"fired_by": &v.FiredBy, "alert_after": &v.AlertAfter, "repeat_every": &v.RepeatEvery,
+		"start_grace": &v.StartGrace, "min_runtime": &v.MinRuntime,
 	}
 }
 
@@ -288,6 +289,20 @@ func parseProcessForm(v views.ProcessFormValues) (statesrv.Process, views.FieldE
 			errs["repeat_every"] = "A duration from 1m to 744h (31 days), such as 4h; empty: do not repeat."
 		}
 		p.RepeatEvery = statesrv.Duration(d)
+	}
+	if s := strings.TrimSpace(v.StartGrace); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			errs["start_grace"] = fmt.Sprintf("%q is not a duration: give one such as 5m, at most the max run time; empty: off.", s)
+		}
+		p.StartGrace = statesrv.Duration(d)
+	}
+	if s := strings.TrimSpace(v.MinRuntime); s != "" {
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			errs["min_runtime"] = fmt.Sprintf("%q is not a duration: give one such as 30s, less than the max run time; empty: off.", s)
+		}
+		p.MinRuntime = statesrv.Duration(d)
 	}
 	return p, errs
 }

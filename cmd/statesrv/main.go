@@ -185,6 +185,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.SMSToken, "sms-token", "", "bearer token for the SMS gateway")
 	fs.StringVar(&cfg.PublicURL, "public-url", "http://localhost:8080", "base of links put into alerts")
 	fs.DurationVar(&cfg.AlertRetryFor, "alert-retry-for", 24*time.Hour, "how long temporary alert delivery failures are retried")
+	fs.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "how early a report may come for a fire time's run (0: off)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug|info|warn|error")

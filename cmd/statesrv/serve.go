@@ -40,6 +40,7 @@ type Config struct {
 	SMSToken      string
 	PublicURL     string
 	AlertRetryFor time.Duration
+	ClockSkew     time.Duration
 	TLSCert       string
 	TLSKey        string
 	LogLevel      string
@@ -171,7 +172,7 @@ func (m *Main) openStorage(ctx context.Context) error {
 	m.Service = commands.New(commands.Config{
 		Log: l, Clock: m.cfg.Clock, Logger: m.logger, Core: core,
 		Unprocessed: m.Store.UnprocessedMessage,
-		FinishedRun: m.Store.FinishedRun,
+		FinishedRun: m.Store.FinishedRun, ClockSkew: m.cfg.ClockSkew,
 	})
 	m.logger.Info("storage open", "data", m.cfg.Data, "last_seq", l.LastSeq(),
 		"caught_up", n, "open_runs", len(core.Runs), "took", time.Since(start).Round(time.Millisecond))

@@ -427,6 +427,25 @@ func (s *Schedule) Latest(after, until time.Time) (latest time.Time, count int, 
 	return latest, max(1, s.count(after, until, CountLimit)), true
 }
 
+// Previous returns the last fire time before t, if it lies within the
+// given span back from t (in UTC); ok is false when none does. For "@every
+// d" that is t-d: its fire times count from the last one.
+func (s *Schedule) Previous(t time.Time, within time.Duration) (time.Time, bool) {
+	if s.spec == nil {
+		if s.every.Delay > within {
+			return time.Time{}, false
+		}
+		return t.Add(-s.every.Delay).UTC(), true
+	}
+	// Cron fire times are whole seconds: the one before t is at most t-1s.
+	until := t.Add(-time.Nanosecond)
+	prev, ok := s.latestCron(t.Add(-within).Add(-time.Nanosecond), until)
+	if !ok {
+		return time.Time{}, false
+	}
+	return prev.UTC(), true
+}
+
 // latestEvery computes the last of after+d, after+2d, ... up to until.
 func (s *Schedule) latestEvery(after, until time.Time) (time.Time, int, bool) {
 	base := after.Add(-time.Duration(after.Nanosecond()))
