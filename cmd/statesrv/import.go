@@ -11,7 +11,9 @@ import (
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/crontab"
+	"github.com/statesrv/statesrv/document"
 	"github.com/statesrv/statesrv/importer"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 const importUsage = `usage: statesrv import crontab FILE [flags]
@@ -95,14 +97,14 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "%s: %s\n", files[0], w)
 	}
-	procs := make([]commented, len(res.Proposals))
+	procs := make([]document.Entry, len(res.Proposals))
 	for i, p := range res.Proposals {
-		procs[i] = commented{Process: p.Process, Comment: p.From}
+		procs[i] = document.Entry{Process: p.Process, Comment: p.From}
 	}
 	if !*apply {
 		header := fmt.Sprintf("statesrv process definitions proposed from %s %s\n"+
-			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, schedule.OneLine(files[0]))
-		return writeDocument(stdout, *format, header, procs)
+			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, textfmt.OneLine(files[0]))
+		return document.Write(stdout, *format, header, procs)
 	}
 	desired := make([]statesrv.Process, len(procs))
 	for i, p := range procs {
@@ -111,7 +113,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 			return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", p.ID)
 		}
 	}
-	return makePlan(desired, res.Defined, false).run(ctx, *base, *yes, stdout)
+	return runPlan(ctx, *base, document.NewPlan(desired, res.Defined, false), *yes, stdout)
 }
 
 // parseInterspersed parses flags given before and after the positional

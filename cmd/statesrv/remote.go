@@ -8,27 +8,20 @@ import (
 
 	"github.com/google/uuid"
 
-	// Named jsonapi while the package also declares the function api.
-	jsonapi "github.com/statesrv/statesrv/api"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
 // apiClient returns a client of the JSON API of the server at base that
 // sends STATESRV_API_TOKEN as its bearer token.
-func apiClient(base string) *jsonapi.Client {
-	return &jsonapi.Client{BaseURL: base, Token: os.Getenv("STATESRV_API_TOKEN")}
-}
-
-// api calls a route of the JSON API by method and path (see
-// jsonapi.Client.Do), for the commands that do not use the typed methods.
-func api(ctx context.Context, method, base, path string, body any, out any) error {
-	return apiClient(base).Do(ctx, method, path, body, out)
+func apiClient(base string) *api.Client {
+	return &api.Client{BaseURL: base, Token: os.Getenv("STATESRV_API_TOKEN")}
 }
 
 // remoteEvents reads one page of up to limit events after seq after (of
 // process pid, unless 0) from the server, as events of the log.
-func remoteEvents(ctx context.Context, c *jsonapi.Client, after uint64, pid int64, limit int) ([]eventlog.Event, error) {
-	page, err := c.Events(ctx, jsonapi.EventsQuery{After: after, ProcessID: pid, Limit: limit})
+func remoteEvents(ctx context.Context, c *api.Client, after uint64, pid int64, limit int) ([]eventlog.Event, error) {
+	page, err := c.Events(ctx, api.EventsQuery{After: after, ProcessID: pid, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +35,7 @@ func remoteEvents(ctx context.Context, c *jsonapi.Client, after uint64, pid int6
 }
 
 // logEvent reads an event of the API's shape as the log's event.
-func logEvent(a jsonapi.Event) (eventlog.Event, error) {
+func logEvent(a api.Event) (eventlog.Event, error) {
 	id, err := uuid.Parse(a.ID)
 	if err != nil {
 		return eventlog.Event{}, fmt.Errorf("id: %w", err)
