@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"notify":            {"", "textfmt"},
 	"document":          {"", "commands", "commands/schedule", "textfmt"},
 	"textfmt":           {},
+	"pidfile":           {},
 }
 
 const module = "github.com/statesrv/statesrv"

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv/clock"
+	"github.com/statesrv/statesrv/pidfile"
 )
 
 // MustWriteCert writes a fresh self-signed certificate for 127.0.0.1 with
@@ -193,7 +194,7 @@ func TestPIDFile(t *testing.T) {
 	}
 	mustOwnPID := func(t *testing.T, path string) {
 		t.Helper()
-		if pid, ok := readPIDFile(path); !ok || pid != os.Getpid() {
+		if pid, ok := pidfile.Read(path); !ok || pid != os.Getpid() {
 			b, _ := os.ReadFile(path)
 			t.Fatalf("pid file holds %q, want %d", b, os.Getpid())
 		}
@@ -245,17 +246,6 @@ func TestPIDFile(t *testing.T) {
 			mustOwnPID(t, path)
 		})
 	}
-
-	t.Run("NotRemovedWhenAnotherOwnsIt", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "statesrv.pid")
-		os.WriteFile(path, []byte(strconv.Itoa(os.Getpid()+1)), 0o644)
-		if err := removePIDFile(path); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(path); err != nil {
-			t.Errorf("another process's pid file was removed: %v", err)
-		}
-	})
 }
 
 func TestNewLogger(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/statesrv/statesrv/commands/tcp"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/metrics"
+	"github.com/statesrv/statesrv/pidfile"
 	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/web"
 )
@@ -105,7 +106,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	m := &Main{cfg: cfg, logger: cfg.Logger, failed: make(chan error, 1), tcpDone: make(chan struct{})}
 	if !cfg.Offline && cfg.PIDFile != "" {
-		if err := writePIDFile(cfg.PIDFile); err != nil {
+		if err := pidfile.Write(cfg.PIDFile); err != nil {
 			return nil, err
 		}
 	}
@@ -348,7 +349,7 @@ func (m *Main) closeStorage() error {
 		errs = append(errs, m.Log.Close())
 	}
 	if !m.cfg.Offline && m.cfg.PIDFile != "" {
-		errs = append(errs, removePIDFile(m.cfg.PIDFile))
+		errs = append(errs, pidfile.Remove(m.cfg.PIDFile))
 	}
 	return errors.Join(errs...)
 }
