@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"document":          {"", "commands", "commands/schedule", "textfmt"},
 	"textfmt":           {},
 	"pidfile":           {},
+	"tlsreload":         {},
 }
 
 const module = "github.com/statesrv/statesrv"

@@ -22,6 +22,7 @@ import (
 	"github.com/statesrv/statesrv/metrics"
 	"github.com/statesrv/statesrv/pidfile"
 	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/tlsreload"
 	"github.com/statesrv/statesrv/web"
 )
 
@@ -74,7 +75,7 @@ type Main struct {
 
 	tcp      *tcp.Server
 	http     *http.Server
-	certs    *certReloader // with --tls-cert
+	certs    *tlsreload.Reloader // with --tls-cert
 	httpLn   net.Listener
 	TCPAddr  string
 	HTTPAddr string
@@ -203,7 +204,7 @@ func (m *Main) ensureAdmin(ctx context.Context) error {
 func (m *Main) listen() error {
 	if m.cfg.HTTP != "" && m.cfg.TLSCert != "" {
 		var err error
-		if m.certs, err = newCertReloader(m.cfg.TLSCert, m.cfg.TLSKey); err != nil {
+		if m.certs, err = tlsreload.New(m.cfg.TLSCert, m.cfg.TLSKey); err != nil {
 			return err
 		}
 	}
@@ -237,7 +238,7 @@ func (m *Main) listen() error {
 		})
 		m.http = web.NewServer(m.cfg.HTTP, h, m.logger)
 		if m.certs != nil {
-			m.http.TLSConfig = m.certs.tlsConfig()
+			m.http.TLSConfig = m.certs.Config()
 		}
 	}
 	return nil
