@@ -34,6 +34,8 @@ var allowed = map[string][]string{
 	"textfmt":           {},
 	"pidfile":           {},
 	"tlsreload":         {},
+	"datadir":           {"eventlog", "projections"},
+	"audit":             {"api", "eventlog", "projections"},
 }
 
 const module = "github.com/statesrv/statesrv"

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/statesrv/statesrv/audit"
+	"github.com/statesrv/statesrv/datadir"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -23,12 +25,12 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if t.url != "" {
 		return backupRemote(ctx, t.url, stdout)
 	}
-	o, err := openOffline(ctx, t.data, false)
+	d, err := datadir.Open(ctx, t.data, datadir.Options{})
 	if err != nil {
 		return err
 	}
-	defer o.Close()
-	n, err := eventlog.WriteBackup(ctx, o.log, stdout, time.Now())
+	defer d.Close()
+	n, err := eventlog.WriteBackup(ctx, d.Log, stdout, time.Now())
 	if err != nil {
 		return err
 	}
@@ -36,28 +38,15 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// backupRemote copies the server's backup stream to w, then checks that it
-// is complete: a connection that breaks leaves a file without its trailer,
-// and that is an error, not a backup.
+// backupRemote copies the server's backup stream to w, checking that it
+// is complete (audit.CopyBackup).
 func backupRemote(ctx context.Context, base string, w io.Writer) error {
 	body, err := apiClient(base).Backup(ctx)
 	if err != nil {
 		return err
 	}
 	defer body.Close()
-	pr, pw := io.Pipe()
-	check := make(chan error, 1)
-	go func() {
-		_, err := eventlog.ReadBackup(pr, func(*eventlog.Event) error { return nil })
-		io.Copy(io.Discard, pr)
-		check <- err
-	}()
-	_, err = io.Copy(io.MultiWriter(w, pw), body)
-	pw.CloseWithError(err)
-	if cerr := <-check; err == nil {
-		err = cerr
-	}
-	return err
+	return audit.CopyBackup(w, body)
 }
 
 // cmdRestore creates a log in --data from a backup file. The directory must
@@ -72,9 +61,8 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if fs.NArg() != 1 {
 		return fmt.Errorf("%w: give the backup file (- for stdin)", errUsage)
 	}
-	logDir, viewsDir := dataDirs(*data)
-	if _, err := os.Stat(logDir); err == nil {
-		return fmt.Errorf("%s already holds a log: restore into an empty directory", *data)
+	if err := datadir.Empty(*data); err != nil {
+		return err
 	}
 	var in io.Reader = os.Stdin
 	if name := fs.Arg(0); name != "-" {
@@ -85,30 +73,10 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		defer f.Close()
 		in = f
 	}
-	if err := os.MkdirAll(*data, 0o750); err != nil {
-		return err
-	}
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir})
+	last, err := datadir.Restore(*data, in)
 	if err != nil {
 		return err
 	}
-	im, err := l.Import()
-	if err == nil {
-		_, err = eventlog.ReadBackup(in, im.Add)
-	}
-	var last uint64
-	if err == nil {
-		last, err = im.Finish()
-	}
-	if cerr := l.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		// Leave nothing half restored behind.
-		os.RemoveAll(logDir)
-		return err
-	}
-	os.RemoveAll(viewsDir)
 	fmt.Fprintf(stdout, "restored %d events (seq 1..%d) into %s; the views are rebuilt at the next start\n",
 		last, last, filepath.Clean(*data))
 	return nil

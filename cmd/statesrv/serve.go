@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/commands/dispatch"
 	"github.com/statesrv/statesrv/commands/tcp"
+	"github.com/statesrv/statesrv/datadir"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/metrics"
 	"github.com/statesrv/statesrv/pidfile"
@@ -88,11 +88,6 @@ type Main struct {
 	closeOnce   sync.Once
 }
 
-// dataDirs are the log's and the views' directories under Config.Data.
-func dataDirs(data string) (logDir, viewsDir string) {
-	return filepath.Join(data, "log"), filepath.Join(data, "views")
-}
-
 // Open opens storage, brings the views and the write side up to the end of
 // the log, binds the listeners and starts every loop.
 func Open(ctx context.Context, cfg Config) (*Main, error) {
@@ -143,7 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 const viewsBatchTime = 10 * time.Millisecond
 
 func (m *Main) openStorage(ctx context.Context) error {
-	logDir, viewsDir := dataDirs(m.cfg.Data)
+	logDir, viewsDir := datadir.Paths(m.cfg.Data)
 	if err := os.MkdirAll(m.cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
