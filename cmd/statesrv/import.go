@@ -106,12 +106,12 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, textfmt.OneLine(files[0]))
 		return document.Write(stdout, *format, header, procs)
 	}
+	if id, taken := res.Taken(); taken {
+		return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", id)
+	}
 	desired := make([]statesrv.Process, len(procs))
 	for i, p := range procs {
 		desired[i] = p.Process
-		if _, taken := findID(res.Defined, p.ID); taken {
-			return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", p.ID)
-		}
 	}
 	return runPlan(ctx, *base, document.NewPlan(desired, res.Defined, false), *yes, stdout)
 }
@@ -132,33 +132,15 @@ func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// maxImport bounds the file an import reads.
-const maxImport = 64 << 20
-
-// readInput reads file, "-" being stdin.
+// readInput reads file, "-" being stdin (importer.ReadInput).
 func readInput(file string) ([]byte, error) {
-	var r io.Reader = os.Stdin
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
+	if file == "-" {
+		return importer.ReadInput(os.Stdin, file)
 	}
-	raw, err := io.ReadAll(io.LimitReader(r, maxImport+1))
-	if err == nil && len(raw) > maxImport {
-		err = fmt.Errorf("%s: larger than %d MiB", file, maxImport>>20)
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
 	}
-	return raw, err
-}
-
-// findID returns the process with id among procs.
-func findID(procs []statesrv.Process, id int64) (statesrv.Process, bool) {
-	for _, p := range procs {
-		if p.ID == id {
-			return p, true
-		}
-	}
-	return statesrv.Process{}, false
+	defer f.Close()
+	return importer.ReadInput(f, file)
 }
