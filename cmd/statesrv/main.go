@@ -1,6 +1,3 @@
-// Command statesrv is the scheduled-job monitor: the server (serve), its
-// clients (report, load, start) and the auditor's tools (replay, rebuild,
-// state, verify). See docs/SPEC.md §8.
 package main
 
 import (
