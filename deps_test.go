@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"textfmt":           {},
 	"pidfile":           {},
 	"tlsreload":         {},
+	"envflag":           {},
 	"datadir":           {"eventlog", "projections"},
 	"audit":             {"api", "eventlog", "projections"},
 }

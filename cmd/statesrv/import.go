@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/crontab"
 	"github.com/statesrv/statesrv/document"
+	"github.com/statesrv/statesrv/envflag"
 	"github.com/statesrv/statesrv/importer"
 	"github.com/statesrv/statesrv/textfmt"
 )
@@ -60,9 +60,9 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	format := fs.String("format", "yaml", "yaml or json")
 	system := fs.Bool("system", false, "crontab: the system format, with a user field (default for files under /etc)")
 	microsoft := fs.Bool("microsoft", false, `schtasks: include the tasks under \Microsoft\`)
-	files, err := parseInterspersed(fs, args)
+	files, err := envflag.ParseInterspersed(fs, args, envPrefix)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	switch {
 	case len(files) != 1:
@@ -114,22 +114,6 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 		desired[i] = p.Process
 	}
 	return runPlan(ctx, *base, document.NewPlan(desired, res.Defined, false), *yes, stdout)
-}
-
-// parseInterspersed parses flags given before and after the positional
-// arguments, which it returns.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
 }
 
 // readInput reads file, "-" being stdin (importer.ReadInput).
