@@ -178,19 +178,11 @@ func (m *Main) openStorage(ctx context.Context) error {
 // ensureAdmin sets the admin password on the first start: the configured
 // one, or a generated one printed once.
 func (m *Main) ensureAdmin(ctx context.Context) error {
-	if _, ok := m.Service.PasswordHash(statesrv.ActorAdmin); ok {
-		return nil
-	}
-	pw := m.cfg.AdminPassword
-	generated := pw == ""
-	if generated {
-		pw = commands.RandomSecret(18)
-	}
-	rc := m.Service.SetPassword(statesrv.ActorAdmin, commands.HashPassword(pw), statesrv.ActorCLI)
-	if _, err := rc.Wait(ctx); err != nil {
+	pw, err := m.Service.FirstPassword(ctx, statesrv.ActorAdmin, m.cfg.AdminPassword, statesrv.ActorCLI)
+	if err != nil {
 		return fmt.Errorf("set admin password: %w", err)
 	}
-	if generated {
+	if pw != "" {
 		fmt.Fprintf(m.cfg.Stdout, "statesrv: first start: user admin, password %s (shown once; change it after login)\n", pw)
 	}
 	return nil
