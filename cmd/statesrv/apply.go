@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/statesrv/statesrv"
@@ -93,7 +92,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *yes && *dry:
 		return fmt.Errorf("%w: --yes and --dry-run exclude each other", errUsage)
 	}
-	desired, err := readDocumentFile(*file)
+	desired, err := readFile(*file, document.Read)
 	if err != nil {
 		return err
 	}
@@ -109,19 +108,6 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	return runPlan(ctx, *base, document.NewPlan(desired, current, *prune), *yes, stdout)
-}
-
-// readDocumentFile reads the document in file ("-": stdin).
-func readDocumentFile(file string) ([]statesrv.Process, error) {
-	if file == "-" {
-		return document.Read(os.Stdin, "-")
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return document.Read(f, file)
 }
 
 // runPlan prints the plan and, with yes, applies it through the API at

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -64,16 +63,9 @@ func cmdRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := datadir.Empty(*data); err != nil {
 		return err
 	}
-	var in io.Reader = os.Stdin
-	if name := fs.Arg(0); name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		in = f
-	}
-	last, err := datadir.Restore(*data, in)
+	last, err := readFile(fs.Arg(0), func(r io.Reader, _ string) (uint64, error) {
+		return datadir.Restore(*data, r)
+	})
 	if err != nil {
 		return err
 	}

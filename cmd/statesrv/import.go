@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -81,7 +80,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 			return fmt.Errorf("%w: --timezone: %s", errUsage, statesrv.ErrorMessage(err))
 		}
 	}
-	raw, err := readInput(files[0])
+	raw, err := readFile(files[0], importer.ReadInput)
 	if err != nil {
 		return err
 	}
@@ -114,17 +113,4 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 		desired[i] = p.Process
 	}
 	return runPlan(ctx, *base, document.NewPlan(desired, res.Defined, false), *yes, stdout)
-}
-
-// readInput reads file, "-" being stdin (importer.ReadInput).
-func readInput(file string) ([]byte, error) {
-	if file == "-" {
-		return importer.ReadInput(os.Stdin, file)
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return importer.ReadInput(f, file)
 }

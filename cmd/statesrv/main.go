@@ -144,6 +144,21 @@ func usageError(err error) error {
 	return fmt.Errorf("%w: %v", errUsage, err)
 }
 
+// readFile calls read with the file named file ("-": stdin), and its name.
+func readFile[T any](file string, read func(io.Reader, string) (T, error)) (T, error) {
+	var r io.Reader = os.Stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		defer f.Close()
+		r = f
+	}
+	return read(r, file)
+}
+
 // newLogger returns the server's logger: format "text" (slog's key=value
 // lines) or "json" (one JSON object a line), at level and above.
 func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
