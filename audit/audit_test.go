@@ -26,7 +26,13 @@ var t0 = time.Date(2026, 11, 26, 8, 0, 0, 0, time.UTC)
 // for each process id one ProcessDefined and one AlertsPaused.
 func MustLog(tb testing.TB, ids ...int64) *eventlog.Badger {
 	tb.Helper()
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: filepath.Join(tb.TempDir(), "log")})
+	return MustLogIn(tb, filepath.Join(tb.TempDir(), "log"), ids...)
+}
+
+// MustLogIn is MustLog with the log in dir; it is closed when the test ends.
+func MustLogIn(tb testing.TB, dir string, ids ...int64) *eventlog.Badger {
+	tb.Helper()
+	l, err := eventlog.OpenBadger(eventlog.Options{Dir: dir})
 	if err != nil {
 		tb.Fatal(err)
 	}

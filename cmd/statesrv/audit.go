@@ -10,10 +10,8 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/audit"
 	"github.com/statesrv/statesrv/datadir"
-	"github.com/statesrv/statesrv/projections"
 )
 
 // target is where an audit command reads: a stopped server's directory or
@@ -27,6 +25,14 @@ func (t *target) flags(fs interface {
 }) {
 	fs.StringVar(&t.data, "data", "./data", "storage directory of a stopped server")
 	fs.StringVar(&t.url, "url", "", "base URL of a running server (token from STATESRV_API_TOKEN)")
+}
+
+// source is the server the target names, for package audit.
+func (t *target) source() audit.Source {
+	if t.url != "" {
+		return audit.Source{API: apiClient(t.url)}
+	}
+	return audit.Source{Data: t.data}
 }
 
 func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -91,17 +97,8 @@ func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	p := audit.NewPrinter(stdout, *asJSON)
 	f := audit.Filter{After: *after, ProcessID: *pid, Type: *typ, Since: from, Until: to}
-	if t.url != "" {
-		return audit.ReplayRemote(ctx, apiClient(t.url), f, p)
-	}
-	d, err := datadir.Open(ctx, t.data, datadir.Options{})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return audit.Replay(ctx, d.Log, f, p)
+	return t.source().Replay(ctx, f, audit.NewPrinter(stdout, *asJSON))
 }
 
 func optTime(s, name string) (time.Time, error) {
@@ -122,25 +119,9 @@ func cmdRebuild(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	var res api.Rebuilt
-	if t.url != "" {
-		var err error
-		if res, err = apiClient(t.url).Rebuild(ctx); err != nil {
-			return err
-		}
-	} else {
-		d, err := datadir.Open(ctx, t.data, datadir.Options{Views: true})
-		if err != nil {
-			return err
-		}
-		n, took, err := d.Runner.Rebuild(ctx)
-		if cerr := d.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return err
-		}
-		res.Events, res.Seconds = n, took.Seconds()
+	res, err := t.source().Rebuild(ctx)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "rebuilt every view from %d events in %.3fs\n", res.Events, res.Seconds)
 	return nil
@@ -163,22 +144,9 @@ func cmdState(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if when.IsZero() && *seq == 0 {
 		return fmt.Errorf("%w: --at TIME is required", errUsage)
 	}
-	var st projections.State
-	if t.url != "" {
-		s, err := apiClient(t.url).State(ctx, when, *seq)
-		if err != nil {
-			return err
-		}
-		st = projections.State(s)
-	} else {
-		d, err := datadir.Open(ctx, t.data, datadir.Options{})
-		if err != nil {
-			return err
-		}
-		defer d.Close()
-		if st, err = projections.StateAt(ctx, d.Log, when, *seq); err != nil {
-			return err
-		}
+	st, err := t.source().State(ctx, when, *seq)
+	if err != nil {
+		return err
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

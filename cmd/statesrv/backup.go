@@ -7,9 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/statesrv/statesrv/audit"
 	"github.com/statesrv/statesrv/datadir"
-	"github.com/statesrv/statesrv/eventlog"
 )
 
 // cmdBackup writes a backup of the log to stdout: from a running server
@@ -21,31 +19,11 @@ func cmdBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if t.url != "" {
-		return backupRemote(ctx, t.url, stdout)
+	n, err := t.source().Backup(ctx, stdout, time.Now())
+	if err == nil && t.url == "" {
+		fmt.Fprintf(stderr, "statesrv backup: %d events\n", n)
 	}
-	d, err := datadir.Open(ctx, t.data, datadir.Options{})
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	n, err := eventlog.WriteBackup(ctx, d.Log, stdout, time.Now())
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "statesrv backup: %d events\n", n)
-	return nil
-}
-
-// backupRemote copies the server's backup stream to w, checking that it
-// is complete (audit.CopyBackup).
-func backupRemote(ctx context.Context, base string, w io.Writer) error {
-	body, err := apiClient(base).Backup(ctx)
-	if err != nil {
-		return err
-	}
-	defer body.Close()
-	return audit.CopyBackup(w, body)
+	return err
 }
 
 // cmdRestore creates a log in --data from a backup file. The directory must
