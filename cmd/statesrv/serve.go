@@ -106,29 +106,30 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 			return nil, err
 		}
 	}
-	if err := m.openStorage(ctx); err != nil {
+	if err := m.open(ctx); err != nil {
 		m.closeStorage()
 		return nil, err
 	}
-	if cfg.Offline {
-		return m, nil
+	if !cfg.Offline {
+		m.start()
 	}
-	d, err := m.newDispatcher()
-	if err != nil {
-		m.closeStorage()
-		return nil, err
-	}
-	m.dispatcher = d
-	if err := m.ensureAdmin(ctx); err != nil {
-		m.closeStorage()
-		return nil, err
-	}
-	if err := m.listen(); err != nil {
-		m.closeStorage()
-		return nil, err
-	}
-	m.start()
 	return m, nil
+}
+
+// open opens storage and, unless offline, the alert channels, the admin
+// user and the listeners, in that order.
+func (m *Main) open(ctx context.Context) error {
+	if err := m.openStorage(ctx); err != nil || m.cfg.Offline {
+		return err
+	}
+	var err error
+	if m.dispatcher, err = m.newDispatcher(); err != nil {
+		return err
+	}
+	if err := m.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	return m.listen()
 }
 
 // viewsBatchTime bounds the work of one batch of the views while the
@@ -296,25 +297,18 @@ func (m *Main) Failed() <-chan error { return m.failed }
 func (m *Main) Close() error {
 	var err error
 	m.closeOnce.Do(func() {
-		if m.cfg.Offline {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if _, cerr := m.Runner.CatchUp(ctx); cerr != nil {
-				m.logger.Warn("final projection catch-up", "error", cerr)
+		if !m.cfg.Offline {
+			m.cancelTCP()
+			<-m.tcpDone
+			if m.http != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				m.http.Shutdown(ctx)
+				cancel()
 			}
-			cancel()
-			err = m.closeStorage()
-			return
+			m.cancelLoops()
+			m.loops.Wait()
 		}
-		m.cancelTCP()
-		<-m.tcpDone
-		if m.http != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			m.http.Shutdown(ctx)
-			cancel()
-		}
-		m.cancelLoops()
-		m.loops.Wait()
-		if m.Log.Err() == nil {
+		if m.cfg.Offline || m.Log.Err() == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			if _, cerr := m.Runner.CatchUp(ctx); cerr != nil {
 				m.logger.Warn("final projection catch-up", "error", cerr)
