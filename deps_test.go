@@ -32,6 +32,11 @@ var allowed = map[string][]string{
 	"notify":            {"", "textfmt"},
 	"document":          {"", "commands", "textfmt"},
 	"textfmt":           {},
+	"pidfile":           {},
+	"tlsreload":         {},
+	"envflag":           {},
+	"datadir":           {"eventlog", "projections"},
+	"audit":             {"api", "datadir", "eventlog", "projections"},
 }
 
 const module = "github.com/statesrv/statesrv"

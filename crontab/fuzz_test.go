@@ -7,7 +7,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
-	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // FuzzParse reads arbitrary bytes as a crontab, in the user and the system
@@ -67,7 +67,7 @@ func FuzzExport(f *testing.F) {
 		}
 		want, why := Spec(p)
 		if why != "" {
-			if !strings.HasSuffix(out, "\n# 7 "+schedule.OneLine(name)+": "+why+"\n") {
+			if !strings.HasSuffix(out, "\n# 7 "+textfmt.OneLine(name)+": "+why+"\n") {
 				t.Fatalf("crontab %q: want the comment %q last", out, why)
 			}
 			return
@@ -86,7 +86,7 @@ func FuzzExport(f *testing.F) {
 			t.Errorf("crontab %q: the shell runs %q, want %q", out, head, wantHead)
 		}
 		_, comment, _ := strings.Cut(cmd, " 7  # ")
-		if strip(comment) != strip(strings.TrimSpace(schedule.OneLine(name))) {
+		if strip(comment) != strip(strings.TrimSpace(textfmt.OneLine(name))) {
 			t.Errorf("crontab %q: cron reads the name as %q, want %q", out, comment, name)
 		}
 	})

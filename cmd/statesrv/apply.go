@@ -5,12 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/commands/schedule"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/document"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 const exportUsage = `usage: statesrv export [--url URL] [--format yaml|json]
@@ -42,15 +42,15 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for i, p := range procs {
 		list[i] = document.Entry{Process: p}
 	}
-	header := "statesrv process definitions, exported from " + schedule.OneLine(*base) +
+	header := "statesrv process definitions, exported from " + textfmt.OneLine(*base) +
 		"\nEdit them and apply with: statesrv apply -f FILE --url URL --yes"
 	return document.Write(stdout, *format, header, list)
 }
 
 // fetchProcesses returns the server's definitions ordered by id.
 func fetchProcesses(ctx context.Context, base string) ([]statesrv.Process, error) {
-	var procs []statesrv.Process
-	if err := api(ctx, "GET", base, "/api/v1/processes", nil, &procs); err != nil {
+	procs, err := apiClient(base).Processes(ctx)
+	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(procs, func(a, b statesrv.Process) int { return cmp.Compare(a.ID, b.ID) })
@@ -92,7 +92,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *yes && *dry:
 		return fmt.Errorf("%w: --yes and --dry-run exclude each other", errUsage)
 	}
-	desired, err := readDocumentFile(*file)
+	desired, err := readFile(*file, document.Read)
 	if err != nil {
 		return err
 	}
@@ -110,19 +110,6 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return runPlan(ctx, *base, document.NewPlan(desired, current, *prune), *yes, stdout)
 }
 
-// readDocumentFile reads the document in file ("-": stdin).
-func readDocumentFile(file string) ([]statesrv.Process, error) {
-	if file == "-" {
-		return document.Read(os.Stdin, "-")
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return document.Read(f, file)
-}
-
 // runPlan prints the plan and, with yes, applies it through the API at
 // base as one change (POST /api/v1/apply): all of it, or nothing.
 func runPlan(ctx context.Context, base string, pl document.Plan, yes bool, w io.Writer) error {
@@ -134,14 +121,8 @@ func runPlan(ctx context.Context, base string, pl document.Plan, yes bool, w io.
 		fmt.Fprintln(w, "nothing applied: re-run with --yes to apply")
 		return nil
 	}
-	req := struct {
-		Define []statesrv.Process `json:"define"`
-		Delete []int64            `json:"delete"`
-	}{pl.Define(), pl.Delete()}
-	var res struct {
-		Seq uint64 `json:"seq"`
-	}
-	if err := api(ctx, "POST", base, "/api/v1/apply", req, &res); err != nil {
+	req := api.ApplyRequest{Define: pl.Define(), Delete: pl.Delete()}
+	if _, err := apiClient(base).Apply(ctx, req); err != nil {
 		return fmt.Errorf("nothing applied: %w", err)
 	}
 	fmt.Fprintf(w, "applied: %d created, %d changed, %d deleted\n", len(pl.Create), len(pl.Change), len(pl.Remove))

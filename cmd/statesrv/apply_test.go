@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/document"
 )
 
@@ -284,17 +283,6 @@ func TestApply(t *testing.T) {
 			t.Errorf("stdout:\n%s", res.stdout)
 		}
 	})
-}
-
-func TestShortDuration(t *testing.T) {
-	for d, want := range map[time.Duration]string{
-		2 * time.Hour: "2h", 90 * time.Minute: "1h30m", 90 * time.Second: "1m30s",
-		time.Hour + time.Second: "1h0m1s", 45 * time.Second: "45s", 10 * time.Minute: "10m",
-	} {
-		if got := schedule.ShortDuration(d); got != want {
-			t.Errorf("schedule.ShortDuration(%v) = %q, want %q", d, got, want)
-		}
-	}
 }
 
 // TestApplyIsOneChange checks POST /api/v1/apply: every change in one

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv/client"
+	"github.com/statesrv/statesrv/datadir"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -149,14 +150,14 @@ func largeLog(b *testing.B) string {
 func BenchmarkLargeLog(b *testing.B) {
 	dir := largeLog(b)
 	b.Run("replay", func(b *testing.B) {
-		o, err := openOffline(context.Background(), dir, false)
+		o, err := datadir.Open(context.Background(), dir, datadir.Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer o.Close()
 		for b.Loop() {
 			start, n := time.Now(), 0
-			for range o.log.Range(context.Background(), 1, 0) {
+			for range o.Log.Range(context.Background(), 1, 0) {
 				n++
 			}
 			b.ReportMetric(float64(n)/time.Since(start).Seconds(), "events/s")
@@ -164,13 +165,13 @@ func BenchmarkLargeLog(b *testing.B) {
 		}
 	})
 	b.Run("rebuild", func(b *testing.B) {
-		o, err := openOffline(context.Background(), dir, true)
+		o, err := datadir.Open(context.Background(), dir, datadir.Options{Views: true})
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer o.Close()
 		for b.Loop() {
-			n, took, err := o.runner.Rebuild(context.Background())
+			n, took, err := o.Runner.Rebuild(context.Background())
 			if err != nil {
 				b.Fatal(err)
 			}

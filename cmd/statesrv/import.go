@@ -2,16 +2,17 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/crontab"
+	"github.com/statesrv/statesrv/document"
+	"github.com/statesrv/statesrv/envflag"
 	"github.com/statesrv/statesrv/importer"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 const importUsage = `usage: statesrv import crontab FILE [flags]
@@ -58,9 +59,9 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	format := fs.String("format", "yaml", "yaml or json")
 	system := fs.Bool("system", false, "crontab: the system format, with a user field (default for files under /etc)")
 	microsoft := fs.Bool("microsoft", false, `schtasks: include the tasks under \Microsoft\`)
-	files, err := parseInterspersed(fs, args)
+	files, err := envflag.ParseInterspersed(fs, args, envPrefix)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	switch {
 	case len(files) != 1:
@@ -79,7 +80,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 			return fmt.Errorf("%w: --timezone: %s", errUsage, statesrv.ErrorMessage(err))
 		}
 	}
-	raw, err := readInput(files[0])
+	raw, err := readFile(files[0], importer.ReadInput)
 	if err != nil {
 		return err
 	}
@@ -95,68 +96,21 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "%s: %s\n", files[0], w)
 	}
-	procs := make([]commented, len(res.Proposals))
+	procs := make([]document.Entry, len(res.Proposals))
 	for i, p := range res.Proposals {
-		procs[i] = commented{Process: p.Process, Comment: p.From}
+		procs[i] = document.Entry{Process: p.Process, Comment: p.From}
 	}
 	if !*apply {
 		header := fmt.Sprintf("statesrv process definitions proposed from %s %s\n"+
-			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, schedule.OneLine(files[0]))
-		return writeDocument(stdout, *format, header, procs)
+			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, textfmt.OneLine(files[0]))
+		return document.Write(stdout, *format, header, procs)
+	}
+	if id, taken := res.Taken(); taken {
+		return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", id)
 	}
 	desired := make([]statesrv.Process, len(procs))
 	for i, p := range procs {
 		desired[i] = p.Process
-		if _, taken := findID(res.Defined, p.ID); taken {
-			return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", p.ID)
-		}
 	}
-	return makePlan(desired, res.Defined, false).run(ctx, *base, *yes, stdout)
-}
-
-// parseInterspersed parses flags given before and after the positional
-// arguments, which it returns.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := parse(fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-}
-
-// maxImport bounds the file an import reads.
-const maxImport = 64 << 20
-
-// readInput reads file, "-" being stdin.
-func readInput(file string) ([]byte, error) {
-	var r io.Reader = os.Stdin
-	if file != "-" {
-		f, err := os.Open(file)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	raw, err := io.ReadAll(io.LimitReader(r, maxImport+1))
-	if err == nil && len(raw) > maxImport {
-		err = fmt.Errorf("%s: larger than %d MiB", file, maxImport>>20)
-	}
-	return raw, err
-}
-
-// findID returns the process with id among procs.
-func findID(procs []statesrv.Process, id int64) (statesrv.Process, bool) {
-	for _, p := range procs {
-		if p.ID == id {
-			return p, true
-		}
-	}
-	return statesrv.Process{}, false
+	return runPlan(ctx, *base, document.NewPlan(desired, res.Defined, false), *yes, stdout)
 }

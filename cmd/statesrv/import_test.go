@@ -10,6 +10,7 @@ import (
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands"
+	"github.com/statesrv/statesrv/document"
 )
 
 // userCrontab is a user crontab as found on real machines.
@@ -46,11 +47,11 @@ PATH=/usr/local/sbin:/usr/local/bin:/sbin:/bin:/usr/sbin:/usr/bin
 func importDoc(t *testing.T, args ...string) ([]statesrv.Process, string) {
 	t.Helper()
 	res := mustCLI(t, 0, args...)
-	procs, err := readDocument(strings.NewReader(res.stdout), "out.yaml")
+	procs, err := document.Read(strings.NewReader(res.stdout), "out.yaml")
 	if err != nil {
 		t.Fatalf("the import's document does not read back: %v\n%s", err, res.stdout)
 	}
-	if problems := validateAll(procs); len(problems) > 0 {
+	if problems := document.Validate(procs); len(problems) > 0 {
 		t.Fatalf("the import's document is not valid: %v", problems)
 	}
 	return procs, res.stderr

@@ -1,6 +1,3 @@
-// Command statesrv is the scheduled-job monitor: the server (serve), its
-// clients (report, load, start) and the auditor's tools (replay, rebuild,
-// state, verify). See docs/SPEC.md §8.
 package main
 
 import (
@@ -16,10 +13,11 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"runtime/pprof"
-	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // zone data for schedules on hosts without it
+
+	"github.com/statesrv/statesrv/envflag"
 )
 
 const usage = `usage: statesrv <command> [flags]
@@ -132,27 +130,33 @@ func newFlagsUsage(name, usage string, stderr io.Writer) *flag.FlagSet {
 // parse parses args; every flag not given takes STATESRV_<FLAG> from the
 // environment where set (a flag on the command line wins).
 func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	return usageError(envflag.Parse(fs, args, envPrefix))
+}
+
+// envPrefix starts the environment variable of each flag.
+const envPrefix = "STATESRV_"
+
+// usageError marks err, from parsing flags, as a usage error (but -h).
+func usageError(err error) error {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return err
 	}
-	given := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		if given[f.Name] || err != nil {
-			return
+	return fmt.Errorf("%w: %v", errUsage, err)
+}
+
+// readFile calls read with the file named file ("-": stdin), and its name.
+func readFile[T any](file string, read func(io.Reader, string) (T, error)) (T, error) {
+	var r io.Reader = os.Stdin
+	if file != "-" {
+		f, err := os.Open(file)
+		if err != nil {
+			var zero T
+			return zero, err
 		}
-		env := "STATESRV_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok {
-			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%w: %s: %v", errUsage, env, e)
-			}
-		}
-	})
-	return err
+		defer f.Close()
+		r = f
+	}
+	return read(r, file)
 }
 
 // newLogger returns the server's logger: format "text" (slog's key=value

@@ -1,7 +1,7 @@
 package main
 
-// Operations: the TLS certificate reloader, the pid file and the log
-// format of serve.
+// Operations: HTTPS with a reloaded certificate, the pid file and the
+// log format of serve.
 
 import (
 	"bytes"
@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv/clock"
+	"github.com/statesrv/statesrv/pidfile"
 )
 
 // MustWriteCert writes a fresh self-signed certificate for 127.0.0.1 with
@@ -66,68 +67,6 @@ func MustWriteCert(tb testing.TB, certFile, keyFile, cn string) *x509.Certificat
 		tb.Fatal(err)
 	}
 	return cert
-}
-
-// servedCN returns the common name of the certificate r serves.
-func servedCN(tb testing.TB, r *certReloader) string {
-	tb.Helper()
-	c, err := r.GetCertificate(nil)
-	if err != nil || c == nil || c.Leaf == nil {
-		tb.Fatalf("GetCertificate = %v, %v", c, err)
-	}
-	return c.Leaf.Subject.CommonName
-}
-
-func TestCertReloader(t *testing.T) {
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	MustWriteCert(t, certFile, keyFile, "first")
-	r, err := newCertReloader(certFile, keyFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cn := servedCN(t, r); cn != "first" {
-		t.Fatalf("serves %q, want first", cn)
-	}
-
-	t.Run("OK", func(t *testing.T) {
-		MustWriteCert(t, certFile, keyFile, "second")
-		if err := r.Reload(); err != nil {
-			t.Fatal(err)
-		}
-		if cn := servedCN(t, r); cn != "second" {
-			t.Errorf("serves %q after Reload, want second", cn)
-		}
-	})
-
-	t.Run("BadNewCertKeepsOld", func(t *testing.T) {
-		if err := os.WriteFile(certFile, []byte("not a certificate"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := r.Reload(); err == nil {
-			t.Error("Reload of a broken certificate succeeded")
-		}
-		if cn := servedCN(t, r); cn != "second" {
-			t.Errorf("serves %q after a failed Reload, want second", cn)
-		}
-	})
-
-	t.Run("MismatchedKeyKeepsOld", func(t *testing.T) {
-		other := t.TempDir()
-		MustWriteCert(t, certFile, filepath.Join(other, "key.pem"), "third") // new cert, old key
-		if err := r.Reload(); err == nil {
-			t.Error("Reload of a certificate with another's key succeeded")
-		}
-		if cn := servedCN(t, r); cn != "second" {
-			t.Errorf("serves %q after a failed Reload, want second", cn)
-		}
-	})
-
-	t.Run("ErrMissingFiles", func(t *testing.T) {
-		if _, err := newCertReloader(filepath.Join(dir, "none.pem"), keyFile); err == nil {
-			t.Error("newCertReloader of a missing file succeeded")
-		}
-	})
 }
 
 // TestHTTPSReload serves HTTPS through Main, replaces the certificate and
@@ -193,7 +132,7 @@ func TestPIDFile(t *testing.T) {
 	}
 	mustOwnPID := func(t *testing.T, path string) {
 		t.Helper()
-		if pid, ok := readPIDFile(path); !ok || pid != os.Getpid() {
+		if pid, ok := pidfile.Read(path); !ok || pid != os.Getpid() {
 			b, _ := os.ReadFile(path)
 			t.Fatalf("pid file holds %q, want %d", b, os.Getpid())
 		}
@@ -245,17 +184,6 @@ func TestPIDFile(t *testing.T) {
 			mustOwnPID(t, path)
 		})
 	}
-
-	t.Run("NotRemovedWhenAnotherOwnsIt", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "statesrv.pid")
-		os.WriteFile(path, []byte(strconv.Itoa(os.Getpid()+1)), 0o644)
-		if err := removePIDFile(path); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := os.Stat(path); err != nil {
-			t.Errorf("another process's pid file was removed: %v", err)
-		}
-	})
 }
 
 func TestNewLogger(t *testing.T) {

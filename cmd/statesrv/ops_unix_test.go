@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/statesrv/statesrv/pidfile"
 )
 
 // TestServeSignals runs `statesrv serve` as a process of its own with a pid
@@ -84,7 +86,7 @@ func TestServeSignals(t *testing.T) {
 	}
 	addr, _ := waitLog("http")["addr"].(string)
 
-	if pid, ok := readPIDFile(pidFile); !ok || pid != cmd.Process.Pid {
+	if pid, ok := pidfile.Read(pidFile); !ok || pid != cmd.Process.Pid {
 		t.Fatalf("pid file names %d, want %d", pid, cmd.Process.Pid)
 	}
 	cn := func() string {

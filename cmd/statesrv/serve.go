@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -18,9 +17,12 @@ import (
 	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/commands/dispatch"
 	"github.com/statesrv/statesrv/commands/tcp"
+	"github.com/statesrv/statesrv/datadir"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/metrics"
+	"github.com/statesrv/statesrv/pidfile"
 	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/tlsreload"
 	"github.com/statesrv/statesrv/web"
 )
 
@@ -74,7 +76,7 @@ type Main struct {
 
 	tcp      *tcp.Server
 	http     *http.Server
-	certs    *certReloader // with --tls-cert
+	certs    *tlsreload.Reloader // with --tls-cert
 	httpLn   net.Listener
 	TCPAddr  string
 	HTTPAddr string
@@ -85,11 +87,6 @@ type Main struct {
 	tcpDone     chan struct{}
 	failed      chan error
 	closeOnce   sync.Once
-}
-
-// dataDirs are the log's and the views' directories under Config.Data.
-func dataDirs(data string) (logDir, viewsDir string) {
-	return filepath.Join(data, "log"), filepath.Join(data, "views")
 }
 
 // Open opens storage, brings the views and the write side up to the end of
@@ -106,33 +103,34 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	}
 	m := &Main{cfg: cfg, logger: cfg.Logger, failed: make(chan error, 1), tcpDone: make(chan struct{})}
 	if !cfg.Offline && cfg.PIDFile != "" {
-		if err := writePIDFile(cfg.PIDFile); err != nil {
+		if err := pidfile.Write(cfg.PIDFile); err != nil {
 			return nil, err
 		}
 	}
-	if err := m.openStorage(ctx); err != nil {
+	if err := m.open(ctx); err != nil {
 		m.closeStorage()
 		return nil, err
 	}
-	if cfg.Offline {
-		return m, nil
+	if !cfg.Offline {
+		m.start()
 	}
-	d, err := m.newDispatcher()
-	if err != nil {
-		m.closeStorage()
-		return nil, err
-	}
-	m.dispatcher = d
-	if err := m.ensureAdmin(ctx); err != nil {
-		m.closeStorage()
-		return nil, err
-	}
-	if err := m.listen(); err != nil {
-		m.closeStorage()
-		return nil, err
-	}
-	m.start()
 	return m, nil
+}
+
+// open opens storage and, unless offline, the alert channels, the admin
+// user and the listeners, in that order.
+func (m *Main) open(ctx context.Context) error {
+	if err := m.openStorage(ctx); err != nil || m.cfg.Offline {
+		return err
+	}
+	var err error
+	if m.dispatcher, err = m.newDispatcher(); err != nil {
+		return err
+	}
+	if err := m.ensureAdmin(ctx); err != nil {
+		return err
+	}
+	return m.listen()
 }
 
 // viewsBatchTime bounds the work of one batch of the views while the
@@ -142,7 +140,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 const viewsBatchTime = 10 * time.Millisecond
 
 func (m *Main) openStorage(ctx context.Context) error {
-	logDir, viewsDir := dataDirs(m.cfg.Data)
+	logDir, viewsDir := datadir.Paths(m.cfg.Data)
 	if err := os.MkdirAll(m.cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -182,19 +180,11 @@ func (m *Main) openStorage(ctx context.Context) error {
 // ensureAdmin sets the admin password on the first start: the configured
 // one, or a generated one printed once.
 func (m *Main) ensureAdmin(ctx context.Context) error {
-	if _, ok := m.Service.PasswordHash(statesrv.ActorAdmin); ok {
-		return nil
-	}
-	pw := m.cfg.AdminPassword
-	generated := pw == ""
-	if generated {
-		pw = commands.RandomSecret(18)
-	}
-	rc := m.Service.SetPassword(statesrv.ActorAdmin, commands.HashPassword(pw), statesrv.ActorCLI)
-	if _, err := rc.Wait(ctx); err != nil {
+	pw, err := m.Service.FirstPassword(ctx, statesrv.ActorAdmin, m.cfg.AdminPassword, statesrv.ActorCLI)
+	if err != nil {
 		return fmt.Errorf("set admin password: %w", err)
 	}
-	if generated {
+	if pw != "" {
 		fmt.Fprintf(m.cfg.Stdout, "statesrv: first start: user admin, password %s (shown once; change it after login)\n", pw)
 	}
 	return nil
@@ -203,7 +193,7 @@ func (m *Main) ensureAdmin(ctx context.Context) error {
 func (m *Main) listen() error {
 	if m.cfg.HTTP != "" && m.cfg.TLSCert != "" {
 		var err error
-		if m.certs, err = newCertReloader(m.cfg.TLSCert, m.cfg.TLSKey); err != nil {
+		if m.certs, err = tlsreload.New(m.cfg.TLSCert, m.cfg.TLSKey); err != nil {
 			return err
 		}
 	}
@@ -237,7 +227,7 @@ func (m *Main) listen() error {
 		})
 		m.http = web.NewServer(m.cfg.HTTP, h, m.logger)
 		if m.certs != nil {
-			m.http.TLSConfig = m.certs.tlsConfig()
+			m.http.TLSConfig = m.certs.Config()
 		}
 	}
 	return nil
@@ -308,25 +298,18 @@ func (m *Main) Failed() <-chan error { return m.failed }
 func (m *Main) Close() error {
 	var err error
 	m.closeOnce.Do(func() {
-		if m.cfg.Offline {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			if _, cerr := m.Runner.CatchUp(ctx); cerr != nil {
-				m.logger.Warn("final projection catch-up", "error", cerr)
+		if !m.cfg.Offline {
+			m.cancelTCP()
+			<-m.tcpDone
+			if m.http != nil {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				m.http.Shutdown(ctx)
+				cancel()
 			}
-			cancel()
-			err = m.closeStorage()
-			return
+			m.cancelLoops()
+			m.loops.Wait()
 		}
-		m.cancelTCP()
-		<-m.tcpDone
-		if m.http != nil {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			m.http.Shutdown(ctx)
-			cancel()
-		}
-		m.cancelLoops()
-		m.loops.Wait()
-		if m.Log.Err() == nil {
+		if m.cfg.Offline || m.Log.Err() == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			if _, cerr := m.Runner.CatchUp(ctx); cerr != nil {
 				m.logger.Warn("final projection catch-up", "error", cerr)
@@ -349,7 +332,7 @@ func (m *Main) closeStorage() error {
 		errs = append(errs, m.Log.Close())
 	}
 	if !m.cfg.Offline && m.cfg.PIDFile != "" {
-		errs = append(errs, removePIDFile(m.cfg.PIDFile))
+		errs = append(errs, pidfile.Remove(m.cfg.PIDFile))
 	}
 	return errors.Join(errs...)
 }

@@ -196,14 +196,3 @@ func join(items []string) string {
 	}
 	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
-
-// ShortDuration writes d without zero units: textfmt.GoDuration.
-//
-// Deprecated: use textfmt.GoDuration.
-func ShortDuration(d time.Duration) string { return textfmt.GoDuration(d) }
-
-// OneLine replaces control characters (line breaks among them) by spaces:
-// textfmt.OneLine.
-//
-// Deprecated: use textfmt.OneLine.
-func OneLine(s string) string { return textfmt.OneLine(s) }

@@ -1,4 +1,7 @@
-package main
+// Package pidfile writes the file that names a running server's process
+// (serve --pid-file) and removes it at the end: a file left by a process
+// that is gone is replaced, one that names a running process is refused.
+package pidfile
 
 import (
 	"errors"
@@ -9,10 +12,10 @@ import (
 	"strings"
 )
 
-// writePIDFile writes this process's pid to path (serve --pid-file). It
-// refuses when the file names another process that is still running; a
-// file left by a process that is gone (a crash, a kill -9) is replaced.
-func writePIDFile(path string) error {
+// Write writes this process's pid to path. It returns an error when the
+// file names another process that is still running, or cannot be written;
+// a file left by a process that is gone (a crash, a kill -9) is replaced.
+func Write(path string) error {
 	for range 3 {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err == nil {
@@ -26,7 +29,7 @@ func writePIDFile(path string) error {
 		if !errors.Is(err, fs.ErrExist) {
 			return fmt.Errorf("pid file: %w", err)
 		}
-		if pid, ok := readPIDFile(path); ok && pid != os.Getpid() && processRunning(pid) {
+		if pid, ok := Read(path); ok && pid != os.Getpid() && processRunning(pid) {
 			return fmt.Errorf("pid file %s: process %d is still running", path, pid)
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -36,8 +39,9 @@ func writePIDFile(path string) error {
 	return fmt.Errorf("pid file %s: another process keeps creating it", path)
 }
 
-// readPIDFile returns the pid the file at path names.
-func readPIDFile(path string) (int, bool) {
+// Read returns the pid the file at path names, and false when it names
+// none (no file, no number).
+func Read(path string) (int, bool) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, false
@@ -46,9 +50,10 @@ func readPIDFile(path string) (int, bool) {
 	return pid, err == nil && pid > 0
 }
 
-// removePIDFile removes the pid file if it still names this process.
-func removePIDFile(path string) error {
-	if pid, ok := readPIDFile(path); !ok || pid != os.Getpid() {
+// Remove removes the file at path if it still names this process; a file
+// that names another, or none, is left alone.
+func Remove(path string) error {
+	if pid, ok := Read(path); !ok || pid != os.Getpid() {
 		return nil
 	}
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
