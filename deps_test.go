@@ -1,6 +1,7 @@
 package statesrv_test
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -87,4 +88,71 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestArchitectureArrows keeps the arrows drawn in docs/ARCHITECTURE.md the
+// same as the rules above, so that the page the next engineer starts from
+// cannot drift from what the build enforces.
+func TestArchitectureArrows(t *testing.T) {
+	doc, err := os.ReadFile("docs/ARCHITECTURE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, ok := strings.Cut(string(doc), "```\ncmd/statesrv ──► everything\n")
+	if !ok {
+		t.Fatal("docs/ARCHITECTURE.md: no block of arrows starting with cmd/statesrv")
+	}
+	block, _, _ = strings.Cut(block, "```")
+	drawn := map[string][]string{}
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		from, to, ok := strings.Cut(line, "►")
+		if !ok {
+			t.Fatalf("arrow line without ►: %q", line)
+		}
+		var deps []string
+		if to = strings.TrimSpace(to); to != "nothing of ours" {
+			for _, d := range strings.Split(to, ",") {
+				deps = append(deps, docName(d))
+			}
+		}
+		for _, f := range strings.Split(strings.TrimRight(from, "─ "), ",") {
+			drawn[docName(f)] = deps
+		}
+	}
+	for pkg, want := range allowed {
+		got, ok := drawn[pkg]
+		switch {
+		case !ok:
+			t.Errorf("docs/ARCHITECTURE.md draws no arrow line for %s", show(pkg))
+		case ok && !sameSet(got, want):
+			t.Errorf("docs/ARCHITECTURE.md: %s ► %v, deps_test.go allows %v", show(pkg), got, want)
+		}
+	}
+	for pkg := range drawn {
+		if _, ok := allowed[pkg]; !ok {
+			t.Errorf("docs/ARCHITECTURE.md draws %s, which deps_test.go does not know", show(pkg))
+		}
+	}
+}
+
+// docName turns a package as the architecture page writes it into its
+// path inside the module ("statesrv" is the root).
+func docName(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "statesrv" {
+		return ""
+	}
+	return s
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, s := range a {
+		if !contains(b, s) {
+			return false
+		}
+	}
+	return true
 }
