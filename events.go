@@ -20,6 +20,7 @@ const (
 	EventMessageDismissed   = "MessageDismissed"
 	EventScheduleGap        = "ScheduleGap"
 	EventAlertRequested     = "AlertRequested"
+	EventAlertAttemptFailed = "AlertAttemptFailed"
 	EventAlertDelivered     = "AlertDelivered"
 	EventAlertFailed        = "AlertFailed"
 	EventUserPasswordSet    = "UserPasswordSet"
@@ -57,6 +58,7 @@ var eventTypes = []EventType{
 	{EventMessageDismissed, payload[MessageDismissedData]},
 	{EventScheduleGap, payload[ScheduleGapData]},
 	{EventAlertRequested, payload[AlertRequestedData]},
+	{EventAlertAttemptFailed, payload[AlertAttemptFailedData]},
 	{EventAlertDelivered, payload[AlertDeliveredData]},
 	{EventAlertFailed, payload[AlertFailedData]},
 	{EventAlertSuppressed, payload[AlertSuppressedData]},
@@ -283,6 +285,27 @@ type AlertRequestedData struct {
 	Repeat bool `json:"repeat,omitempty"`
 }
 
+// AlertAttemptFailedData records one failed attempt to deliver an alert
+// (the event's time is when the attempt failed). A retry follows at
+// RetryAt; without one (a permanent failure, or the retries ran out) an
+// AlertFailed follows in the same append.
+type AlertAttemptFailedData struct {
+	AlertID string `json:"alert_id"`
+	// Attempt counts the alert's attempts, from 1.
+	Attempt int `json:"attempt"`
+	// Error is what the channel said, cut to MaxAttemptError runes.
+	Error     string    `json:"error"`
+	Temporary bool      `json:"temporary"`
+	RetryAt   time.Time `json:"retry_at,omitzero"`
+}
+
+// MaxAttemptError bounds, in runes, the error an AlertAttemptFailed keeps.
+const MaxAttemptError = 500
+
+// MaxAlertAttempts is how many of its latest failed attempts an alert's
+// record keeps (the log keeps them all).
+const MaxAlertAttempts = 20
+
 // AlertDeliveredData records that the receiver accepted an alert.
 type AlertDeliveredData struct {
 	AlertID  string `json:"alert_id"`
@@ -326,16 +349,32 @@ const (
 )
 
 // Alert is an alert and its delivery status, as the API lists it.
+// Attempts counts the attempts made so far; while the alert is pending,
+// Error is the last failed attempt's error and RetryAt when the next
+// attempt is due. FailedAttempts lists the latest failed attempts (at most
+// MaxAlertAttempts, oldest first).
 type Alert struct {
-	ID          string     `json:"id"`
-	ProcessID   int64      `json:"process_id"`
-	RunID       string     `json:"run_id,omitempty"`
-	Recipient   string     `json:"recipient"`
-	Outcome     string     `json:"outcome"`
-	Status      string     `json:"status"`
-	RequestedAt time.Time  `json:"requested_at"`
-	DoneAt      *time.Time `json:"done_at,omitempty"`
-	Attempts    int        `json:"attempts"`
-	Error       string     `json:"error,omitempty"`
-	Seq         uint64     `json:"seq"`
+	ID             string         `json:"id"`
+	ProcessID      int64          `json:"process_id"`
+	RunID          string         `json:"run_id,omitempty"`
+	Recipient      string         `json:"recipient"`
+	Outcome        string         `json:"outcome"`
+	Status         string         `json:"status"`
+	RequestedAt    time.Time      `json:"requested_at"`
+	DoneAt         *time.Time     `json:"done_at,omitempty"`
+	Attempts       int            `json:"attempts"`
+	Error          string         `json:"error,omitempty"`
+	Seq            uint64         `json:"seq"`
+	LastAttemptAt  *time.Time     `json:"last_attempt_at,omitempty"`
+	RetryAt        *time.Time     `json:"retry_at,omitempty"`
+	FailedAttempts []AlertAttempt `json:"failed_attempts,omitempty"`
+}
+
+// AlertAttempt is one failed delivery attempt of an alert.
+type AlertAttempt struct {
+	Attempt   int        `json:"attempt"`
+	At        time.Time  `json:"at"`
+	Error     string     `json:"error"`
+	Temporary bool       `json:"temporary"`
+	RetryAt   *time.Time `json:"retry_at,omitempty"`
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/commands/schedule"
 	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/textfmt"
 )
 
 // requestAlerts adds an AlertRequested for each recipient of the outcome
@@ -196,24 +197,63 @@ func outcomeOf(state string) string {
 // show an alert as pending while they are rebuilt (its request applied, its
 // delivery not yet); the sender asks here before it sends.
 func (s *Service) AlertPending(id string) bool {
+	_, ok := s.PendingAlert(id)
+	return ok
+}
+
+// PendingAlert returns alert id as the write side knows it, with its
+// recorded failed attempts, and whether it is still pending (requested and
+// neither delivered nor failed).
+func (s *Service) PendingAlert(id string) (projections.PendingAlert, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.core.Alerts[id] != nil
+	if a := s.core.Alerts[id]; a != nil {
+		return *a, true
+	}
+	return projections.PendingAlert{}, false
+}
+
+// AlertAttemptFailed records a failed attempt to deliver alert id, to be
+// retried at retryAt; errText is cut to statesrv.MaxAttemptError runes.
+// It appends nothing (and returns a nil receipt) when the alert is not
+// pending.
+func (s *Service) AlertAttemptFailed(id string, attempt int, errText string, temporary bool, retryAt time.Time) *Receipt {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.core.Alerts[id]
+	if a == nil {
+		return nil
+	}
+	d := s.decide(statesrv.ActorScheduler)
+	d.add(statesrv.EventAlertAttemptFailed, a.ProcessID, &statesrv.AlertAttemptFailedData{AlertID: id, Attempt: attempt,
+		Error: textfmt.Head(errText, statesrv.MaxAttemptError), Temporary: temporary, RetryAt: retryAt.UTC()})
+	return d.submit("")
 }
 
 // AlertDelivered records that the receiver accepted alert id after the
 // given number of attempts. It appends nothing (and returns a nil receipt)
 // when the alert is not pending, so a delivery is recorded once.
 func (s *Service) AlertDelivered(id string, attempts int) *Receipt {
-	return s.alertDone(id, &statesrv.AlertDeliveredData{AlertID: id, Attempts: attempts})
+	return s.alertDone(id, &statesrv.AlertDeliveredData{AlertID: id, Attempts: attempts}, nil)
 }
 
 // AlertFailed records that alert id could not be delivered.
 func (s *Service) AlertFailed(id string, attempts int, reason string) *Receipt {
-	return s.alertDone(id, &statesrv.AlertFailedData{AlertID: id, Attempts: attempts, Error: reason})
+	return s.alertDone(id, &statesrv.AlertFailedData{AlertID: id, Attempts: attempts, Error: reason}, nil)
 }
 
-func (s *Service) alertDone(id string, data any) *Receipt {
+// AlertGaveUp records the last failed attempt of alert id and, in the same
+// append, that the alert failed: the failure was permanent (temporary
+// false), or the retries ran out.
+func (s *Service) AlertGaveUp(id string, attempts int, reason string, temporary bool) *Receipt {
+	attempt := &statesrv.AlertAttemptFailedData{AlertID: id, Attempt: attempts,
+		Error: textfmt.Head(reason, statesrv.MaxAttemptError), Temporary: temporary}
+	return s.alertDone(id, &statesrv.AlertFailedData{AlertID: id, Attempts: attempts, Error: reason}, attempt)
+}
+
+// alertDone appends the outcome data of a pending alert, after the failed
+// attempt that led to it when there is one.
+func (s *Service) alertDone(id string, data any, attempt *statesrv.AlertAttemptFailedData) *Receipt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	a := s.core.Alerts[id]
@@ -225,6 +265,9 @@ func (s *Service) alertDone(id string, data any) *Receipt {
 		typ = statesrv.EventAlertFailed
 	}
 	d := s.decide(statesrv.ActorScheduler)
+	if attempt != nil {
+		d.add(statesrv.EventAlertAttemptFailed, a.ProcessID, attempt)
+	}
 	d.add(typ, a.ProcessID, data)
 	return d.submit("")
 }

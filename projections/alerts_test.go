@@ -174,3 +174,58 @@ func TestAlertIndexes(t *testing.T) {
 		}
 	})
 }
+
+// TestAlertAttempts folds 25 failed attempts of an alert, over several
+// batches, then its failure: the record counts them all and keeps the
+// latest MaxAlertAttempts; the pending alert in Core carries what the
+// sender resumes from; a rebuild gives the same record.
+func TestAlertAttempts(t *testing.T) {
+	v := newViews(t)
+	v.append(defined(t0, 1), alertRequested(t0, 1, "a"))
+	at := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	for n := 1; n <= 25; n++ {
+		v.append(rec(at(n), statesrv.EventAlertAttemptFailed, 1, &statesrv.AlertAttemptFailedData{AlertID: "a",
+			Attempt: n, Error: fmt.Sprintf("HTTP 500 (%d)", n), Temporary: true, RetryAt: at(n + 1)}))
+		if n%7 == 0 {
+			v.catchUp()
+		}
+	}
+	v.catchUp()
+	var pending projections.PendingAlert
+	v.runner.View(func(c *projections.Core) { pending = *c.Alerts["a"] })
+	if pending.Attempts != 25 || !pending.FirstAttemptAt.Equal(at(1)) || !pending.LastAttemptAt.Equal(at(25)) ||
+		!pending.RetryAt.Equal(at(26)) {
+		t.Fatalf("pending alert = %+v", pending)
+	}
+	alerts, err := v.store.Alerts(10)
+	if err != nil || len(alerts) != 1 {
+		t.Fatalf("alerts = %v, %v", alerts, err)
+	}
+	a := alerts[0]
+	if a.Status != statesrv.AlertPending || a.Attempts != 25 || a.Error != "HTTP 500 (25)" || !a.RetryAt.Equal(at(26)) ||
+		!a.LastAttemptAt.Equal(at(25)) || len(a.FailedAttempts) != statesrv.MaxAlertAttempts ||
+		a.FailedAttempts[0].Attempt != 6 || a.FailedAttempts[19].Attempt != 25 {
+		t.Fatalf("pending alert row = %+v", a)
+	}
+
+	v.append(rec(at(26), statesrv.EventAlertAttemptFailed, 1, &statesrv.AlertAttemptFailedData{AlertID: "a",
+		Attempt: 26, Error: "HTTP 500 (26)", Temporary: true}),
+		rec(at(26), statesrv.EventAlertFailed, 1, &statesrv.AlertFailedData{AlertID: "a", Attempts: 26, Error: "HTTP 500 (26)"}),
+		// An attempt of an alert no longer pending changes nothing.
+		rec(at(27), statesrv.EventAlertAttemptFailed, 1, &statesrv.AlertAttemptFailedData{AlertID: "a", Attempt: 27, Error: "late"}))
+	v.catchUp()
+	alerts, _ = v.store.Alerts(10)
+	a = alerts[0]
+	if a.Status != statesrv.AlertFailed || a.Attempts != 26 || a.Error != "HTTP 500 (26)" || a.RetryAt != nil ||
+		!a.LastAttemptAt.Equal(at(26)) || len(a.FailedAttempts) != statesrv.MaxAlertAttempts || a.FailedAttempts[19].Attempt != 26 {
+		t.Fatalf("failed alert row = %+v", a)
+	}
+	if _, _, err := v.runner.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt, err := v.store.Alerts(10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "alerts rebuilt", rebuilt, alerts)
+}

@@ -51,6 +51,14 @@ type PendingAlert struct {
 	statesrv.AlertRequestedData
 	ProcessID   int64     `json:"process_id"`
 	RequestedAt time.Time `json:"requested_at"`
+	// Attempts counts the failed attempts recorded (AlertAttemptFailed);
+	// FirstAttemptAt and LastAttemptAt are when the first and the last of
+	// them failed, RetryAt when the next attempt is due. The sender resumes
+	// from them after a restart.
+	Attempts       int       `json:"attempts,omitempty"`
+	FirstAttemptAt time.Time `json:"first_attempt_at,omitzero"`
+	LastAttemptAt  time.Time `json:"last_attempt_at,omitzero"`
+	RetryAt        time.Time `json:"retry_at,omitzero"`
 }
 
 // Core is the in-memory state: definitions, open runs and users.
@@ -120,6 +128,14 @@ type Effect struct {
 	// Alert is an alert that was requested, or whose delivery ended (then
 	// only ID, Status, DoneAt, Attempts and Error are set).
 	Alert *statesrv.Alert
+	// Attempt is a failed delivery attempt of a pending alert.
+	Attempt *AlertAttempt
+}
+
+// AlertAttempt is a failed delivery attempt of the alert AlertID.
+type AlertAttempt struct {
+	AlertID string
+	statesrv.AlertAttempt
 }
 
 // Decode returns the typed payload of e, or nil for types Core ignores.
@@ -252,6 +268,8 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 	case *statesrv.AlertsResumedData:
 		delete(c.Pauses, pid)
 		c.dirtyPauses[pid] = true
+	case *statesrv.AlertAttemptFailedData:
+		return c.alertAttempt(d, at)
 	case *statesrv.AlertDeliveredData:
 		return c.alertDone(d.AlertID, statesrv.AlertDelivered, d.Attempts, "", at)
 	case *statesrv.AlertFailedData:
@@ -269,6 +287,26 @@ func (c *Core) alerted(pid int64, outcome string, at time.Time) {
 		ps.AlertedAt = at
 		c.dirtyProcs[pid] = true
 	}
+}
+
+// alertAttempt notes a failed attempt of a pending alert.
+func (c *Core) alertAttempt(d *statesrv.AlertAttemptFailedData, at time.Time) Effect {
+	a := c.Alerts[d.AlertID]
+	if a == nil {
+		return Effect{}
+	}
+	if a.FirstAttemptAt.IsZero() {
+		a.FirstAttemptAt = at
+	}
+	a.Attempts, a.LastAttemptAt, a.RetryAt = d.Attempt, at, d.RetryAt
+	c.dirtyAlerts[d.AlertID] = true
+	eff := &AlertAttempt{AlertID: d.AlertID, AlertAttempt: statesrv.AlertAttempt{
+		Attempt: d.Attempt, At: at, Error: d.Error, Temporary: d.Temporary}}
+	if !d.RetryAt.IsZero() {
+		t := d.RetryAt
+		eff.RetryAt = &t
+	}
+	return Effect{Attempt: eff}
 }
 
 func (c *Core) alertDone(id, status string, attempts int, errText string, at time.Time) Effect {

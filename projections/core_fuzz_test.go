@@ -21,7 +21,7 @@ var fuzzTypes = []string{
 	statesrv.EventMessageDismissed, statesrv.EventScheduleGap, statesrv.EventAlertRequested,
 	statesrv.EventAlertDelivered, statesrv.EventAlertFailed, statesrv.EventUserPasswordSet,
 	statesrv.EventAlertSuppressed, statesrv.EventAlertsPaused, statesrv.EventAlertsResumed,
-	statesrv.EventAPITokenCreated, statesrv.EventAPITokenRevoked,
+	statesrv.EventAPITokenCreated, statesrv.EventAPITokenRevoked, statesrv.EventAlertAttemptFailed,
 }
 
 // FuzzCoreApply folds a log of arbitrary events into a Core: the data of a

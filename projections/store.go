@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -297,6 +298,11 @@ func (b *batch) effect(e Effect) error {
 			return err
 		}
 	}
+	if a := e.Attempt; a != nil {
+		if err := b.alertAttempt(a); err != nil {
+			return err
+		}
+	}
 	if u := e.Unprocessed; u != nil {
 		if err := b.setJSON(key("u/", u64(u.Seq)), u); err != nil {
 			return err
@@ -370,10 +376,33 @@ func (b *batch) alert(a *statesrv.Alert) error {
 	}
 	was := row.Status
 	row.Status, row.DoneAt, row.Attempts, row.Error = a.Status, a.DoneAt, a.Attempts, a.Error
+	row.LastAttemptAt, row.RetryAt = a.DoneAt, nil
 	if err := b.setJSON(k, row); err != nil {
 		return err
 	}
 	return b.alertStatus(row.ProcessID, ns, []byte(a.ID), was, a.Status)
+}
+
+// alertAttempt adds a failed attempt to the row of its pending alert:
+// the count, the last error and when the next attempt is due, and the
+// attempt itself to the row's latest ones.
+func (b *batch) alertAttempt(a *AlertAttempt) error {
+	ns, found, err := value(b.txn, key("ai/", []byte(a.AlertID)))
+	if err != nil || !found {
+		return err
+	}
+	k := key("al/", ns, []byte(a.AlertID))
+	row, err := getJSON[statesrv.Alert](b.txn, k)
+	if err != nil {
+		return err
+	}
+	at := a.At
+	row.Attempts, row.Error, row.LastAttemptAt, row.RetryAt = a.Attempt, a.Error, &at, a.RetryAt
+	row.FailedAttempts = append(row.FailedAttempts, a.AlertAttempt)
+	if n := len(row.FailedAttempts) - statesrv.MaxAlertAttempts; n > 0 {
+		row.FailedAttempts = slices.Delete(row.FailedAttempts, 0, n)
+	}
+	return b.setJSON(k, row)
 }
 
 // alertStatus moves the alert (ns, id) of process pid in the status

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/commands"
 )
 
@@ -371,4 +374,56 @@ func TestOverviewFailedAlertBehindNewerOnes(t *testing.T) {
 	if got := alertRows(e.page(t, "/alerts?status=failed")); !slices.Equal(got, []string{failed.ID}) {
 		t.Errorf("/alerts?status=failed = %v, want %s", got, failed.ID)
 	}
+}
+
+// TestAlertAttemptsShown records two failed attempts of the pending alert:
+// the alerts page, the API and the run page show them with the error.
+func TestAlertAttemptsShown(t *testing.T) {
+	e, _, _, pending := alertsEnv(t)
+	for n := 1; n <= 2; n++ {
+		e.Clock.Advance(10 * time.Second)
+		retry := e.Clock.Now().Add(time.Duration(n) * 5 * time.Second)
+		e.wait(t, e.Service.AlertAttemptFailed(pending.ID, n, "notify: webhook: HTTP 500 Internal Server Error: try "+strconv.Itoa(n), true, retry))
+	}
+
+	t.Run("Page", func(t *testing.T) {
+		row := e.page(t, "/alerts").Find(`[data-testid="alert-row"][data-id="` + pending.ID + `"]`)
+		if got := row.Find(`[data-testid="alert-attempts"]`).Text(); got != "2" {
+			t.Errorf("attempts cell = %q, want 2", got)
+		}
+		if got := row.Find(`[data-testid="alert-error"]`).Text(); got != "notify: webhook: HTTP 500 Internal Server Error: try 2" {
+			t.Errorf("error cell = %q, want the last attempt's error", got)
+		}
+		if got := row.Find(`[data-testid="alert-retry"]`).Text(); !strings.Contains(got, "2026-11-26 08:03:30 UTC") {
+			t.Errorf("next attempt = %q, want 08:03:30", got)
+		}
+		items := row.Find(`[data-testid="alert-attempt-list"] [data-testid="alert-attempt"]`)
+		if items.Length() != 2 || !strings.Contains(items.Eq(0).Text(), "try 1") ||
+			!strings.Contains(items.Eq(0).Text(), "2026-11-26 08:03:10 UTC") || !strings.Contains(items.Eq(0).Text(), "temporary") {
+			t.Errorf("attempt list = %q, want both attempts, oldest first", items.Text())
+		}
+	})
+	t.Run("API", func(t *testing.T) {
+		res := e.do(t, http.MethodGet, "/api/v1/alerts?limit=10", nil, http.Header{"Authorization": {"Bearer test-token"}})
+		var list api.AlertList
+		if err := json.NewDecoder(res.Body).Decode(&list); err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("status %d, %v", res.StatusCode, err)
+		}
+		i := slices.IndexFunc(list, func(a statesrv.Alert) bool { return a.ID == pending.ID })
+		if i < 0 {
+			t.Fatal("pending alert not listed")
+		}
+		a := list[i]
+		if a.Status != statesrv.AlertPending || a.Attempts != 2 || !strings.HasSuffix(a.Error, "try 2") ||
+			a.LastAttemptAt == nil || !a.LastAttemptAt.Equal(t0.Add(3*time.Minute+20*time.Second)) ||
+			a.RetryAt == nil || !a.RetryAt.Equal(t0.Add(3*time.Minute+30*time.Second)) || len(a.FailedAttempts) != 2 {
+			t.Fatalf("alert = %+v, want two attempts on record", a)
+		}
+	})
+	t.Run("RunPage", func(t *testing.T) {
+		doc := e.page(t, "/runs/"+pending.RunID)
+		if got := runEventTypes(doc); !slices.Contains(got, statesrv.EventAlertAttemptFailed) {
+			t.Errorf("run events %v, want the failed attempts", got)
+		}
+	})
 }

@@ -96,7 +96,7 @@ type eventRefs struct {
 // runEvents returns the events about run, oldest first: those naming it
 // (opened, attached, finished or timed out, alerts requested or held
 // back, a late report), the reports that opened, attached to or closed it,
-// and the deliveries of its alerts. It reads the run's process's events
+// and the delivery attempts and outcomes of its alerts. It reads the run's process's events
 // through the per-process index from the run's opening on and stops after
 // the run closed and its alerts were decided (see the bounds above);
 // complete is false when it stopped at runEventsRead instead.
@@ -208,7 +208,8 @@ func (s *runSearch) events() []eventlog.Event {
 		switch {
 		case ref.RunID == s.run,
 			(e.Type == statesrv.EventMessageReceived || e.Type == statesrv.EventMessageRejected) && s.messages[ref.MessageID],
-			(e.Type == statesrv.EventAlertDelivered || e.Type == statesrv.EventAlertFailed) && alert:
+			(e.Type == statesrv.EventAlertAttemptFailed || e.Type == statesrv.EventAlertDelivered ||
+				e.Type == statesrv.EventAlertFailed) && alert:
 			out = append(out, e)
 		}
 	}

@@ -1,10 +1,13 @@
 // Package dispatch delivers the alerts the log holds: it takes the alerts
 // whose AlertRequested is committed (from the projections, so an alert is
 // never sent for an event that might not be written), delivers them with
-// retries and back-off, and records each outcome through the write side as
-// AlertDelivered or AlertFailed. What it has not recorded it sends again
-// after a restart; replaying or rebuilding the log sends nothing, because
-// only requested-and-unrecorded alerts are ever delivered.
+// retries and back-off, and records each failed attempt (AlertAttemptFailed)
+// and each outcome (AlertDelivered or AlertFailed) through the write side.
+// What it has not recorded it sends again after a restart, continuing from
+// the recorded attempts: their count, the back-off and the time of the
+// first one, from which the retries are bounded. Replaying or rebuilding
+// the log sends nothing, because only requested-and-unrecorded alerts are
+// ever delivered.
 //
 // The window: an alert delivered just before a crash, and not yet recorded,
 // is delivered again after the restart. Every attempt carries the alert id
@@ -35,8 +38,8 @@ type Config struct {
 	Permanent func(err error) bool
 	Clock     clock.Clock
 	Logger    *slog.Logger
-	// GiveUpAfter: temporary failures are retried until the alert is this
-	// old (default 24 hours), then it fails.
+	// GiveUpAfter: temporary failures are retried until this long after
+	// the first failed attempt (default 24 hours), then the alert fails.
 	GiveUpAfter time.Duration
 	// Initial and Max bound the back-off between attempts (default 5 s and
 	// 10 minutes); each wait is doubled and jittered by ±20%.
@@ -56,6 +59,7 @@ type Dispatcher struct {
 	ready    []projections.PendingAlert // oldest first
 	retry    map[string]projections.PendingAlert
 	attempts map[string]int
+	first    map[string]time.Time // when the first attempt failed
 	next     map[string]time.Time
 	inflight int
 	recorded map[string]bool
@@ -82,7 +86,7 @@ func New(cfg Config) *Dispatcher {
 		cfg.Workers = 8
 	}
 	return &Dispatcher{cfg: cfg, known: map[string]bool{}, retry: map[string]projections.PendingAlert{},
-		attempts: map[string]int{}, next: map[string]time.Time{}, recorded: map[string]bool{}}
+		attempts: map[string]int{}, first: map[string]time.Time{}, next: map[string]time.Time{}, recorded: map[string]bool{}}
 }
 
 type result struct {
@@ -124,7 +128,8 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 }
 
 // discover takes the pending alerts of the views: new ones join the ready
-// queue, and recorded ones that have left the views are forgotten.
+// queue, or wait for their recorded retry time when attempts failed before
+// (a restart), and recorded ones that have left the views are forgotten.
 func (d *Dispatcher) discover() {
 	var fresh []projections.PendingAlert
 	live := map[string]bool{}
@@ -137,21 +142,33 @@ func (d *Dispatcher) discover() {
 		}
 	})
 	slices.SortFunc(fresh, func(a, b projections.PendingAlert) int { return a.RequestedAt.Compare(b.RequestedAt) })
+	now := d.cfg.Clock.Now()
 	for _, a := range fresh {
 		// Views being rebuilt show an alert pending between its request
 		// and its recorded delivery: only the write side, which knows the
-		// whole log, may say it is still due.
-		if !d.cfg.Service.AlertPending(a.AlertID) {
+		// whole log, may say it is still due, and how many attempts of it
+		// failed.
+		rec, pending := d.cfg.Service.PendingAlert(a.AlertID)
+		if !pending {
 			continue
 		}
-		d.known[a.AlertID] = true
-		d.ready = append(d.ready, a)
+		d.known[rec.AlertID] = true
+		if rec.Attempts > 0 {
+			d.attempts[rec.AlertID], d.first[rec.AlertID] = rec.Attempts, rec.FirstAttemptAt
+		}
+		if rec.RetryAt.After(now) {
+			d.next[rec.AlertID] = rec.RetryAt
+			d.retry[rec.AlertID] = rec
+			continue
+		}
+		d.ready = append(d.ready, rec)
 	}
 	for id := range d.recorded {
 		if !live[id] {
 			delete(d.recorded, id)
 			delete(d.known, id)
 			delete(d.attempts, id)
+			delete(d.first, id)
 		}
 	}
 }
@@ -182,7 +199,8 @@ func (d *Dispatcher) start(ctx context.Context, results chan<- result, wg *sync.
 	return due
 }
 
-// finish records a delivery's outcome, or schedules the next attempt.
+// finish records a delivery's outcome, or the failed attempt and when the
+// next one is due.
 func (d *Dispatcher) finish(ctx context.Context, r result) {
 	id := r.alert.AlertID
 	d.inflight--
@@ -193,14 +211,20 @@ func (d *Dispatcher) finish(ctx context.Context, r result) {
 	n := d.attempts[id]
 	log := d.cfg.Logger.With("alert_id", id, "process_id", r.alert.ProcessID, "recipient", r.alert.Recipient, "attempts", n)
 	now := d.cfg.Clock.Now()
+	if r.err != nil && d.first[id].IsZero() {
+		d.first[id] = now
+	}
 	var rc *commands.Receipt
 	switch {
 	case r.err == nil:
 		log.Info("alert delivered")
 		rc = d.cfg.Service.AlertDelivered(id, n)
-	case d.cfg.Permanent(r.err) || now.Sub(r.alert.RequestedAt) >= d.cfg.GiveUpAfter:
+	case d.cfg.Permanent(r.err):
 		log.Warn("alert failed", "error", r.err)
-		rc = d.cfg.Service.AlertFailed(id, n, r.err.Error())
+		rc = d.cfg.Service.AlertGaveUp(id, n, r.err.Error(), false)
+	case now.Sub(d.first[id]) >= d.cfg.GiveUpAfter:
+		log.Warn("alert failed", "error", r.err)
+		rc = d.cfg.Service.AlertGaveUp(id, n, r.err.Error(), true)
 	default:
 		wait := backoff(d.cfg.Initial, d.cfg.Max, n)
 		var asked interface{ RetryDelay() time.Duration }
@@ -210,20 +234,27 @@ func (d *Dispatcher) finish(ctx context.Context, r result) {
 		log.Info("alert delivery will be retried", "error", r.err, "in", wait.Round(time.Millisecond))
 		d.next[id] = now.Add(wait)
 		d.retry[id] = r.alert
+		d.settle(ctx, log, d.cfg.Service.AlertAttemptFailed(id, n, r.err.Error(), true, d.next[id]))
 		return
 	}
 	d.recorded[id] = true
 	delete(d.next, id)
-	if rc != nil {
-		// The loop does not wait for the record's sync: outcomes recorded
-		// meanwhile share a group commit, and a failed commit stops the
-		// log (and the server) anyway.
-		go func() {
-			if _, err := rc.Wait(ctx); err != nil && ctx.Err() == nil {
-				log.Error("recording an alert outcome failed", "error", err)
-			}
-		}()
+	d.settle(ctx, log, rc)
+}
+
+// settle waits, aside from the loop, for the record of an attempt or an
+// outcome (rc, nil when nothing was appended) to be durable. The loop does
+// not wait for the sync: records made meanwhile share a group commit, and
+// a failed commit stops the log (and the server) anyway.
+func (d *Dispatcher) settle(ctx context.Context, log *slog.Logger, rc *commands.Receipt) {
+	if rc == nil {
+		return
 	}
+	go func() {
+		if _, err := rc.Wait(ctx); err != nil && ctx.Err() == nil {
+			log.Error("recording an alert attempt or outcome failed", "error", err)
+		}
+	}()
 }
 
 // backoff is the wait before attempt n+1: initial doubled n-1 times, at

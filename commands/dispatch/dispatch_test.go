@@ -32,6 +32,9 @@ type world struct {
 	cancel context.CancelFunc
 	done   sync.WaitGroup
 
+	// giveUp is the dispatcher's GiveUpAfter (0: its default).
+	giveUp time.Duration
+
 	mu    sync.Mutex
 	sent  []string // recipient:outcome of each accepted delivery
 	tries map[string]int
@@ -76,7 +79,7 @@ func (w *world) open() {
 		Unprocessed: w.store.UnprocessedMessage, FinishedRun: w.store.FinishedRun})
 	d := dispatch.New(dispatch.Config{
 		Service: w.svc, Runner: w.runner, Clock: w.clk, Deliver: w.deliver,
-		Permanent: func(err error) bool { return errors.Is(err, errPerm) },
+		Permanent: func(err error) bool { return errors.Is(err, errPerm) }, GiveUpAfter: w.giveUp,
 	})
 	w.done.Go(func() { w.runner.Run(ctx) })
 	w.done.Go(func() { w.svc.Run(ctx) })
