@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -199,8 +198,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 const maxTailLine = 4 * client.MaxMsg
 
 // lineTail keeps the last lines written to any of its tees, cleaned for a
-// report's msg: no line breaks, no ';', no control characters, valid UTF-8,
-// no blank lines.
+// report's msg (client.CleanValue) and without blank lines.
 type lineTail struct {
 	mu    sync.Mutex
 	max   int
@@ -252,9 +250,10 @@ func (t *lineTail) lines() []string {
 	return append(append([]string(nil), t.ring[t.next:]...), t.ring[:t.next]...)
 }
 
-// cleanLine makes one line of output fit a msg value. A CR inside a line
-// (a progress bar redrawing itself) keeps what the terminal would show: the
-// text after the last CR.
+// cleanLine makes one line of output fit a msg value, cleaned as every
+// report value is (client.CleanValue). A CR inside a line (a progress bar
+// redrawing itself) keeps what the terminal would show: the text after the
+// last CR.
 func cleanLine(line []byte) string {
 	s := strings.TrimSuffix(string(line), "\r")
 	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
@@ -263,17 +262,7 @@ func cleanLine(line []byte) string {
 	if len(s) > maxTailLine {
 		s = s[len(s)-maxTailLine:]
 	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == ';':
-			return ','
-		case unicode.IsControl(r):
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(client.CleanValue(s))
 }
 
 // tailTee is one output stream of the job.
