@@ -86,7 +86,14 @@ func (j *Job) Run(ctx context.Context) int {
 	cmd := exec.Command(j.Argv[0], j.Argv[1:]...)
 	cmd.Stdin = j.Stdin
 	cmd.Stdout = tail.tee(stdout)
-	cmd.Stderr = tail.tee(stderr)
+	if sameDestination(j.Stdout, j.Stderr) {
+		// One pipe for both keeps the lines in the order the job wrote
+		// them, in the tail as in the output. (os/exec gives the job one
+		// pipe when Stdout and Stderr are the same writer.)
+		cmd.Stderr = cmd.Stdout
+	} else {
+		cmd.Stderr = tail.tee(stderr)
+	}
 	cmd.WaitDelay = outputGrace
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -146,6 +153,37 @@ func (j *Job) Run(ctx context.Context) int {
 	stopReports()
 	<-forwarded
 	return code
+}
+
+// sameDestination reports whether a and b write to the same place: the
+// same writer, or two files on one file, pipe or terminal (a job under
+// cron, whose output is mailed, or a terminal). Two pipes read by two
+// goroutines cannot tell which of two writes came first, so Run merges
+// the job's stdout and stderr into one pipe when they end up in one place
+// anyway; output that goes to two places is kept in the order it is read.
+func sameDestination(a, b io.Writer) bool {
+	fa, okA := a.(*os.File)
+	fb, okB := b.(*os.File)
+	if !okA || !okB {
+		return sameWriter(a, b)
+	}
+	if fa == fb {
+		return true
+	}
+	ia, errA := fa.Stat()
+	ib, errB := fb.Stat()
+	return errA == nil && errB == nil && os.SameFile(ia, ib)
+}
+
+// sameWriter reports whether a == b, false for writers that cannot be
+// compared.
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 // send delivers one report, with its own mid, retrying while the server is
