@@ -21,7 +21,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+	"unicode"
 )
 
 // MaxMsg is the number of characters of a report's msg that the server keeps;
@@ -51,9 +51,7 @@ type Report struct {
 // "#id=25;state=OK;name=...". The required id and state are always written;
 // the other keys only when set, in the order name, run, msg, code, key, mid.
 //
-// A value cannot carry ';', CR or LF on the wire, so those characters are
-// replaced by spaces, and bytes that are not UTF-8 by U+FFFD (a stray 0xFF
-// would otherwise be taken for telnet negotiation). Msg is cut to MaxMsg
+// Every value goes through CleanValue, and Msg is cut to MaxMsg
 // characters.
 func (r Report) Line() string {
 	var b strings.Builder
@@ -86,22 +84,39 @@ func writeField(b *strings.Builder, key, value string) {
 	b.WriteByte(';')
 	b.WriteString(key)
 	b.WriteByte('=')
-	b.WriteString(cleanValue(value))
+	b.WriteString(CleanValue(value))
 }
 
-// cleanValue makes value safe to send as one protocol value.
-func cleanValue(value string) string {
-	if !strings.ContainsAny(value, ";\r\n") && utf8.ValidString(value) {
-		return value
+// CleanValue makes s safe to send as one protocol value, the same way for
+// every value and every command (report, exec): a value cannot carry ';'
+// or a line break on the wire, so ';' becomes ',' and CR, LF and the other
+// control characters become spaces; bytes that are not UTF-8 become U+FFFD
+// (a stray 0xFF would otherwise be taken for telnet negotiation).
+func CleanValue(s string) string {
+	if plainValue(s) {
+		return s
 	}
-	value = strings.ToValidUTF8(value, "\uFFFD")
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	return strings.Map(func(r rune) rune {
-		switch r {
-		case ';', '\r', '\n':
+		switch {
+		case r == ';':
+			return ','
+		case unicode.IsControl(r):
 			return ' '
 		}
 		return r
-	}, value)
+	}, s)
+}
+
+// plainValue reports whether s is printable ASCII without ';': the common
+// case, which CleanValue returns as it is.
+func plainValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c > '~' || c == ';' {
+			return false
+		}
+	}
+	return true
 }
 
 // cutRunes returns the first n characters of s.

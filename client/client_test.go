@@ -21,9 +21,10 @@ func TestReportLine(t *testing.T) {
 			"#id=7;state=FAIL;name=backup;run=r-1;msg=disk full;code=2;key=s3cret;mid=m1"},
 		{"ZeroCodeKept", Report{ID: 1, State: "OK", Code: ptr(0)}, "#id=1;state=OK;code=0"},
 		{"NegativeCode", Report{ID: 1, State: "FAIL", Code: ptr(-1)}, "#id=1;state=FAIL;code=-1"},
-		{"SemicolonBecomesSpace", Report{ID: 1, State: "OK", Msg: "a;b=c"}, "#id=1;state=OK;msg=a b=c"},
+		{"SemicolonBecomesComma", Report{ID: 1, State: "OK", Msg: "a;b=c"}, "#id=1;state=OK;msg=a,b=c"},
+		{"ControlCharactersBecomeSpaces", Report{ID: 1, State: "OK", Msg: "a\tb\x1bc\u0085d"}, "#id=1;state=OK;msg=a b c d"},
 		{"LineBreaksBecomeSpaces", Report{ID: 1, State: "OK", Name: "x\r\ny", Msg: "one\ntwo\r"}, "#id=1;state=OK;name=x  y;msg=one two "},
-		{"EveryValueCleaned", Report{ID: 1, State: "O;K", Run: "1;2", Key: "k\n", MID: "m\r"}, "#id=1;state=O K;run=1 2;key=k ;mid=m "},
+		{"EveryValueCleaned", Report{ID: 1, State: "O;K", Run: "1;2", Key: "k\n", MID: "m\r"}, "#id=1;state=O,K;run=1,2;key=k ;mid=m "},
 		{"InvalidUTF8Replaced", Report{ID: 1, State: "OK", Msg: "a\xffb"}, "#id=1;state=OK;msg=a\uFFFDb"},
 		{"UTF8Kept", Report{ID: 1, State: "OK", Msg: "záloha ok"}, "#id=1;state=OK;msg=záloha ok"},
 	}

@@ -44,6 +44,9 @@ type Metrics struct {
 	reports *prometheus.CounterVec
 	latency *prometheus.HistogramVec
 	logger  *slog.Logger
+	// own are the collectors of the statesrv_* metrics (the registry also
+	// holds the Go runtime's and the process's).
+	own []prometheus.Collector
 }
 
 // latencyBuckets span a group commit on a fast disk (under a millisecond)
@@ -69,12 +72,12 @@ func New(cfg Config) *Metrics {
 		}, []string{"transport"}),
 		logger: cfg.Logger,
 	}
+	m.own = []prometheus.Collector{m.reports, m.latency, &collector{log: cfg.Log, runner: cfg.Runner}}
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.reports, m.latency,
-		&collector{log: cfg.Log, runner: cfg.Runner},
 	)
+	m.reg.MustRegister(m.own...)
 	return m
 }
 

@@ -1,5 +1,6 @@
 // Package textfmt formats text for people: it cuts strings to a number of
-// characters (runes), keeps them on one line and writes durations briefly.
+// characters (runes), keeps them on one line, writes durations briefly and
+// counts with the noun in the right number ("1 run", "2 runs").
 // It imports nothing of this module, so that every package may use it.
 package textfmt
 

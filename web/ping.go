@@ -61,6 +61,15 @@ func (h *Handler) takePing(r *http.Request) (int, string) {
 	return http.StatusOK, "ACK " + strconv.FormatUint(seq, 10)
 }
 
+// pingHead answers a HEAD of a ping URL without taking a report: link
+// checkers and proxies send HEAD to see whether a link works, and a GET
+// that answers HEAD would record a report for each of them. The 200 keeps
+// them from trying GET next.
+func pingHead(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Allow", "GET, POST, HEAD")
+	pingReply(w, http.StatusOK, "HEAD records nothing: send GET or POST")
+}
+
 func pingReply(w http.ResponseWriter, status int, text string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(status)

@@ -105,6 +105,7 @@ func (h *Handler) register() {
 	}
 	h.handle("GET /ping/{id}/{state}", http.HandlerFunc(h.ping))
 	h.handle("POST /ping/{id}/{state}", http.HandlerFunc(h.ping))
+	h.handle("HEAD /ping/{id}/{state}", http.HandlerFunc(pingHead))
 	h.pageRoutes()
 
 	api := func(pattern string, fn http.HandlerFunc) { h.handle(pattern, h.auth(fn)) }

@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -87,7 +86,14 @@ func (j *Job) Run(ctx context.Context) int {
 	cmd := exec.Command(j.Argv[0], j.Argv[1:]...)
 	cmd.Stdin = j.Stdin
 	cmd.Stdout = tail.tee(stdout)
-	cmd.Stderr = tail.tee(stderr)
+	if sameDestination(j.Stdout, j.Stderr) {
+		// One pipe for both keeps the lines in the order the job wrote
+		// them, in the tail as in the output. (os/exec gives the job one
+		// pipe when Stdout and Stderr are the same writer.)
+		cmd.Stderr = cmd.Stdout
+	} else {
+		cmd.Stderr = tail.tee(stderr)
+	}
 	cmd.WaitDelay = outputGrace
 	begin := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -149,6 +155,37 @@ func (j *Job) Run(ctx context.Context) int {
 	return code
 }
 
+// sameDestination reports whether a and b write to the same place: the
+// same writer, or two files on one file, pipe or terminal (a job under
+// cron, whose output is mailed, or a terminal). Two pipes read by two
+// goroutines cannot tell which of two writes came first, so Run merges
+// the job's stdout and stderr into one pipe when they end up in one place
+// anyway; output that goes to two places is kept in the order it is read.
+func sameDestination(a, b io.Writer) bool {
+	fa, okA := a.(*os.File)
+	fb, okB := b.(*os.File)
+	if !okA || !okB {
+		return sameWriter(a, b)
+	}
+	if fa == fb {
+		return true
+	}
+	ia, errA := fa.Stat()
+	ib, errB := fb.Stat()
+	return errA == nil && errB == nil && os.SameFile(ia, ib)
+}
+
+// sameWriter reports whether a == b, false for writers that cannot be
+// compared.
+func sameWriter(a, b io.Writer) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
+}
+
 // send delivers one report, with its own mid, retrying while the server is
 // unreachable, and warns on stderr when that fails.
 func (j *Job) send(ctx context.Context, stderr io.Writer, state string, code *int, msg string) {
@@ -199,8 +236,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 const maxTailLine = 4 * client.MaxMsg
 
 // lineTail keeps the last lines written to any of its tees, cleaned for a
-// report's msg: no line breaks, no ';', no control characters, valid UTF-8,
-// no blank lines.
+// report's msg (client.CleanValue) and without blank lines.
 type lineTail struct {
 	mu    sync.Mutex
 	max   int
@@ -252,9 +288,10 @@ func (t *lineTail) lines() []string {
 	return append(append([]string(nil), t.ring[t.next:]...), t.ring[:t.next]...)
 }
 
-// cleanLine makes one line of output fit a msg value. A CR inside a line
-// (a progress bar redrawing itself) keeps what the terminal would show: the
-// text after the last CR.
+// cleanLine makes one line of output fit a msg value, cleaned as every
+// report value is (client.CleanValue). A CR inside a line (a progress bar
+// redrawing itself) keeps what the terminal would show: the text after the
+// last CR.
 func cleanLine(line []byte) string {
 	s := strings.TrimSuffix(string(line), "\r")
 	if i := strings.LastIndexByte(s, '\r'); i >= 0 {
@@ -263,17 +300,7 @@ func cleanLine(line []byte) string {
 	if len(s) > maxTailLine {
 		s = s[len(s)-maxTailLine:]
 	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	s = strings.Map(func(r rune) rune {
-		switch {
-		case r == ';':
-			return ','
-		case unicode.IsControl(r):
-			return ' '
-		}
-		return r
-	}, s)
-	return strings.TrimSpace(s)
+	return strings.TrimSpace(client.CleanValue(s))
 }
 
 // tailTee is one output stream of the job.

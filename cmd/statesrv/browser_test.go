@@ -330,6 +330,35 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// On a phone (390 px), no page is wider than the screen: every table
+	// sits in a box of its own, and a table wider than the screen scrolls
+	// inside it.
+	t.Run("PhoneTablesScroll", func(t *testing.T) {
+		ensureJaja(t, s)
+		b.do(t, "phone viewport", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+		defer b.do(t, "desktop viewport", chromedp.EmulateViewport(1280, 900))
+		scrolling := 0
+		for _, path := range []string{"/", "/processes", "/processes/25", "/runs", "/history", "/unprocessed",
+			"/alerts", "/events", "/schedule", "/state", "/account"} {
+			b.mustStatus(t, "GET "+path, b.open(t, path), 200)
+			page := eval[[]int](t, b, `[document.documentElement.scrollWidth, document.documentElement.clientWidth]`)
+			if page[0] > page[1] {
+				t.Errorf("%s is %d px wide on a %d px screen", path, page[0], page[1])
+			}
+			if n := eval[int](t, b, `Array.from(document.querySelectorAll("main table")).
+				filter(t => !t.parentElement.classList.contains("table-wrap")).length`); n > 0 {
+				t.Errorf("%s has %d tables outside a .table-wrap box", path, n)
+			}
+			scrolling += eval[int](t, b, `Array.from(document.querySelectorAll(".table-wrap")).
+				filter(w => getComputedStyle(w).overflowX === "auto" && w.scrollWidth > w.clientWidth).length`)
+		}
+		if scrolling == 0 {
+			t.Error("no table wider than the phone scrolled inside its box")
+		}
+		b.open(t, "/events")
+		b.shot(t, "events-phone")
+	})
+
 	t.Run("Account", func(t *testing.T) {
 		b.mustOpen(t, "/account", "account")
 		for _, id := range []string{"password-form", "token-form"} {

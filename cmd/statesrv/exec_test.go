@@ -317,3 +317,26 @@ sleep 0.1; echo still here; exit 7`
 	}
 	mustOneRun(t, s.Main, 1, "FAIL", 7)
 }
+
+// TestReportAndExecCleanAlike sends one text through `report --msg` and
+// as a line of exec's job: both store it cleaned the same way.
+func TestReportAndExecCleanAlike(t *testing.T) {
+	s := MustOpenServer(t)
+	s.MustDefine(pushOnly(1, time.Hour))
+	s.MustDefine(pushOnly(2, time.Hour))
+	const text = "copied 3 files; 1 skipped\tdone"
+	const want = "copied 3 files, 1 skipped done"
+
+	if res := runCLI("report", "--server", s.TCPAddr, "--id", "1", "--state", "OK", "--msg", text); res.code != 0 {
+		t.Fatalf("report: exit %d: %s", res.code, res.stderr)
+	}
+	if tr := logTrail(t, s.Main, 1); len(tr.reports) != 1 || tr.reports[0].Msg != want {
+		t.Errorf("report stored %+v, want msg %q", tr.reports, want)
+	}
+	if res := runCLI(execArgs(s, 2, "--", "/bin/sh", "-c", `printf '%s\n' "$1"`, "sh", text)...); res.code != 0 {
+		t.Fatalf("exec: exit %d: %s", res.code, res.stderr)
+	}
+	if msg := mustOneRun(t, s.Main, 2, "OK", 0).Message; !strings.HasSuffix(msg, ": "+want) {
+		t.Errorf("exec stored msg %q, want it to end in %q", msg, want)
+	}
+}
