@@ -93,7 +93,10 @@ func TestRead(t *testing.T) {
 		err              string
 	}{
 		{name: "SniffsJSON", file: "-", text: ` {"processes": [{"id": 1, "name": "a", "max_runtime": "2h"}]}`,
-			want: []statesrv.Process{{ID: 1, Name: "a", MaxRuntime: statesrv.Duration(2 * time.Hour)}}},
+			want: []statesrv.Process{{ID: 1, Name: "a", MaxRuntime: statesrv.Duration(2 * time.Hour), Enabled: true}}},
+		{name: "EnabledUnlessSaidOtherwise", file: "p.yaml",
+			text: "processes:\n- {id: 1, name: a}\n- {id: 2, name: b, enabled: false}\n- {id: 3, name: c, enabled: null}\n",
+			want: []statesrv.Process{{ID: 1, Name: "a", Enabled: true}, {ID: 2, Name: "b"}, {ID: 3, Name: "c", Enabled: true}}},
 		{name: "YAMLKeepsStringsStrings", file: "p.yaml",
 			text: "processes:\n- id: 7\n  name: '0123'\n  description: 2026-01-01\n  schedule: '@daily'\n  enabled: true\n",
 			want: []statesrv.Process{{ID: 7, Name: "0123", Description: "2026-01-01", Schedule: "@daily", Enabled: true}}},
