@@ -76,7 +76,7 @@ var ProcessFields = []Field{
 	textField("description", func(p *Process) *string { return &p.Description }),
 	textField("schedule", func(p *Process) *string { return &p.Schedule }),
 	textField("timezone", func(p *Process) *string { return &p.Timezone }),
-	durationField("max_runtime", func(p *Process) *Duration { return &p.MaxRuntime }),
+	optional(durationField("max_runtime", func(p *Process) *Duration { return &p.MaxRuntime })),
 	flagField("enabled", func(p *Process) *bool { return &p.Enabled }),
 	secretField("key", func(p *Process) *string { return &p.Key }),
 	recipientsField("alerts.ok", func(p *Process) *[]string { return &p.Alerts.OK }),

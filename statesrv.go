@@ -51,15 +51,16 @@ type Alerts struct {
 
 // Process is a job definition: what the server expects to hear and when.
 type Process struct {
-	ID          int64    `json:"id"`
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Schedule    string   `json:"schedule"`
-	Timezone    string   `json:"timezone"`
-	MaxRuntime  Duration `json:"max_runtime"`
-	Enabled     bool     `json:"enabled"`
-	Key         string   `json:"key"`
-	Alerts      Alerts   `json:"alerts"`
+	ID          int64  `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	Schedule    string `json:"schedule"`
+	Timezone    string `json:"timezone"`
+	// MaxRuntime is left out of JSON while zero: unset, the default applies.
+	MaxRuntime Duration `json:"max_runtime,omitempty"`
+	Enabled    bool     `json:"enabled"`
+	Key        string   `json:"key"`
+	Alerts     Alerts   `json:"alerts"`
 	// FiredBy says who opens the scheduled runs: the server ("" or
 	// "server") or the system cron ("cron", through `statesrv start`, see
 	// `statesrv cron export`); the schedule then still defines the

@@ -126,7 +126,9 @@ func (c *Client) send(ctx context.Context, method, path string, body any) (*http
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
-	if body != nil {
+	if _, ok := body.(MergePatch); ok {
+		req.Header.Set("Content-Type", "application/merge-patch+json")
+	} else if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")

@@ -26,11 +26,23 @@ func (c *Client) Process(ctx context.Context, id int64) (statesrv.Process, error
 }
 
 // PutProcess creates or replaces the definition of process p.ID and
-// returns it as stored. An invalid definition is a *statesrv.Error with
-// code EInvalid.
+// returns it as stored. Every field of p is sent (Enabled false disables
+// the process; a zero MaxRuntime is left out and takes the default). An
+// invalid definition is a *statesrv.Error with code EInvalid.
 func (c *Client) PutProcess(ctx context.Context, p statesrv.Process) (statesrv.Process, error) {
 	var out statesrv.Process
 	return out, c.Do(ctx, http.MethodPut, processPath(p.ID, ""), p, &out)
+}
+
+// PatchProcess changes the definition of process id by the JSON merge
+// patch patch (RFC 7396) and returns it as stored: the members of patch
+// change, a nil value puts a field back to its default, a nested
+// MergePatch under "alerts" changes only the lists it names. An unknown id
+// is a *statesrv.Error with code ENotFound, a bad value or an unknown
+// field one with code EInvalid.
+func (c *Client) PatchProcess(ctx context.Context, id int64, patch MergePatch) (statesrv.Process, error) {
+	var out statesrv.Process
+	return out, c.Do(ctx, http.MethodPatch, processPath(id, ""), patch, &out)
 }
 
 // DeleteProcess deletes the definition of process id.

@@ -78,6 +78,12 @@ type Dismissed struct {
 	Seq       uint64 `json:"seq"`       // the seq of the dismissal
 }
 
+// MergePatch is the body of PATCH /api/v1/processes/{id}: a JSON merge
+// patch (RFC 7396) of the process's JSON, sent as
+// application/merge-patch+json. A nil value removes the member (the field
+// takes its default); a nested MergePatch merges into an object.
+type MergePatch map[string]any
+
 // ApplyRequest is the body of POST /api/v1/apply: definitions to create or
 // change and ids to delete, applied as one change.
 type ApplyRequest struct {
@@ -102,8 +108,8 @@ type PauseRequest struct {
 }
 
 // PauseState answers the pause and resume routes. ProcessID 0 means every
-// process. Until is set by a pause (zero when it lasts until resumed) and
-// left out by a resume.
+// process. Until is set by a pause that ends at a time, and left out by a
+// pause until resumed and by a resume.
 type PauseState struct {
 	Paused    bool       `json:"paused"`
 	ProcessID int64      `json:"process_id"`

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"net"
 	"net/mail"
 	"net/url"
 	"reflect"
@@ -145,7 +146,10 @@ func normalizeRecipients(name string, list *[]string) error {
 }
 
 // ValidateRecipient checks one alert recipient URI: mailto:ADDRESS,
-// sms:+NUMBER, or an http(s) URL.
+// sms:+NUMBER, or an https:// URL (a webhook). A webhook carries the run's
+// message and a link to the dashboard, so plain http:// is taken only to
+// this host (localhost, a loopback address), where nothing crosses the
+// network.
 func ValidateRecipient(r string) error {
 	switch {
 	case strings.HasPrefix(r, "mailto:"):
@@ -162,10 +166,23 @@ func ValidateRecipient(r string) error {
 		if err != nil || u.Host == "" {
 			return statesrv.Errorf(statesrv.EInvalid, "bad URL %q", r)
 		}
+		if u.Scheme == "http" && !loopback(u.Hostname()) {
+			return statesrv.Errorf(statesrv.EInvalid, "webhook %q: use https:// (plain http:// only to localhost)", r)
+		}
 	default:
 		return statesrv.Errorf(statesrv.EInvalid, "recipient %q: want mailto:, sms: or https://", r)
 	}
 	return nil
+}
+
+// loopback reports whether host names this machine: localhost or a
+// loopback address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // DefineProcess creates or replaces a definition. A definition equal to the

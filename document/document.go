@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -171,7 +172,9 @@ const MaxSize = 16 << 20
 // the format by its extension (.json, .yaml, .yml); otherwise a document
 // that starts with '{' is JSON and any other YAML. It returns an error,
 // prefixed with name, for a document over MaxSize, malformed, with an
-// unknown field or without a "processes" list.
+// unknown field, without a "processes" list, or with an entry whose
+// max_runtime is 0. An entry that leaves out "enabled" is enabled, as in
+// the API.
 func Read(r io.Reader, name string) ([]statesrv.Process, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
@@ -206,7 +209,29 @@ func Read(r io.Reader, name string) ([]statesrv.Process, error) {
 	if doc.Processes == nil {
 		return nil, fmt.Errorf(`%s: no "processes" list`, name)
 	}
+	if err := fromJSON(raw, *doc.Processes); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
 	return *doc.Processes, nil
+}
+
+// fromJSON completes each definition of procs, decoded from the document
+// raw (JSON), as the API does (commands.FromJSON): an entry without
+// "enabled" is enabled, and one with a max_runtime of 0 is refused. The
+// error names the entry.
+func fromJSON(raw []byte, procs []statesrv.Process) error {
+	var doc struct {
+		Processes []map[string]json.RawMessage `json:"processes"`
+	}
+	if json.Unmarshal(raw, &doc) != nil || len(doc.Processes) != len(procs) {
+		return nil // it decoded as definitions just now
+	}
+	for i := range procs {
+		if err := commands.FromJSON(&procs[i], doc.Processes[i]); err != nil {
+			return fmt.Errorf("entry %d: %s", i+1, statesrv.ErrorMessage(err))
+		}
+	}
+	return nil
 }
 
 // yamlToJSON turns a YAML document into the JSON text of the same

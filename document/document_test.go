@@ -93,7 +93,10 @@ func TestRead(t *testing.T) {
 		err              string
 	}{
 		{name: "SniffsJSON", file: "-", text: ` {"processes": [{"id": 1, "name": "a", "max_runtime": "2h"}]}`,
-			want: []statesrv.Process{{ID: 1, Name: "a", MaxRuntime: statesrv.Duration(2 * time.Hour)}}},
+			want: []statesrv.Process{{ID: 1, Name: "a", MaxRuntime: statesrv.Duration(2 * time.Hour), Enabled: true}}},
+		{name: "EnabledUnlessSaidOtherwise", file: "p.yaml",
+			text: "processes:\n- {id: 1, name: a}\n- {id: 2, name: b, enabled: false}\n- {id: 3, name: c, enabled: null}\n",
+			want: []statesrv.Process{{ID: 1, Name: "a", Enabled: true}, {ID: 2, Name: "b"}, {ID: 3, Name: "c", Enabled: true}}},
 		{name: "YAMLKeepsStringsStrings", file: "p.yaml",
 			text: "processes:\n- id: 7\n  name: '0123'\n  description: 2026-01-01\n  schedule: '@daily'\n  enabled: true\n",
 			want: []statesrv.Process{{ID: 7, Name: "0123", Description: "2026-01-01", Schedule: "@daily", Enabled: true}}},
@@ -101,6 +104,8 @@ func TestRead(t *testing.T) {
 		{name: "ErrNoProcesses", file: "p.yaml", text: "jobs: []\n", err: "unknown field"},
 		{name: "ErrMissingList", file: "p.json", text: "{}", err: `no "processes" list`},
 		{name: "ErrBadDuration", file: "p.yaml", text: "processes:\n- id: 1\n  max_runtime: soon\n", err: "bad duration"},
+		{name: "ErrMaxRuntimeZero", file: "p.yaml", text: "processes:\n- {id: 1, name: a}\n- {id: 2, name: b, max_runtime: 0s}\n",
+			err: "p.yaml: entry 2: max_runtime: must be positive (leave it out for the default, 1h)"},
 		{name: "ErrEmpty", file: "p.yaml", text: "", err: "empty document"},
 		{name: "ErrOnlyComments", file: "p.yaml", text: "# nothing\n", err: "empty document"},
 		{name: "ErrAliasBomb", file: "p.yaml", text: "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +

@@ -29,7 +29,8 @@ func (h *Handler) listAlerts(w http.ResponseWriter, r *http.Request) {
 
 // pauseAlerts answers POST /api/v1/processes/{id}/pause and
 // POST /api/v1/alerts/pause (every process), with an optional body
-// {"until": "RFC 3339 time"}; without it the pause lasts until resumed.
+// {"until": "RFC 3339 time"}; without it the pause lasts until resumed,
+// and the answer has no "until".
 func (h *Handler) pauseAlerts(w http.ResponseWriter, r *http.Request) {
 	pid, ok := h.pausePID(w, r)
 	if !ok {
@@ -47,7 +48,11 @@ func (h *Handler) pauseAlerts(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	h.settleReply(w, r, rc, api.PauseState{Paused: true, ProcessID: pid, Until: &body.Until})
+	st := api.PauseState{Paused: true, ProcessID: pid}
+	if !body.Until.IsZero() {
+		st.Until = &body.Until
+	}
+	h.settleReply(w, r, rc, st)
 }
 
 // resumeAlerts answers POST /api/v1/processes/{id}/resume and

@@ -163,7 +163,7 @@ func TestAPIShapes(t *testing.T) {
 		{"POST", "/api/v1/rebuild", "", "events seconds"},
 		{"POST", "/api/v1/apply", `{"define":[{"id":8,"name":"x"}]}`, "changed created deleted seq"},
 		{"POST", "/api/v1/processes/7/pause", `{"until":"2027-01-01T00:00:00Z"}`, "paused process_id until"},
-		{"POST", "/api/v1/alerts/pause", "", "paused process_id until"},
+		{"POST", "/api/v1/alerts/pause", "", "paused process_id"}, // until resumed: no "until"
 		{"POST", "/api/v1/processes/7/resume", "", "paused process_id"},
 		{"POST", "/api/v1/processes/7/test-alert", `{"recipient":"mailto:ops@example.com"}`, "process_id recipient requested"},
 		{"POST", "/api/v1/unprocessed/" + msgs[0].ID + "/dismiss", "", "dismissed seq"},

@@ -1,7 +1,11 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
+
+	"github.com/statesrv/statesrv"
 
 	"github.com/statesrv/statesrv/api"
 )
@@ -10,14 +14,23 @@ import (
 // {"define": [process, ...], "delete": [id, ...]}: every change in one
 // atomic append, or none (see commands.Service.ApplyDefinitions). The
 // reply names the ids created, changed and deleted, and the seq of the
-// first event ("seq": 0 when nothing changed).
+// first event ("seq": 0 when nothing changed). Each definition is read as
+// PUT reads one (decodeProcess), its defaults filled in the same way.
 func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
-	var body api.ApplyRequest
+	var body struct {
+		Define []json.RawMessage `json:"define"`
+		Delete []int64           `json:"delete"`
+	}
 	if err := decodeBody(r, 8*maxBody, true, &body); err != nil {
 		writeError(w, err)
 		return
 	}
-	rc, done, err := h.cfg.Service.ApplyDefinitions(body.Define, body.Delete, apiActor(r))
+	define, err := decodeDefinitions(body.Define)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	rc, done, err := h.cfg.Service.ApplyDefinitions(define, body.Delete, apiActor(r))
 	if err != nil {
 		writeError(w, err)
 		return
@@ -37,4 +50,23 @@ func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, api.Applied{Created: list(done[0]), Changed: list(done[1]),
 		Deleted: list(done[2]), Seq: seq})
+}
+
+// decodeDefinitions decodes the definitions of an apply, each as PUT
+// decodes its body. Errors name the entry: "define[2]: ...".
+func decodeDefinitions(raws []json.RawMessage) ([]statesrv.Process, error) {
+	define := make([]statesrv.Process, len(raws))
+	for i, raw := range raws {
+		var id struct {
+			ID int64 `json:"id"`
+		}
+		json.Unmarshal(raw, &id) // a bad id is the decoding's to name
+		p, err := decodeProcess(raw, id.ID)
+		if err != nil {
+			msg := strings.TrimPrefix(statesrv.ErrorMessage(err), "body: ")
+			return nil, statesrv.Errorf(statesrv.EInvalid, "body: define[%d]: %s", i, msg)
+		}
+		define[i] = p
+	}
+	return define, nil
 }

@@ -2,8 +2,11 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/api"
@@ -34,7 +37,9 @@ func parseEventFilter(r *http.Request) (projections.EventFilter, error) {
 	if f.ProcessID, err = processParam(r); err != nil {
 		return f, err
 	}
-	f.Type = r.URL.Query().Get("type")
+	if f.Type, err = eventTypeParam(r); err != nil {
+		return f, err
+	}
 	if f.Limit, err = limitParam(r); err != nil {
 		return f, err
 	}
@@ -91,4 +96,22 @@ func apiEvents(ctx context.Context, l eventlog.Log, store *projections.Store, f 
 	}
 	page, err := projections.Events(ctx, l, store, f)
 	return page.Events, err
+}
+
+// eventTypeParam reads the query parameter type, a registered event type:
+// "" when absent. An unknown type is an EInvalid error that lists the
+// types (and names the one meant when only the case differs), rather than
+// an empty page.
+func eventTypeParam(r *http.Request) (string, error) {
+	s := r.URL.Query().Get("type")
+	if s == "" || slices.Contains(eventTypes, s) {
+		return s, nil
+	}
+	msg := fmt.Sprintf("type: unknown event type %q", s)
+	for _, t := range eventTypes {
+		if strings.EqualFold(t, s) {
+			msg += " (did you mean " + t + "?)"
+		}
+	}
+	return "", statesrv.Errorf(statesrv.EInvalid, "%s; one of %s", msg, strings.Join(eventTypes, ", "))
 }

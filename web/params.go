@@ -117,6 +117,19 @@ func decodeBody(r *http.Request, limit int64, strict bool, v any) error {
 	return nil
 }
 
+// readBody reads r's body, of at most limit bytes. It returns an EInvalid
+// error for a longer body or one that could not be read.
+func readBody(r *http.Request, limit int64) ([]byte, error) {
+	raw, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, statesrv.Errorf(statesrv.EInvalid, "body: could not be read")
+	}
+	if int64(len(raw)) > limit {
+		return nil, statesrv.Errorf(statesrv.EInvalid, "body: larger than %d KiB", limit>>10)
+	}
+	return raw, nil
+}
+
 // jsonProblem turns a decoding error into a short message.
 func jsonProblem(err error) string {
 	var se *json.SyntaxError

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/http"
 
 	"github.com/statesrv/statesrv"
@@ -45,16 +47,16 @@ func (h *Handler) putProcess(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	var p statesrv.Process
-	if err := decodeBody(r, maxBody, true, &p); err != nil {
+	raw, err := readBody(r, maxBody)
+	if err != nil {
 		writeError(w, err)
 		return
 	}
-	if p.ID != 0 && p.ID != id {
-		writeError(w, statesrv.Errorf(statesrv.EInvalid, "id: the body says %d, the path %d", p.ID, id))
+	p, err := decodeProcess(raw, id)
+	if err != nil {
+		writeError(w, err)
 		return
 	}
-	p.ID = id
 	_, existed := h.cfg.Service.Process(id)
 	rc, err := h.cfg.Service.DefineProcess(p, apiActor(r))
 	if err != nil {
@@ -103,4 +105,31 @@ func (h *Handler) processCommand(w http.ResponseWriter, r *http.Request,
 		return nil, false
 	}
 	return rc, true
+}
+
+// decodeProcess decodes the definition of process id from raw, a JSON
+// object: a field that Process does not have is refused, as is an id other
+// than the path's; fields left out or null take their defaults (enabled:
+// true); and a max_runtime given as zero is refused, since a zero there
+// would read as left out and silently become the default. Errors are
+// EInvalid and name the field.
+func decodeProcess(raw []byte, id int64) (statesrv.Process, error) {
+	var p statesrv.Process
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, statesrv.Errorf(statesrv.EInvalid, "body: %s", jsonProblem(err))
+	}
+	var given map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &given); err != nil {
+		return p, statesrv.Errorf(statesrv.EInvalid, "body: a JSON object (a process)")
+	}
+	if err := commands.FromJSON(&p, given); err != nil {
+		return p, err
+	}
+	if p.ID != 0 && p.ID != id {
+		return p, statesrv.Errorf(statesrv.EInvalid, "id: the body says %d, the path %d", p.ID, id)
+	}
+	p.ID = id
+	return p, nil
 }

@@ -112,6 +112,7 @@ func (h *Handler) register() {
 	api("GET /api/v1/processes", h.listProcesses)
 	api("GET /api/v1/processes/{id}", h.getProcess)
 	api("PUT /api/v1/processes/{id}", h.putProcess)
+	api("PATCH /api/v1/processes/{id}", h.patchProcess)
 	api("DELETE /api/v1/processes/{id}", h.deleteProcess)
 	api("POST /api/v1/processes/{id}/start", h.startRun)
 	api("GET /api/v1/runs", h.listRuns)
@@ -171,14 +172,15 @@ func NewServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// auth accepts a request with a known bearer token, and records who it
+// auth accepts a request with a known bearer token ("Authorization:
+// Bearer TOKEN", the scheme in any case), and records who it
 // acts for: the user who created the token on the account page, or admin
 // for the --api-token.
 func (h *Handler) auth(next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 		user, valid := "", false
-		if ok {
+		if strings.EqualFold(scheme, "Bearer") { // the scheme is case-insensitive (RFC 7235)
 			user, valid = h.tokenUser(strings.TrimSpace(tok))
 		}
 		if !valid {

@@ -18,12 +18,13 @@ const exportUsage = `usage: statesrv export [--url URL] [--format yaml|json]
 Prints the server's process definitions as a document {"processes": [...]}
 in YAML (the default) or JSON: the fields of the API's process JSON, ordered
 by id. "statesrv apply -f FILE" reads it back. Definitions are read from the
-API (token from STATESRV_API_TOKEN).
+API (token from --token or STATESRV_API_TOKEN).
 `
 
 func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagsUsage("export", exportUsage, stderr)
-	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from STATESRV_API_TOKEN)")
+	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from --token or STATESRV_API_TOKEN)")
+	token := tokenFlag(fs)
 	format := fs.String("format", "yaml", "yaml or json")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -34,7 +35,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format != "yaml" && *format != "json" {
 		return fmt.Errorf("%w: --format: want yaml or json", errUsage)
 	}
-	procs, err := fetchProcesses(ctx, *base)
+	procs, err := fetchProcesses(ctx, apiClient(*base, *token))
 	if err != nil {
 		return err
 	}
@@ -48,8 +49,8 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 // fetchProcesses returns the server's definitions ordered by id.
-func fetchProcesses(ctx context.Context, base string) ([]statesrv.Process, error) {
-	procs, err := apiClient(base).Processes(ctx)
+func fetchProcesses(ctx context.Context, c *api.Client) ([]statesrv.Process, error) {
+	procs, err := c.Processes(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -71,13 +72,14 @@ listed and nothing is applied. Then the changes are printed:
 and applied only with --yes, as one change: one atomic append of all the
 events (POST /api/v1/apply), or none if anything is refused. Definitions
 that do not change are not sent, so applying the same file twice records
-nothing the second time. Token from STATESRV_API_TOKEN.
+nothing the second time. Token from --token or STATESRV_API_TOKEN.
 `
 
 func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagsUsage("apply", applyUsage, stderr)
 	file := fs.String("f", "", "the document to apply (- reads stdin)")
-	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from STATESRV_API_TOKEN)")
+	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from --token or STATESRV_API_TOKEN)")
+	token := tokenFlag(fs)
 	prune := fs.Bool("prune", false, "also delete the server's definitions the document does not list")
 	yes := fs.Bool("yes", false, "apply the changes (without it they are only printed)")
 	dry := fs.Bool("dry-run", false, "only print the changes")
@@ -103,16 +105,17 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		return errSilent
 	}
-	current, err := fetchProcesses(ctx, *base)
+	c := apiClient(*base, *token)
+	current, err := fetchProcesses(ctx, c)
 	if err != nil {
 		return err
 	}
-	return runPlan(ctx, *base, document.NewPlan(desired, current, *prune), *yes, stdout)
+	return runPlan(ctx, c, document.NewPlan(desired, current, *prune), *yes, stdout)
 }
 
-// runPlan prints the plan and, with yes, applies it through the API at
-// base as one change (POST /api/v1/apply): all of it, or nothing.
-func runPlan(ctx context.Context, base string, pl document.Plan, yes bool, w io.Writer) error {
+// runPlan prints the plan and, with yes, applies it through the API of c
+// as one change (POST /api/v1/apply): all of it, or nothing.
+func runPlan(ctx context.Context, c *api.Client, pl document.Plan, yes bool, w io.Writer) error {
 	pl.Print(w)
 	switch {
 	case pl.Empty():
@@ -122,7 +125,7 @@ func runPlan(ctx context.Context, base string, pl document.Plan, yes bool, w io.
 		return nil
 	}
 	req := api.ApplyRequest{Define: pl.Define(), Delete: pl.Delete()}
-	if _, err := apiClient(base).Apply(ctx, req); err != nil {
+	if _, err := c.Apply(ctx, req); err != nil {
 		return fmt.Errorf("nothing applied: %w", err)
 	}
 	fmt.Fprintf(w, "applied: %d created, %d changed, %d deleted\n", len(pl.Create), len(pl.Change), len(pl.Remove))

@@ -17,20 +17,21 @@ import (
 // target is where an audit command reads: a stopped server's directory or
 // a running server's API.
 type target struct {
-	data, url string
+	data, url, token string
 }
 
 func (t *target) flags(fs interface {
 	StringVar(*string, string, string, string)
 }) {
 	fs.StringVar(&t.data, "data", "./data", "storage directory of a stopped server")
-	fs.StringVar(&t.url, "url", "", "base URL of a running server (token from STATESRV_API_TOKEN)")
+	fs.StringVar(&t.url, "url", "", "base URL of a running server (token from --token or STATESRV_API_TOKEN)")
+	fs.StringVar(&t.token, "token", "", "with --url: bearer token of the API (default: $"+tokenEnv+")")
 }
 
 // source is the server the target names, for package audit.
 func (t *target) source() audit.Source {
 	if t.url != "" {
-		return audit.Source{API: apiClient(t.url)}
+		return audit.Source{API: apiClient(t.url, t.token)}
 	}
 	return audit.Source{Data: t.data}
 }
@@ -51,7 +52,7 @@ func cmdStart(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	var run statesrv.Run
 	if t.url != "" {
-		if run, err = apiClient(t.url).StartRun(ctx, id); err != nil {
+		if run, err = apiClient(t.url, t.token).StartRun(ctx, id); err != nil {
 			return err
 		}
 	} else {

@@ -12,7 +12,8 @@ const cronUsage = `usage: statesrv cron export [--url URL] [--bin PATH]
 
 Prints a crontab whose lines open runs of the server's processes at their
 scheduled times ("statesrv start --url URL ID"), for sites that keep cron
-in charge. Definitions are read from the API (token from STATESRV_API_TOKEN).
+in charge. Definitions are read from the API (token from --token or
+STATESRV_API_TOKEN).
 `
 
 func cmdCron(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -31,7 +32,8 @@ func cmdCron(ctx context.Context, args []string, stdout, stderr io.Writer) error
 
 func cmdCronExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagsUsage("cron export", cronUsage, stderr)
-	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from STATESRV_API_TOKEN)")
+	base := fs.String("url", "http://localhost:8080", "base URL of the running server (token from --token or STATESRV_API_TOKEN)")
+	token := tokenFlag(fs)
 	bin := fs.String("bin", "statesrv", "the statesrv command as cron should run it, e.g. /usr/local/bin/statesrv")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -39,7 +41,7 @@ func cmdCronExport(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
-	procs, err := apiClient(*base).Processes(ctx)
+	procs, err := apiClient(*base, *token).Processes(ctx)
 	if err != nil {
 		return err
 	}

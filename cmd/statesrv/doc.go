@@ -23,5 +23,5 @@
 //
 // The --data commands open a stopped server's directory (datadir.Open);
 // their --url twins, and export, apply and cron export, call a running
-// server's JSON API (api.Client, token from STATESRV_API_TOKEN).
+// server's JSON API (api.Client, token from --token or STATESRV_API_TOKEN).
 package main

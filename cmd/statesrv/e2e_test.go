@@ -629,7 +629,7 @@ func TestAPI(t *testing.T) {
 		s := withTB(s, t)
 		for _, path := range []string{
 			"/api/v1/processes", "/api/v1/runs", "/api/v1/history", "/api/v1/history?process=5&state=OK",
-			"/api/v1/unprocessed", "/api/v1/events?type=NoSuchType", "/api/v1/events?process=5",
+			"/api/v1/unprocessed", "/api/v1/events?type=RunTimedOut", "/api/v1/events?process=5",
 		} {
 			status, raw := s.MustDo("GET", path, nil)
 			if status != http.StatusOK || strings.TrimSpace(string(raw)) != "[]" {

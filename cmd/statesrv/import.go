@@ -50,7 +50,8 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 func runImport(ctx context.Context, kind string, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagsUsage("import "+kind, importUsage, stderr)
-	base := fs.String("url", "", "base URL of a running server (token from STATESRV_API_TOKEN)")
+	base := fs.String("url", "", "base URL of a running server (token from --token or STATESRV_API_TOKEN)")
+	token := tokenFlag(fs)
 	apply := fs.Bool("apply", false, "create the proposed definitions through the API (needs --url; writes only with --yes)")
 	yes := fs.Bool("yes", false, "with --apply: write (without it the changes are only printed)")
 	startID := fs.Int64("start-id", 0, "id of the first proposal (default: server's highest + 1 with --url, else 1000)")
@@ -87,7 +88,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	opt := importer.Options{Name: files[0], Zone: *zone, MaxRuntime: *maxRuntime, StartID: *startID,
 		System: *system || crontab.SystemFile(files[0]), Microsoft: *microsoft}
 	if *base != "" {
-		opt.Defined = func() ([]statesrv.Process, error) { return fetchProcesses(ctx, *base) }
+		opt.Defined = func() ([]statesrv.Process, error) { return fetchProcesses(ctx, apiClient(*base, *token)) }
 	}
 	res, err := importer.Propose(kind, raw, opt)
 	if err != nil {
@@ -112,5 +113,5 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for i, p := range procs {
 		desired[i] = p.Process
 	}
-	return runPlan(ctx, *base, document.NewPlan(desired, res.Defined, false), *yes, stdout)
+	return runPlan(ctx, apiClient(*base, *token), document.NewPlan(desired, res.Defined, false), *yes, stdout)
 }

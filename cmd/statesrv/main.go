@@ -17,6 +17,7 @@ import (
 	"time"
 	_ "time/tzdata" // zone data for schedules on hosts without it
 
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/envflag"
 )
 
@@ -98,6 +99,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "statesrv %s: %v\n", name, err)
 		return 2
 	case errors.Is(err, errSilent):
+		return 1
+	case statesrv.ErrorCode(err) == statesrv.EAuth:
+		fmt.Fprintf(stderr, "statesrv %s: %v\n(%s)\n", name, err, tokenHint)
 		return 1
 	}
 	fmt.Fprintf(stderr, "statesrv %s: %v\n", name, err)
@@ -200,6 +204,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
 		return fmt.Errorf("%w: --tls-cert and --tls-key go together", errUsage)
+	}
+	if err := checkServeFlags(cfg); err != nil {
+		return err
 	}
 	logger, err := newLogger(cfg.LogLevel, cfg.LogFormat, stderr)
 	if err != nil {
