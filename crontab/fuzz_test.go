@@ -106,6 +106,12 @@ func strip(s string) string { return strings.ReplaceAll(s, `\`, "") }
 // shellWords reads cmd as sh would up to a comment: words split on blanks,
 // single quotes taken literally. It returns the words joined by one space.
 func shellWords(t *testing.T, cmd string) string {
+	return strings.Join(shellArgs(t, cmd), " ")
+}
+
+// shellArgs reads cmd as sh would up to a comment, as shellWords does,
+// and returns the words.
+func shellArgs(t *testing.T, cmd string) []string {
 	var words []string
 	var w strings.Builder
 	inWord, quoted := false, false
@@ -125,7 +131,7 @@ func shellWords(t *testing.T, cmd string) string {
 				inWord = false
 			}
 		case c == '#' && !inWord:
-			return strings.Join(words, " ")
+			return words
 		case c == '\\' && i+1 < len(cmd):
 			i++
 			w.WriteByte(cmd[i])
@@ -141,5 +147,5 @@ func shellWords(t *testing.T, cmd string) string {
 	if inWord {
 		words = append(words, w.String())
 	}
-	return strings.Join(words, " ")
+	return words
 }

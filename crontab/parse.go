@@ -32,8 +32,9 @@ const maxCrontabLine = 64 << 10
 // /etc/cron.d: five fields, a user, a command). CRON_TZ= and TZ= lines set
 // the zone of the lines after them; other VAR=value lines, comments and
 // blank lines are skipped. Each job line becomes a proposal, or a warning
-// naming the line when it cannot be mapped (@reboot, a bad schedule). The
-// error is one of reading r.
+// naming the line when it cannot be mapped (@reboot, a bad schedule) or
+// already runs through "statesrv exec" (see Wrap). The error is one of
+// reading r.
 func Parse(r io.Reader, opt Options) (Result, error) {
 	var res Result
 	sc := bufio.NewScanner(r)
@@ -64,10 +65,14 @@ func Parse(r io.Reader, opt Options) (Result, error) {
 			res.Warn("line %d: not mapped, %s: %s", n, statesrv.ErrorMessage(err), clipLine(line))
 			continue
 		}
+		if id, ok := wrappedID(cronCommand(p.Description)); ok {
+			res.Warn("line %d: already runs through statesrv exec (process %d), left out: %s", n, id, clipLine(line))
+			continue
+		}
 		if p.Name == "" {
 			p.Name = fmt.Sprintf("crontab line %d", n)
 		}
-		res.Proposals = append(res.Proposals, Proposal{Process: p, From: fmt.Sprintf("line %d: %s", n, clipLine(line))})
+		res.Proposals = append(res.Proposals, Proposal{Process: p, From: fmt.Sprintf("line %d: %s", n, clipLine(line)), Line: n})
 	}
 	if err := sc.Err(); err != nil {
 		return res, fmt.Errorf("read crontab: %w", err)

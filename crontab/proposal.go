@@ -15,6 +15,9 @@ type Proposal struct {
 	statesrv.Process
 	// From names the source line or task, for a comment in the document.
 	From string
+	// Line is the crontab line the proposal was read from (from 1; 0 for
+	// other sources), for Wrap.
+	Line int
 }
 
 // Result is what a parser found: the proposals and, for each line or task

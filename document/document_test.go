@@ -105,7 +105,7 @@ func TestRead(t *testing.T) {
 		{name: "ErrMissingList", file: "p.json", text: "{}", err: `no "processes" list`},
 		{name: "ErrBadDuration", file: "p.yaml", text: "processes:\n- id: 1\n  max_runtime: soon\n", err: "bad duration"},
 		{name: "ErrMaxRuntimeZero", file: "p.yaml", text: "processes:\n- {id: 1, name: a}\n- {id: 2, name: b, max_runtime: 0s}\n",
-			err: "p.yaml: entry 2: max_runtime: must be positive (leave it out for the default, 1h)"},
+			err: "p.yaml: processes[1] (id 2), line 3: max_runtime: must be positive (leave it out for the default, 1h)"},
 		{name: "ErrEmpty", file: "p.yaml", text: "", err: "empty document"},
 		{name: "ErrOnlyComments", file: "p.yaml", text: "# nothing\n", err: "empty document"},
 		{name: "ErrAliasBomb", file: "p.yaml", text: "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n" +

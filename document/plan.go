@@ -15,23 +15,48 @@ import (
 )
 
 // Validate normalizes every definition in place (commands.NormalizeProcess,
-// as the server does) and returns one line per invalid one, and per id
-// given twice; none when all are valid.
-func Validate(procs []statesrv.Process) []string {
-	var problems []string
+// as the server does) and returns a problem for each invalid one, and for
+// each id given twice; none when all are valid. The problems name no
+// lines: File.Check does.
+func Validate(procs []statesrv.Process) Problems {
+	return validate(procs, nil)
+}
+
+// Check validates the definitions of f as Validate does and returns every
+// problem of the file, in the order of the document: those Load found and
+// the invalid definitions, each with its entry and line. The document can
+// be applied when there is none. A field Load found a problem with is not
+// reported again.
+func (f *File) Check() Problems {
+	ps := append(slices.Clone(f.Problems), validate(f.Processes, f.entries)...)
+	ps.sort()
+	return ps
+}
+
+// validate validates procs; entries, if not nil, says where each stands.
+func validate(procs []statesrv.Process, entries []entry) Problems {
+	var problems Problems
 	seen := map[int64]int{}
 	for i := range procs {
+		var en entry
+		if entries != nil {
+			en = entries[i]
+		}
 		p := &procs[i]
-		about := fmt.Sprintf("process %d (entry %d)", p.ID, i+1)
-		if p.ID == 0 {
-			about = fmt.Sprintf("entry %d (no id)", i+1)
+		if en.bad[""] {
+			continue
 		}
 		if err := commands.NormalizeProcess(p); err != nil {
-			problems = append(problems, about+": "+statesrv.ErrorMessage(err))
+			msg := statesrv.ErrorMessage(err)
+			field, _, _ := strings.Cut(msg, ":")
+			if !en.bad[topField(field)] {
+				problems = append(problems, Problem{Entry: i, ID: p.ID, Line: cmp.Or(en.lines[field], en.lines[topField(field)], en.line), Text: msg})
+			}
 			continue
 		}
 		if j, dup := seen[p.ID]; dup {
-			problems = append(problems, fmt.Sprintf("%s: id %d is also entry %d", about, p.ID, j+1))
+			problems = append(problems, Problem{Entry: i, ID: p.ID, Line: cmp.Or(en.lines["id"], en.line),
+				Text: fmt.Sprintf("id %d is also processes[%d]", p.ID, j)})
 			continue
 		}
 		seen[p.ID] = i

@@ -108,8 +108,8 @@ func TestNewPlan(t *testing.T) {
 func TestValidate(t *testing.T) {
 	procs := []statesrv.Process{{ID: 1, Name: "a"}, {Name: "no id"}, {ID: 1, Name: "again"}, {ID: 2, Name: "b", Schedule: "nope"}}
 	got := document.Validate(procs)
-	want := []string{"entry 2 (no id): id: must be a positive integer", "process 1 (entry 3): id 1 is also entry 1"}
-	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || !strings.HasPrefix(got[2], "process 2 (entry 4): schedule: ") {
+	want := []string{"processes[1]: id: must be a positive integer", "processes[2] (id 1): id 1 is also processes[0]"}
+	if len(got) != 3 || got[0].String() != want[0] || got[1].String() != want[1] || !strings.HasPrefix(got[2].String(), "processes[3] (id 2): schedule: ") {
 		t.Errorf("Validate = %q", got)
 	}
 	if procs[0].Timezone != "UTC" {

@@ -9,6 +9,7 @@ package importer
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -58,6 +59,9 @@ type Result struct {
 	Warnings []string
 	// Defined is what opt.Defined returned.
 	Defined []statesrv.Process
+	// Known are the jobs of the source the server already defines, each
+	// with the id of its definition there (their lines can be wrapped too).
+	Known []crontab.Proposal
 }
 
 // Propose reads raw as source (Crontab or Schtasks) and proposes a
@@ -90,7 +94,7 @@ func Propose(source string, raw []byte, opt Options) (Result, error) {
 		if res.Defined, err = opt.Defined(); err != nil {
 			return Result{}, err
 		}
-		found.Proposals = dropKnown(found.Proposals, res.Defined, &found)
+		found.Proposals, res.Known = dropKnown(found.Proposals, res.Defined, &found)
 		if first == 0 {
 			first = 1
 			for _, c := range res.Defined {
@@ -108,23 +112,22 @@ func Propose(source string, raw []byte, opt Options) (Result, error) {
 
 // dropKnown leaves out the proposals the server already has a definition
 // for (same description, schedule and zone), so that importing twice
-// proposes nothing new.
-func dropKnown(props []crontab.Proposal, current []statesrv.Process, res *crontab.Result) []crontab.Proposal {
-	var out []crontab.Proposal
+// proposes nothing new. It returns those apart, with the server's ids.
+func dropKnown(props []crontab.Proposal, current []statesrv.Process, res *crontab.Result) (out, known []crontab.Proposal) {
 	for _, p := range props {
-		known := false
-		for _, c := range current {
-			if c.Description == p.Description && c.Schedule == p.Schedule && c.Timezone == p.Timezone {
-				res.Warn("%s: already defined as process %d (%s), left out", p.From, c.ID, textfmt.OneLine(c.Name))
-				known = true
-				break
-			}
-		}
-		if !known {
+		i := slices.IndexFunc(current, func(c statesrv.Process) bool {
+			return c.Description == p.Description && c.Schedule == p.Schedule && c.Timezone == p.Timezone
+		})
+		if i < 0 {
 			out = append(out, p)
+			continue
 		}
+		c := current[i]
+		res.Warn("%s: already defined as process %d (%s), left out", p.From, c.ID, textfmt.OneLine(c.Name))
+		p.ID = c.ID
+		known = append(known, p)
 	}
-	return out
+	return out, known
 }
 
 // numbered gives the proposals ids counting up from start and leaves

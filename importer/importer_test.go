@@ -65,6 +65,9 @@ func TestPropose(t *testing.T) {
 		if len(res.Defined) != 2 {
 			t.Errorf("Defined %+v, want the server's two", res.Defined)
 		}
+		if len(res.Known) != 1 || res.Known[0].ID != 7 || res.Known[0].Line != 2 || res.Proposals[0].Line != 4 {
+			t.Errorf("Known %+v, want line 2 as process 7; proposals %+v", res.Known, res.Proposals)
+		}
 	})
 
 	t.Run("EmptyServerCountsFromOne", func(t *testing.T) {

@@ -64,8 +64,9 @@ Makes the server's process definitions those of FILE, a document as
 "statesrv export" writes it (YAML or JSON, by the extension .yaml, .yml or
 .json, otherwise by its first character; - reads stdin).
 
-Every definition is validated first; if any is invalid, all errors are
-listed and nothing is applied. Then the changes are printed:
+Every definition is validated first; if anything is wrong (an unknown
+field, a value of the wrong type, an invalid definition), every error is
+listed with its entry and line, and nothing is applied. Then the changes are printed:
   + 27 NewJob                                          to create
   ~ 25 JajaBackupData: schedule "0 2 * * *" → "0 3 * * *"  to change
   - 30 OldJob                                          to delete (--prune only)
@@ -94,14 +95,18 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case *yes && *dry:
 		return fmt.Errorf("%w: --yes and --dry-run exclude each other", errUsage)
 	}
-	desired, err := readFile(*file, document.Read)
+	doc, err := readFile(*file, document.Load)
 	if err != nil {
 		return err
 	}
-	if problems := document.Validate(desired); len(problems) > 0 {
-		fmt.Fprintf(stderr, "statesrv apply: %s: %d invalid definitions, nothing applied:\n", *file, len(problems))
+	if problems := doc.Check(); len(problems) > 0 {
+		errs := "errors"
+		if len(problems) == 1 {
+			errs = "error"
+		}
+		fmt.Fprintf(stderr, "statesrv apply: %s: %d %s, nothing applied:\n", *file, len(problems), errs)
 		for _, p := range problems {
-			fmt.Fprintln(stderr, "  "+p)
+			fmt.Fprintln(stderr, "  "+p.String())
 		}
 		return errSilent
 	}
@@ -110,7 +115,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	return runPlan(ctx, c, document.NewPlan(desired, current, *prune), *yes, stdout)
+	return runPlan(ctx, c, document.NewPlan(doc.Processes, current, *prune), *yes, stdout)
 }
 
 // runPlan prints the plan and, with yes, applies it through the API of c

@@ -239,12 +239,12 @@ func TestApply(t *testing.T) {
 ]}`
 		res := mustCLI(t, 1, "apply", "-f", writeFile(t, "bad.json", bad), "--url", base, "--yes")
 		for _, want := range []string{
-			"5 invalid definitions, nothing applied",
-			`process 41 (entry 2): schedule: bad schedule "0 2 * *": expected 5 or 6 fields`,
-			`process 42 (entry 3): timezone: unknown time zone "Mars/Olympus"`,
-			"entry 4 (no id): id: must be a positive integer",
-			"process 40 (entry 5): id 40 is also entry 1",
-			"process 43 (entry 6): name: at most 200 characters, no ';' or line breaks",
+			"5 errors, nothing applied",
+			`processes[1] (id 41), line 3: schedule: bad schedule "0 2 * *": expected 5 or 6 fields`,
+			`processes[2] (id 42), line 4: timezone: unknown time zone "Mars/Olympus"`,
+			"processes[3], line 5: id: must be a positive integer",
+			"processes[4] (id 40), line 6: id 40 is also processes[0]",
+			"processes[5] (id 43), line 7: name: at most 200 characters, no ';' or line breaks",
 		} {
 			if !strings.Contains(res.stderr, want) {
 				t.Errorf("stderr lacks %q:\n%s", want, res.stderr)
@@ -266,6 +266,28 @@ func TestApply(t *testing.T) {
 		res = mustCLI(t, 1, "apply", "-f", writeFile(t, "dup.yaml", "processes:\n  - id: 1\n    name: x\n    name: y\n"), "--url", base)
 		if !strings.Contains(res.stderr, `line 4: key "name" given twice`) {
 			t.Errorf("stderr: %s", res.stderr)
+		}
+	})
+
+	t.Run("ListsEveryError", func(t *testing.T) {
+		s := withTB(s, t)
+		before := s.eventCount()
+		doc := "processes:\n" +
+			"  - id: 5\n    name: a\n    max_runtime: [1h]\n" +
+			"  - id: 6\n    name: b\n    colour: red\n    schedule: nope\n" +
+			"  - id: 7\n    name: c\n    alerts:\n      fail: mailto:ops@example.com\n"
+		file := writeFile(t, "bad.yaml", doc)
+		res := mustCLI(t, 1, "apply", "-f", file, "--url", base, "--yes")
+		want := "statesrv apply: " + file + ": 4 errors, nothing applied:\n" +
+			"  processes[0] (id 5), line 4: max_runtime: want a duration like \"1h30m\", got a list\n" +
+			"  processes[1] (id 6), line 7: unknown field \"colour\"\n" +
+			"  processes[1] (id 6), line 8: schedule: bad schedule \"nope\": expected 5 or 6 fields\n" +
+			"  processes[2] (id 7), line 12: alerts.fail: want a list, got \"mailto:ops@example.com\"\n"
+		if res.stderr != want {
+			t.Errorf("stderr:\n%s\nwant:\n%s", res.stderr, want)
+		}
+		if n := s.eventCount(); n != before {
+			t.Errorf("an invalid file appended %d events", n-before)
 		}
 	})
 

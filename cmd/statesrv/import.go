@@ -32,6 +32,14 @@ Ids count up from --start-id (default: one past the server's highest id
 with --url, else 1000). With --url, jobs the server already has (same
 description, schedule and zone) are left out. With --apply the proposals
 are created through the API as "statesrv apply" does, with --yes only.
+
+An imported job must report, or each of its runs times out. crontab: --out
+NEW writes the crontab rewritten so that each imported job's line runs
+"statesrv exec --id N -- <its command>" (--bin, --server); every other line
+stays as it was. Apply the definitions first, then install NEW (crontab NEW,
+or in place of a system crontab). The document stays on stdout, so that it
+can be piped into "statesrv apply -f -". schtasks: stderr says how to change
+each task's action.
 `
 
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -60,6 +68,9 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	format := fs.String("format", "yaml", "yaml or json")
 	system := fs.Bool("system", false, "crontab: the system format, with a user field (default for files under /etc)")
 	microsoft := fs.Bool("microsoft", false, `schtasks: include the tasks under \Microsoft\`)
+	out := fs.String("out", "", "crontab: write the crontab rewritten to run the imported jobs through statesrv exec to this file")
+	bin := fs.String("bin", "statesrv", "the statesrv command as cron or the task runs it, e.g. /usr/local/bin/statesrv")
+	server := fs.String("server", "", "HOST:PORT of the report port for exec (default: exec's, localhost:2020)")
 	files, err := envflag.ParseInterspersed(fs, args, envPrefix)
 	if err != nil {
 		return usageError(err)
@@ -75,6 +86,12 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 		return fmt.Errorf("%w: --max-runtime: at least 1s", errUsage)
 	case *format != "yaml" && *format != "json":
 		return fmt.Errorf("%w: --format: want yaml or json", errUsage)
+	case *out != "" && kind != importer.Crontab:
+		return fmt.Errorf("%w: --out is for crontab (stderr says how to wrap each task's action)", errUsage)
+	case *out == "-":
+		return fmt.Errorf("%w: --out: give a file (stdout carries the document)", errUsage)
+	case *bin == "":
+		return fmt.Errorf("%w: --bin: give the statesrv command", errUsage)
 	}
 	if *zone != "" {
 		if err := schedule.Validate("@daily", *zone); err != nil {
@@ -97,6 +114,13 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "%s: %s\n", files[0], w)
 	}
+	wrap := wrapping{file: files[0], out: *out, bin: *bin, server: *server, system: opt.System, url: *base, apply: *apply, yes: *yes}
+	var rewritten []byte
+	if *out != "" {
+		if rewritten, err = wrap.crontab(raw, res); err != nil {
+			return err
+		}
+	}
 	procs := make([]document.Entry, len(res.Proposals))
 	for i, p := range res.Proposals {
 		procs[i] = document.Entry{Process: p.Process, Comment: p.From}
@@ -104,7 +128,10 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	if !*apply {
 		header := fmt.Sprintf("statesrv process definitions proposed from %s %s\n"+
 			"Review them, then: statesrv apply -f FILE --url URL --yes", kind, textfmt.OneLine(files[0]))
-		return document.Write(stdout, *format, header, procs)
+		if err := document.Write(stdout, *format, header, procs); err != nil {
+			return err
+		}
+		return wrap.finish(kind, rewritten, res, stderr)
 	}
 	if id, taken := res.Taken(); taken {
 		return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", id)
@@ -113,5 +140,8 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for i, p := range procs {
 		desired[i] = p.Process
 	}
-	return runPlan(ctx, apiClient(*base, *token), document.NewPlan(desired, res.Defined, false), *yes, stdout)
+	if err := runPlan(ctx, apiClient(*base, *token), document.NewPlan(desired, res.Defined, false), *yes, stdout); err != nil {
+		return err
+	}
+	return wrap.finish(kind, rewritten, res, stderr)
 }

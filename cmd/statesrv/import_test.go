@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -94,8 +96,12 @@ func TestImportCrontab(t *testing.T) {
 				t.Errorf("stderr lacks %q:\n%s", w, stderr)
 			}
 		}
-		if n := strings.Count(stderr, "\n"); n != 5 {
+		if n := strings.Count(stderr, "\n"+file+": ") + 1; n != 5 || !strings.HasPrefix(stderr, file+": ") {
 			t.Errorf("%d warnings, want 5:\n%s", n, stderr)
+		}
+		if !strings.HasSuffix(stderr, "\nstatesrv import: the imported jobs must report through \"statesrv exec\", or each of their runs "+
+			"times out: add --out NEW to write the crontab rewritten to run them so\n") {
+			t.Errorf("stderr does not end saying how to wrap the jobs:\n%s", stderr)
 		}
 	})
 
@@ -201,8 +207,11 @@ func TestImportSchtasks(t *testing.T) {
 		if !reflect.DeepEqual(procs, want) {
 			t.Errorf("proposals:\n%+v\nwant:\n%+v", procs, want)
 		}
-		if stderr != "" {
-			t.Errorf("stderr:\n%s", stderr)
+		// Nothing to warn of; only how to wrap the task's action.
+		if want := "statesrv import: each task's action must run through \"statesrv exec\", or each of its runs times out. " +
+			"Once the definitions are applied, change the actions (program, then arguments; a task with several actions: each):\n" +
+			`  task \Backup\JajaBackupData, process 1000: statesrv   exec --id 1000 -- "C:\Program Files\Jaja\backup.exe" /data D:\Data /full` + "\n"; stderr != want {
+			t.Errorf("stderr:\n%s\nwant:\n%s", stderr, want)
 		}
 	})
 
@@ -280,5 +289,119 @@ func TestImportSchtasks(t *testing.T) {
 		if !strings.Contains(res.stderr, "no <Task> element") {
 			t.Errorf("stderr:\n%s", res.stderr)
 		}
+	})
+}
+
+// mustReadFile returns the content of file.
+func mustReadFile(t *testing.T, file string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestImportCrontabOut(t *testing.T) {
+	t.Run("UserFormat", func(t *testing.T) {
+		file := writeFile(t, "crontab", userCrontab)
+		plain := mustCLI(t, 0, "import", "crontab", file)
+		out := filepath.Join(t.TempDir(), "crontab.new")
+		res := mustCLI(t, 0, "import", "crontab", file, "--out", out, "--bin", "/usr/local/bin/statesrv", "--server", "monitor:2020")
+		if res.stdout != plain.stdout {
+			t.Errorf("--out changed the document:\n%s\nwant:\n%s", res.stdout, plain.stdout)
+		}
+		exec := "/usr/local/bin/statesrv exec --id %d --server monitor:2020 -- "
+		want := strings.NewReplacer(
+			"*/5 * * * * /usr/local/bin/poll-queue --fast >/dev/null 2>&1",
+			"*/5 * * * * "+fmt.Sprintf(exec, 1000)+"/bin/bash -c '/usr/local/bin/poll-queue --fast >/dev/null 2>&1'",
+			`0 2 * * * cd /srv/app && ./backup.sh > /var/log/backup-$(date +\%F).log 2>&1`,
+			`0 2 * * * `+fmt.Sprintf(exec, 1001)+`/bin/bash -c 'cd /srv/app && ./backup.sh > /var/log/backup-$(date +\%F).log 2>&1'`,
+			"@daily   /usr/bin/logrotate /etc/logrotate.conf",
+			"@daily   "+fmt.Sprintf(exec, 1002)+"/usr/bin/logrotate /etc/logrotate.conf",
+			`15 8-18/2 * * mon-fri PATH=/opt/bin:/usr/bin report.py "daily; summary"`,
+			`15 8-18/2 * * mon-fri `+fmt.Sprintf(exec, 1003)+`/bin/bash -c 'PATH=/opt/bin:/usr/bin report.py "daily; summary"'`,
+			`30 6 1,15 * * mail -s "statement" accounts@example.com%Statements are ready.%`,
+			`30 6 1,15 * * `+fmt.Sprintf(exec, 1004)+`/bin/bash -c 'mail -s "statement" accounts@example.com'%Statements are ready.%`,
+			"0 0 * * 7   /home/ops/weekly.sh",
+			"0 0 * * 7   "+fmt.Sprintf(exec, 1005)+"/home/ops/weekly.sh",
+		).Replace(userCrontab)
+		if got := mustReadFile(t, out); got != want {
+			t.Errorf("rewritten crontab:\n%s\nwant:\n%s", got, want)
+		}
+		for _, w := range []string{
+			"statesrv import: wrote " + out + ", the crontab with 6 job lines running through \"statesrv exec --id N --\".\n",
+			"  1. the definitions: statesrv apply -f DOC --url URL --yes",
+			"  2. the crontab: crontab " + out + "   (as the user",
+		} {
+			if !strings.Contains(res.stderr, w) {
+				t.Errorf("stderr lacks %q:\n%s", w, res.stderr)
+			}
+		}
+		if strings.Contains(res.stderr, "short PATH") {
+			t.Errorf("PATH hint with a full --bin:\n%s", res.stderr)
+		}
+		// The rewritten crontab imports as nothing new.
+		again := mustCLI(t, 0, "import", "crontab", out, "--timezone", "UTC")
+		if !strings.Contains(again.stdout, "processes: []") ||
+			strings.Count(again.stderr, "already runs through statesrv exec") != 6 {
+			t.Errorf("import of the rewritten crontab:\n%s\n%s", again.stdout, again.stderr)
+		}
+	})
+
+	t.Run("SystemFormat", func(t *testing.T) {
+		file := writeFile(t, "backup", systemCrontab)
+		out := filepath.Join(t.TempDir(), "backup.new")
+		res := mustCLI(t, 0, "import", "crontab", file, "--system", "--timezone", "UTC", "--out", out)
+		want := strings.Replace(systemCrontab, "root    cd / && run-parts --report /etc/cron.hourly",
+			"root    statesrv exec --id 1000 -- /bin/sh -c 'cd / && run-parts --report /etc/cron.hourly'", 1)
+		want = strings.Replace(want, "root\ttest -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )",
+			"root\tstatesrv exec --id 1001 -- /bin/sh -c 'test -x /usr/sbin/anacron || ( cd / && run-parts --report /etc/cron.daily )'", 1)
+		want = strings.Replace(want, "backup [ -x /usr/lib/backup/run ] && /usr/lib/backup/run --weekly",
+			"backup statesrv exec --id 1002 -- /bin/sh -c '[ -x /usr/lib/backup/run ] && /usr/lib/backup/run --weekly'", 1)
+		if got := mustReadFile(t, out); got != want {
+			t.Errorf("rewritten crontab:\n%s\nwant:\n%s", got, want)
+		}
+		for _, w := range []string{"  2. the crontab, in place of /etc/crontab or /etc/cron.d/NAME",
+			"sudo install -m 644 " + out + " " + file, "give --bin with its full path"} {
+			if !strings.Contains(res.stderr, w) {
+				t.Errorf("stderr lacks %q:\n%s", w, res.stderr)
+			}
+		}
+	})
+
+	t.Run("Apply", func(t *testing.T) {
+		_, base := onboardServer(t)
+		file := writeFile(t, "crontab", "CRON_TZ=Europe/Prague\n*/5 * * * * /usr/bin/poll\n@reboot /usr/bin/agent\n0 3 * * * /usr/bin/nightly\n")
+		out := filepath.Join(t.TempDir(), "crontab.new")
+		res := mustCLI(t, 0, "import", "crontab", file, "--apply", "--url", base, "--out", out)
+		if !strings.Contains(res.stderr, "  1. the definitions: re-run this import with --yes\n") {
+			t.Errorf("stderr:\n%s", res.stderr)
+		}
+		res = mustCLI(t, 0, "import", "crontab", file, "--apply", "--url", base, "--yes", "--out", out)
+		want := "CRON_TZ=Europe/Prague\n*/5 * * * * statesrv exec --id 31 -- /usr/bin/poll\n@reboot /usr/bin/agent\n" +
+			"0 3 * * * statesrv exec --id 32 -- /usr/bin/nightly\n"
+		if got := mustReadFile(t, out); got != want {
+			t.Errorf("rewritten crontab:\n%s\nwant:\n%s", got, want)
+		}
+		if !strings.Contains(res.stderr, "  1. the definitions: applied above\n") {
+			t.Errorf("stderr:\n%s", res.stderr)
+		}
+		// Imported again, the jobs the server has are left out of the
+		// document, and their lines are still wrapped with their ids.
+		res = mustCLI(t, 0, "import", "crontab", file, "--url", base, "--out", out)
+		if got := mustReadFile(t, out); got != want || !strings.Contains(res.stdout, "processes: []") {
+			t.Errorf("second import wrote:\n%s\nand printed:\n%s", got, res.stdout)
+		}
+		if !strings.Contains(res.stderr, "  1. the definitions: statesrv apply -f DOC --url "+base+" --yes") {
+			t.Errorf("stderr:\n%s", res.stderr)
+		}
+	})
+
+	t.Run("ErrUsage", func(t *testing.T) {
+		file := writeFile(t, "crontab", "@daily /bin/true\n")
+		mustCLI(t, 2, "import", "crontab", file, "--out", "-")
+		mustCLI(t, 2, "import", "crontab", file, "--bin", "")
+		mustCLI(t, 2, "import", "schtasks", "testdata/schtasks-daily.xml", "--out", filepath.Join(t.TempDir(), "x"))
 	})
 }
