@@ -43,26 +43,37 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, user st
 	current, next, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
 	m := h.accountOf(user)
 	key := "password:" + user
-	if wait := h.throttle.wait(key); wait > 0 {
+	if wait := h.throttle.begin(key); wait > 0 {
 		m.PasswordErrors = views.FieldErrors{"current": "Too many wrong passwords; try again in a minute."}
 		h.render(w, r, http.StatusTooManyRequests, views.Account(m))
 		return
 	}
 	if next != confirm {
+		h.throttle.abandon(key)
 		m.PasswordErrors = views.FieldErrors{"confirm": "does not match the new password"}
 		h.render(w, r, http.StatusBadRequest, views.Account(m))
 		return
 	}
+	if !h.hashes.acquire(r.Context(), hashWait) {
+		h.throttle.abandon(key)
+		w.Header().Set("Retry-After", "1")
+		m.PasswordErrors = views.FieldErrors{"current": "Too many password checks at once; try again in a second."}
+		h.render(w, r, http.StatusTooManyRequests, views.Account(m))
+		return
+	}
 	rc, err := h.cfg.Service.ChangePassword(user, current, next)
+	h.hashes.release()
 	if err != nil {
 		if statesrv.ErrorCode(err) == statesrv.EAuth {
 			h.throttle.fail(key)
+		} else {
+			h.throttle.abandon(key)
 		}
 		m.PasswordErrors = accountFieldErrors(err, "new")
 		h.render(w, r, http.StatusBadRequest, views.Account(m))
 		return
 	}
-	h.throttle.succeed(key)
+	h.throttle.succeed([]string{key}, key)
 	if _, err := h.settle(r.Context(), rc); err != nil {
 		h.pageError(w, r, user, err)
 		return

@@ -615,3 +615,29 @@ func TestProcessPagesNeedLogin(t *testing.T) {
 		t.Error("defined without a session")
 	}
 }
+
+// TestProcessFormAttributes parses the new and the edit form, with and
+// without field errors, and checks that every input has only attributes
+// an input may have (a template's stray "else" once became one).
+func TestProcessFormAttributes(t *testing.T) {
+	e := newEnv(t)
+	e.login(t)
+	e.define(t, statesrv.Process{ID: 25, Name: "backup", Schedule: "0 2 * * *", Timezone: "UTC",
+		MaxRuntime: statesrv.Duration(time.Hour), Enabled: true})
+	_, invalid := e.postFormDoc(t, "/processes", with(processForm(), "schedule", "bogus"))
+	allowed := map[string]bool{"id": true, "name": true, "type": true, "value": true, "aria-invalid": true,
+		"aria-describedby": true, "readonly": true, "required": true, "checked": true, "placeholder": true,
+		"autocomplete": true, "list": true, "min": true, "max": true, "step": true, "inputmode": true,
+		"pattern": true, "autofocus": true, "data-testid": true, "class": true, "form": true, "size": true, "maxlength": true, "rows": true, "cols": true}
+	for name, doc := range map[string]*goquery.Document{
+		"new": e.page(t, "/processes/new"), "edit": e.page(t, "/processes/25/edit"), "with errors": invalid,
+	} {
+		doc.Find("input, textarea, select").Each(func(_ int, s *goquery.Selection) {
+			for _, a := range s.Nodes[0].Attr {
+				if !allowed[a.Key] && !strings.HasPrefix(a.Key, "data-") {
+					t.Errorf("%s form: <%s name=%q> has attribute %q", name, s.Nodes[0].Data, s.AttrOr("name", ""), a.Key)
+				}
+			}
+		})
+	}
+}

@@ -41,7 +41,8 @@ type Config struct {
 	// like /healthz.
 	Metrics http.Handler
 	// TLS tells that the server is reached over HTTPS: session cookies are
-	// then Secure and __Host- prefixed.
+	// then Secure and __Host- prefixed, and every answer carries
+	// Strict-Transport-Security.
 	TLS bool
 	// IdleTimeout and AbsoluteTimeout end dashboard sessions (defaults:
 	// DefaultIdleTimeout, DefaultAbsoluteTimeout).
@@ -60,6 +61,8 @@ type Handler struct {
 	routes   []string
 	sessions *sessions
 	throttle *throttle
+	// hashes bounds the password checks computed at once.
+	hashes *hashSlots
 	// liveStreams counts the open GET /live streams.
 	liveStreams atomic.Int64
 }
@@ -83,7 +86,7 @@ func NewHandler(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg, mux: http.NewServeMux(),
 		sessions: newSessions(cfg.IdleTimeout, cfg.AbsoluteTimeout, cfg.Now),
-		throttle: newThrottle(cfg.Now)}
+		throttle: newThrottle(cfg.Now), hashes: newHashSlots(passwordHashSlots)}
 	h.register()
 	return h
 }
@@ -137,9 +140,12 @@ func (h *Handler) register() {
 }
 
 // ServeHTTP refuses cross-origin browser requests that change state, then
-// routes.
+// routes. Over TLS every answer tells browsers to come back only over TLS.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	securityHeaders(w)
+	if h.cfg.TLS {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	csrf.Handler(h.mux).ServeHTTP(w, r)
 }
 

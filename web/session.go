@@ -124,10 +124,13 @@ func (h *Handler) cookieName() string {
 	return "statesrv_session"
 }
 
+// setSessionCookie sets a cookie without Max-Age or Expires, which the
+// browser forgets when it closes; the server ends the session itself after
+// the idle and absolute timeouts.
 func (h *Handler) setSessionCookie(w http.ResponseWriter, id string) {
 	http.SetCookie(w, &http.Cookie{
 		Name: h.cookieName(), Value: id, Path: "/", HttpOnly: true, Secure: h.cfg.TLS,
-		SameSite: http.SameSiteLaxMode, MaxAge: int(h.sessions.absolute / time.Second),
+		SameSite: http.SameSiteLaxMode,
 	})
 }
 
