@@ -464,6 +464,18 @@ func (l *Badger) Full() error {
 	return l.full
 }
 
+// Room returns an error wrapping ErrDiskFull while the disk lacks the
+// head-room appends need (or the log was opened read-only on a full disk).
+func (l *Badger) Room() error {
+	if l.opt.ReadOnly {
+		if err := l.Full(); err != nil {
+			return err
+		}
+		return ErrClosed
+	}
+	return l.room.Check(0)
+}
+
 // Resume takes appends again after a full disk, once there is head-room.
 // The caller must have re-read the log since the refusal (its state held
 // decisions that were not written), and must submit nothing while Resume
