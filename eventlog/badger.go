@@ -464,6 +464,10 @@ func (l *Badger) Full() error {
 	return l.full
 }
 
+// ReadOnly reports whether the log was opened read-only (asked for, or
+// because the disk was full at open).
+func (l *Badger) ReadOnly() bool { return l.opt.ReadOnly }
+
 // Room returns an error wrapping ErrDiskFull while the disk lacks the
 // head-room appends need (or the log was opened read-only on a full disk).
 func (l *Badger) Room() error {

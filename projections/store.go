@@ -171,6 +171,9 @@ func (s *Store) indexAlerts() error {
 	return nil
 }
 
+// ReadOnly reports whether the views were opened read-only on a full disk.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
 // Room returns an error wrapping eventlog.ErrDiskFull when the views may
 // not be written: the disk lacks head-room, or they were opened read-only.
 func (s *Store) Room() error {
