@@ -144,6 +144,9 @@ func OpenBadger(opt Options) (*Badger, error) {
 			if !opt.ReadOnlyIfFull {
 				return nil, fmt.Errorf("eventlog: open %s: %w", opt.Dir, err)
 			}
+			if UnflushedWAL(opt.Dir) {
+				return nil, fmt.Errorf("eventlog: open %s: %w (its write-ahead log was left unflushed: make room before starting)", opt.Dir, err)
+			}
 			opt.ReadOnly = true
 			l.opt.ReadOnly = true
 			l.full = fmt.Errorf("%w (opened read-only: restart once there is room)", err)

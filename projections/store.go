@@ -95,7 +95,7 @@ func OpenStoreWith(o StoreOptions) (*Store, error) {
 	s := &Store{logger: logger,
 		room: eventlog.HeadRoom{Dir: dir, Min: eventlog.DefaultHeadRoom, Free: o.FreeBytes}}
 	if err := s.room.Check(0); err != nil {
-		if !o.ReadOnlyIfFull {
+		if !o.ReadOnlyIfFull || eventlog.UnflushedWAL(dir) {
 			return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 		}
 		logger.Warn("views: disk full at open; the views are read-only", "error", err)

@@ -300,7 +300,7 @@ func (m *Main) degraded() error {
 	if m.Log.ReadOnly() {
 		return statesrv.Errorf(statesrv.EFull, "storage full at start: read-only; restart once the disk holding the data has room")
 	}
-	if err := m.Log.Full(); err != nil {
+	if m.Log.Full() != nil || errors.Is(m.Log.Room(), eventlog.ErrDiskFull) {
 		return statesrv.Errorf(statesrv.EFull, "storage full: reports are refused until the disk holding the data has room")
 	}
 	if err := m.Runner.Full(); err != nil {
