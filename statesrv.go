@@ -183,6 +183,7 @@ const (
 	EAuth     = "unauthorized"
 	EInternal = "internal" // 500; the message is not shown
 	EUnavail  = "unavailable"
+	EFull     = "storage_full" // 503; the disk under the data is full
 )
 
 // Error is the one error type whose message is safe to show to a client.

@@ -243,7 +243,7 @@ func (s *Service) Run(ctx context.Context) error {
 	for {
 		r, next := s.Tick()
 		if r != nil {
-			if _, err := r.Wait(ctx); err != nil && ctx.Err() == nil {
+			if _, err := r.Wait(ctx); err != nil && ctx.Err() == nil && statesrv.ErrorCode(err) != statesrv.EFull {
 				s.logger.Error("commands: scheduled append failed", "error", err)
 			}
 		}

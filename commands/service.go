@@ -5,8 +5,10 @@
 // Decisions are serialized by one mutex and applied at once to the
 // Service's own projections.Core, so the next decision sees them even
 // before the group commit has synced them; the caller waits for durability
-// on the Receipt. If a commit fails the log stops and the server must
-// restart, so the state never runs ahead of what is written.
+// on the Receipt. If the disk is full the log refuses every append until
+// the Service has re-read its state from the log (Recover); if a commit
+// fails the log stops until a restart. Either way the state never runs
+// ahead of what is written for longer than the refusal.
 package commands
 
 import (
@@ -42,6 +44,8 @@ type Service struct {
 	// skew is how long before a fire time a report may come and still
 	// belong to that fire time's run (0: off).
 	skew time.Duration
+	// reload rebuilds the state from the log after a full disk.
+	reload func(ctx context.Context) (*projections.Core, error)
 
 	mu        sync.Mutex
 	core      *projections.Core
@@ -74,6 +78,10 @@ type Config struct {
 	// scheduled process still belongs to that fire time's run (SPEC §9);
 	// 0 turns it off.
 	ClockSkew time.Duration
+	// Reload returns the state as of the end of the log, as Core was
+	// built; the Service calls it when the log takes appends again after a
+	// full disk. Nil folds the whole log.
+	Reload func(ctx context.Context) (*projections.Core, error)
 }
 
 // New returns a Service over cfg.Core.
@@ -93,19 +101,14 @@ func New(cfg Config) *Service {
 		cfg.FinishedRun = func(string) (statesrv.Run, bool, error) { return statesrv.Run{}, false, nil }
 	}
 	s := &Service{
-		log: cfg.Log, clock: cfg.Clock, logger: cfg.Logger, core: cfg.Core,
+		log: cfg.Log, clock: cfg.Clock, logger: cfg.Logger,
 		started: cfg.Clock.Now(), unprocessed: cfg.Unprocessed, finishedRun: cfg.FinishedRun,
-		scheds: map[int64]*schedule.Schedule{}, dismissed: map[string]bool{},
-		wake: make(chan struct{}, 1), skew: max(cfg.ClockSkew, 0),
+		wake: make(chan struct{}, 1), skew: max(cfg.ClockSkew, 0), reload: cfg.Reload,
 	}
-	s.core.Untrack()
-	for _, r := range s.core.Runs {
-		s.deadlines.push(r.Deadline, r.ID)
-		s.awaitStart(r)
+	if s.reload == nil {
+		s.reload = s.reloadFromLog
 	}
-	for _, ps := range s.core.Procs {
-		s.reschedule(ps)
-	}
+	s.load(cfg.Core)
 	return s
 }
 
@@ -136,14 +139,14 @@ type Receipt struct {
 // Wait returns the seq of the first event of the decision once it is
 // durable. For a refused report it returns the refusal (an *statesrv.Error)
 // after the rejection is recorded. A storage failure is an *statesrv.Error
-// with code EUnavail.
+// with code EFull ("storage full") or EUnavail.
 func (r *Receipt) Wait(ctx context.Context) (uint64, error) {
 	evs, err := r.p.Wait(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
 			return 0, err
 		}
-		return 0, &statesrv.Error{Code: statesrv.EUnavail, Message: "storage unavailable"}
+		return 0, storageError(err)
 	}
 	if r.refused != nil {
 		return 0, r.refused

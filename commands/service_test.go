@@ -47,8 +47,11 @@ type server struct {
 	// Background, when set before open, runs the runner's loop beside the
 	// explicit catch-ups, as the server does.
 	Background bool
-	stop       context.CancelFunc
-	stopped    chan error
+	// FreeBytes, when set before open, measures the disk of both stores
+	// (a test fills it); without it there is no head-room check.
+	FreeBytes func(dir string) (int64, error)
+	stop      context.CancelFunc
+	stopped   chan error
 }
 
 // newServer opens a server in two temp dirs with a fake clock at t0; it is
@@ -71,11 +74,16 @@ func openServer(tb fataler, clk *clock.Fake, logDir, viewsDir string) *server {
 func (s *server) open() {
 	s.tb.Helper()
 	ctx := context.Background()
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: s.logDir, Now: s.clock.Now, MinFreeBytes: -1})
+	minFree := int64(-1)
+	if s.FreeBytes != nil {
+		minFree = 0 // the default head-room
+	}
+	l, err := eventlog.OpenBadger(eventlog.Options{Dir: s.logDir, Now: s.clock.Now, MinFreeBytes: minFree,
+		FreeBytes: s.FreeBytes})
 	if err != nil {
 		s.tb.Fatalf("open log: %v", err)
 	}
-	store, err := projections.OpenStore(s.viewsDir, nil)
+	store, err := projections.OpenStoreWith(projections.StoreOptions{Dir: s.viewsDir, FreeBytes: s.FreeBytes})
 	if err != nil {
 		l.Close()
 		s.tb.Fatalf("open store: %v", err)
@@ -103,6 +111,13 @@ func (s *server) open() {
 		Unprocessed: store.UnprocessedMessage,
 		FinishedRun: store.FinishedRun,
 		ClockSkew:   s.ClockSkew,
+		Reload: func(ctx context.Context) (*projections.Core, error) {
+			core, err := store.LoadCore()
+			if err == nil {
+				err = commands.CatchUp(ctx, l, core)
+			}
+			return core, err
+		},
 	})
 	if s.Background {
 		ctx, stop := context.WithCancel(context.Background())

@@ -40,8 +40,16 @@ type Options struct {
 	// memtable, well under Badger's transaction limit of 15% of one).
 	MaxBatchBytes int
 	// MinFreeBytes is the disk head-room below which appends are refused
-	// with ErrDiskFull (default 64 MiB; 0 keeps the default, -1 disables).
+	// with ErrDiskFull (default DefaultHeadRoom; 0 keeps the default, -1
+	// disables).
 	MinFreeBytes int64
+	// FreeBytes measures the free space under Dir (nil: the file system's
+	// count). Tests fill the disk here.
+	FreeBytes func(dir string) (int64, error)
+	// ReadOnlyIfFull opens the log read-only when the disk is full at open,
+	// instead of refusing to open: Full then reports ErrDiskFull and every
+	// append is refused with it until the log is reopened.
+	ReadOnlyIfFull bool
 	// MemTableBytes is the size of one of Badger's memtables (default 32
 	// MiB; three are kept). Larger ones flush less often and let ingest run
 	// faster at the cost of memory.
@@ -58,11 +66,14 @@ type Badger struct {
 	opt    Options
 	logger *slog.Logger
 
-	mu       sync.Mutex
-	queue    []submission
-	pending  map[string]*Pending // idempotency keys queued, not yet committed
-	closed   bool
-	failed   error
+	mu      sync.Mutex
+	queue   []submission
+	pending map[string]*Pending // idempotency keys queued, not yet committed
+	closed  bool
+	failed  error
+	// full, when set, refuses every append: a commit found the disk full.
+	// Only Resume clears it, once the writer has re-read the log.
+	full     error
 	notify   chan struct{} // closed and replaced at each commit
 	wake     chan struct{} // tells the committer there is work
 	stopped  chan struct{} // closed when the committer exits
@@ -76,7 +87,7 @@ type Badger struct {
 	lastSeq atomic.Uint64
 	types   typeNames
 	stats   Stats
-	free    freeSpace
+	room    HeadRoom
 
 	closeOnce sync.Once
 	closeErr  error
@@ -114,7 +125,7 @@ func OpenBadger(opt Options) (*Badger, error) {
 		opt.MaxBatchBytes = int(opt.MemTableBytes / 16)
 	}
 	if opt.MinFreeBytes == 0 {
-		opt.MinFreeBytes = 64 << 20
+		opt.MinFreeBytes = DefaultHeadRoom
 	}
 	l := &Badger{
 		opt:      opt,
@@ -125,10 +136,21 @@ func OpenBadger(opt Options) (*Badger, error) {
 		stopped:  make(chan struct{}),
 		failedCh: make(chan struct{}),
 	}
-	l.free = freeSpace{dir: opt.Dir, min: opt.MinFreeBytes}
+	l.room = HeadRoom{Dir: opt.Dir, Min: opt.MinFreeBytes, Free: opt.FreeBytes}
 	if opt.Dir != "" && !opt.ReadOnly {
-		if err := l.free.check(); err != nil {
-			return nil, fmt.Errorf("eventlog: open %s: %w", opt.Dir, err)
+		// Opening writes: Badger replays and flushes the memtables a crash
+		// left behind and starts compactions.
+		if err := l.room.Check(0); err != nil {
+			if !opt.ReadOnlyIfFull {
+				return nil, fmt.Errorf("eventlog: open %s: %w", opt.Dir, err)
+			}
+			if UnflushedWAL(opt.Dir) {
+				return nil, fmt.Errorf("eventlog: open %s: %w (its write-ahead log was left unflushed: make room before starting)", opt.Dir, err)
+			}
+			opt.ReadOnly = true
+			l.opt.ReadOnly = true
+			l.full = fmt.Errorf("%w (opened read-only: restart once there is room)", err)
+			l.logger.Warn("eventlog: disk full at open; the log is read-only", "error", err)
 		}
 	}
 	db, err := badger.Open(badgerOptions(opt))
@@ -225,6 +247,9 @@ func (l *Badger) Submit(recs []Record) *Pending {
 	case l.failed != nil:
 		l.mu.Unlock()
 		return Resolved(nil, false, l.failed)
+	case l.full != nil:
+		l.mu.Unlock()
+		return Resolved(nil, false, l.full)
 	case l.closed:
 		l.mu.Unlock()
 		return Resolved(nil, false, ErrClosed)
@@ -346,10 +371,11 @@ func (l *Badger) commit(batch []submission) {
 	results := make([][]Event, len(batch))
 	txn := l.db.NewTransaction(true)
 	defer txn.Discard()
-	// A full disk stops the log like a failed commit: the writer decided
-	// this batch and the ones queued behind it on state that now will not
-	// be written, so nothing more may be appended until a restart.
-	err := l.free.check()
+	if err := l.room.Check(0); err != nil {
+		l.refuse(batch, err)
+		return
+	}
+	var err error
 	var group []byte
 	for i, s := range batch {
 		if err != nil {
@@ -414,6 +440,72 @@ func (l *Badger) commit(batch []submission) {
 	l.nextSeq, l.lastHash = seq, hash
 	l.lastSeq.Store(seq - 1)
 	l.resolve(batch, results, nil)
+}
+
+// refuse answers batch and everything queued behind it with err (a full
+// disk) and refuses every append until Resume: the writer decided them on
+// state that will not be written, so it must re-read the log before it
+// decides again. Nothing of them reached Badger, so the log stays usable.
+func (l *Badger) refuse(batch []submission, err error) {
+	l.mu.Lock()
+	if l.full == nil {
+		l.logger.Error("eventlog: disk full; appends refused until there is room", "error", err)
+	}
+	l.full = err
+	queued := l.queue
+	l.queue = nil
+	l.mu.Unlock()
+	l.resolve(batch, nil, err)
+	l.resolve(queued, nil, err)
+}
+
+// Full returns why appends are refused for lack of disk space (an error
+// wrapping ErrDiskFull), or nil.
+func (l *Badger) Full() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.full
+}
+
+// ReadOnly reports whether the log was opened read-only (asked for, or
+// because the disk was full at open).
+func (l *Badger) ReadOnly() bool { return l.opt.ReadOnly }
+
+// Room returns an error wrapping ErrDiskFull while the disk lacks the
+// head-room appends need (or the log was opened read-only on a full disk).
+func (l *Badger) Room() error {
+	if l.opt.ReadOnly {
+		if err := l.Full(); err != nil {
+			return err
+		}
+		return ErrClosed
+	}
+	return l.room.Check(0)
+}
+
+// Resume takes appends again after a full disk, once there is head-room.
+// The caller must have re-read the log since the refusal (its state held
+// decisions that were not written), and must submit nothing while Resume
+// runs. It returns an error wrapping ErrDiskFull while the disk is still
+// full or the log was opened read-only, and ErrStopped after a failed
+// commit.
+func (l *Badger) Resume() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.failed != nil:
+		return l.failed
+	case l.full == nil:
+		return nil
+	case l.opt.ReadOnly:
+		return l.full
+	}
+	if err := l.room.Check(0); err != nil {
+		return err
+	}
+	l.full = nil
+	l.logger.Info("eventlog: disk has room again; appends resumed")
+	return nil
 }
 
 // resolve finishes the submissions, forgets their keys and wakes readers.
@@ -555,11 +647,33 @@ func (l *Badger) Close() error {
 		default:
 		}
 		<-l.stopped
+		if !l.opt.ReadOnly {
+			// Closing flushes the memtable and compacts level 0: on a full
+			// disk that would die of SIGBUS. The write-ahead log is synced,
+			// so the next start replays it instead.
+			if err := l.room.Check(levelsBytes(l.db, 1)); err != nil {
+				l.logger.Warn("eventlog: disk full; closing without flushing", "error", err)
+				l.closeErr = fmt.Errorf("eventlog: close: left unflushed: %w", err)
+				return
+			}
+		}
 		if err := l.db.Close(); err != nil {
 			l.closeErr = fmt.Errorf("eventlog: close: %w", err)
 		}
 	})
 	return l.closeErr
+}
+
+// levelsBytes is the size of db's tables in levels 0 to maxLevel: what a
+// compaction of level 0 on close may rewrite.
+func levelsBytes(db *badger.DB, maxLevel int) int64 {
+	var n int64
+	for _, t := range db.Tables() {
+		if t.Level <= maxLevel {
+			n += int64(t.OnDiskSize)
+		}
+	}
+	return n
 }
 
 // The pool of random bytes for ids is switched on before any goroutine can

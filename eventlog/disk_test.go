@@ -1,45 +1,100 @@
-//go:build unix
-
 package eventlog
 
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 )
 
+// fakeDisk is a free-space probe that tests fill and empty.
+type fakeDisk struct{ free atomic.Int64 }
+
+func newFakeDisk() *fakeDisk {
+	d := &fakeDisk{}
+	d.free.Store(1 << 40)
+	return d
+}
+
+func (d *fakeDisk) Free(string) (int64, error) { return d.free.Load(), nil }
+func (d *fakeDisk) fill()                      { d.free.Store(1 << 20) }
+func (d *fakeDisk) empty()                     { d.free.Store(1 << 40) }
+
 func TestFullDisk(t *testing.T) {
+	rec := Record{Type: "T", Data: []byte(`{}`)}
 	t.Run("OpenRefused", func(t *testing.T) {
-		_, err := OpenBadger(Options{Dir: t.TempDir(), MinFreeBytes: 1 << 62})
+		disk := newFakeDisk()
+		disk.fill()
+		_, err := OpenBadger(Options{Dir: t.TempDir(), FreeBytes: disk.Free})
 		if !errors.Is(err, ErrDiskFull) {
 			t.Fatalf("open on a 'full' disk = %v, want ErrDiskFull", err)
 		}
 	})
-	t.Run("AppendStopsTheLog", func(t *testing.T) {
+	t.Run("OpenReadOnlyIfFull", func(t *testing.T) {
 		dir := t.TempDir()
-		l, err := OpenBadger(Options{Dir: dir})
+		disk := newFakeDisk()
+		l, err := OpenBadger(Options{Dir: dir, FreeBytes: disk.Free})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := Append(context.Background(), l, Record{Type: "T", Data: []byte(`{}`)}); err != nil {
+		if _, err := Append(context.Background(), l, rec); err != nil {
 			t.Fatal(err)
 		}
-		l.free.min = 1 << 62 // the disk fills up
-		_, err = Append(context.Background(), l, Record{Type: "T", Data: []byte(`{}`)})
-		if !errors.Is(err, ErrDiskFull) || !errors.Is(err, ErrStopped) {
-			t.Fatalf("append on a full disk = %v, want ErrDiskFull and ErrStopped", err)
+		l.Close()
+		disk.fill()
+		l, err = OpenBadger(Options{Dir: dir, FreeBytes: disk.Free, ReadOnlyIfFull: true})
+		if err != nil {
+			t.Fatalf("open read-only on a full disk: %v", err)
 		}
-		select {
-		case <-l.Failed():
-		default:
-			t.Fatal("Failed not closed after the refused commit")
+		defer l.Close()
+		if l.LastSeq() != 1 || !errors.Is(l.Full(), ErrDiskFull) {
+			t.Fatalf("LastSeq %d, Full %v; want 1 and ErrDiskFull", l.LastSeq(), l.Full())
 		}
-		l.free.min = 64 << 20 // space comes back: still stopped until reopened
-		if _, err := Append(context.Background(), l, Record{Type: "T"}); !errors.Is(err, ErrStopped) {
-			t.Fatalf("append after a failure = %v, want ErrStopped", err)
+		if _, err := l.Get(1); err != nil {
+			t.Fatalf("read on a full disk: %v", err)
+		}
+		if _, err := Append(context.Background(), l, rec); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("append = %v, want ErrDiskFull", err)
+		}
+		disk.empty()
+		if err := l.Resume(); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("Resume of a log opened read-only = %v, want ErrDiskFull", err)
+		}
+	})
+	t.Run("AppendRefusedUntilResume", func(t *testing.T) {
+		dir := t.TempDir()
+		disk := newFakeDisk()
+		l, err := OpenBadger(Options{Dir: dir, FreeBytes: disk.Free})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Append(context.Background(), l, rec); err != nil {
+			t.Fatal(err)
+		}
+		disk.fill()
+		_, err = Append(context.Background(), l, rec)
+		if !errors.Is(err, ErrDiskFull) || errors.Is(err, ErrStopped) {
+			t.Fatalf("append on a full disk = %v, want ErrDiskFull, not ErrStopped", err)
+		}
+		if !errors.Is(l.Full(), ErrDiskFull) || l.Err() != nil {
+			t.Fatalf("Full %v, Err %v; want ErrDiskFull and nil", l.Full(), l.Err())
+		}
+		if err := l.Resume(); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("Resume on a full disk = %v, want ErrDiskFull", err)
+		}
+		disk.empty() // room comes back: still refused until Resume
+		if _, err := Append(context.Background(), l, rec); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("append before Resume = %v, want ErrDiskFull", err)
 		}
 		if l.LastSeq() != 1 {
-			t.Fatalf("LastSeq = %d, want 1: nothing of the refused batch may count", l.LastSeq())
+			t.Fatalf("LastSeq = %d, want 1: nothing refused may count", l.LastSeq())
+		}
+		if err := l.Resume(); err != nil {
+			t.Fatalf("Resume: %v", err)
+		}
+		evs, err := Append(context.Background(), l, rec)
+		if err != nil || evs[0].Seq != 2 {
+			t.Fatalf("append after Resume = %v, %v; want seq 2", evs, err)
 		}
 		l.Close()
 		l, err = OpenBadger(Options{Dir: dir})
@@ -47,9 +102,37 @@ func TestFullDisk(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		evs, err := Append(context.Background(), l, Record{Type: "T", Data: []byte(`{}`)})
-		if err != nil || evs[0].Seq != 2 {
-			t.Fatalf("append after reopen = %v, %v; want seq 2", evs, err)
+		if rep, err := l.Verify(context.Background()); err != nil || !rep.OK() {
+			t.Fatalf("verify: %+v, %v", rep, err)
+		}
+		if l.LastSeq() != 2 {
+			t.Fatalf("LastSeq after reopen = %d, want 2", l.LastSeq())
+		}
+	})
+	t.Run("CloseOnFullDiskLeavesTheLogToReplay", func(t *testing.T) {
+		dir := t.TempDir()
+		disk := newFakeDisk()
+		l, err := OpenBadger(Options{Dir: dir, FreeBytes: disk.Free})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Append(context.Background(), l, rec); err != nil {
+			t.Fatal(err)
+		}
+		disk.fill()
+		if err := l.Close(); !errors.Is(err, ErrDiskFull) {
+			t.Fatalf("close on a full disk = %v, want ErrDiskFull (not flushed)", err)
+		}
+		// The directory stays locked by this process: a real restart is a
+		// new process. The synced write-ahead log holds the event.
+		l.db.Close() // release it here (the disk is not really full)
+		l, err = OpenBadger(Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		if l.LastSeq() != 1 {
+			t.Fatalf("LastSeq after reopen = %d, want 1", l.LastSeq())
 		}
 	})
 }

@@ -3,31 +3,32 @@
 package eventlog
 
 import (
-	"fmt"
+	"path/filepath"
 	"syscall"
 )
 
-// freeSpace refuses writes when the disk under dir is nearly full: Badger
-// memory-maps its files and dies with SIGBUS when they cannot grow, so the
-// log keeps head-room instead of finding out.
-type freeSpace struct {
-	dir string
-	min int64 // bytes; <= 0 disables the check
+// diskFree returns the bytes an unprivileged writer may still use on the
+// file system holding dir.
+func diskFree(dir string) (int64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0, err
+	}
+	return int64(st.Bavail) * int64(st.Bsize), nil
 }
 
-// check returns ErrDiskFull when fewer than min bytes are free.
-func (f freeSpace) check() error {
-	if f.dir == "" || f.min <= 0 {
-		return nil
+// UnflushedWAL reports whether dir holds a memtable's write-ahead log (a
+// *.mem file) not fully allocated on disk. Badger reads past its end while
+// opening, and on a full tmpfs even a read of an unallocated page of a
+// shared mapping needs a new page: SIGBUS. Such a directory must not be
+// opened, even read-only, until there is room.
+func UnflushedWAL(dir string) bool {
+	mems, _ := filepath.Glob(filepath.Join(dir, "*.mem"))
+	for _, m := range mems {
+		var st syscall.Stat_t
+		if syscall.Stat(m, &st) == nil && st.Size > 0 && st.Blocks*512 < st.Size {
+			return true
+		}
 	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(f.dir, &st); err != nil {
-		return nil // the directory may not exist yet; Badger reports that
-	}
-	free := int64(st.Bavail) * int64(st.Bsize)
-	if free < f.min {
-		return fmt.Errorf("%w: %d MiB free under %s, %d MiB needed", ErrDiskFull,
-			free>>20, f.dir, f.min>>20)
-	}
-	return nil
+	return false
 }

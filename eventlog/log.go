@@ -17,7 +17,8 @@ var (
 	// ErrNotFound is returned by Get for a seq not in the log.
 	ErrNotFound = errors.New("eventlog: no such event")
 	// ErrDiskFull is returned when the disk has less free space than the
-	// log's head-room; nothing of that append was written.
+	// log's head-room; nothing of that append was written, and a Badger
+	// log refuses appends until Resume.
 	ErrDiskFull = errors.New("eventlog: disk full")
 )
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -43,7 +44,14 @@ type Runner struct {
 	batchTime       time.Duration
 	lastSnap        uint64    // seq of the newest snapshot (0: none)
 	latest          time.Time // latest event time applied
+
+	fullMu sync.Mutex
+	full   error // why the views wait for disk space, or nil
 }
+
+// roomPoll is how often the views look for disk space again while the
+// disk is full.
+const roomPoll = time.Second
 
 // NewRunner loads the stored Core and returns a runner that continues from
 // its checkpoint. Views written before snapshots existed make it read the
@@ -140,19 +148,56 @@ func (r *Runner) WaitFor(ctx context.Context, seq uint64) error {
 	}
 }
 
-// Run follows the log until ctx ends.
+// Run follows the log until ctx ends. On a full disk it writes nothing
+// and tries again every second (Full says why it waits); it returns other
+// errors.
 func (r *Runner) Run(ctx context.Context) error {
 	for {
 		wake := r.log.Committed()
-		if _, err := r.CatchUp(ctx); err != nil {
+		_, err := r.CatchUp(ctx)
+		var retry <-chan time.Time
+		switch {
+		case err == nil:
+			r.setFull(nil)
+		case ctx.Err() == nil && diskFull(err):
+			r.setFull(err)
+			retry = time.After(roomPoll)
+		default:
 			return err
 		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-wake:
+		case <-retry:
 		}
 	}
+}
+
+// diskFull reports whether err is the lack of disk space: the head-room
+// check's refusal or Badger's own write error.
+func diskFull(err error) bool {
+	return errors.Is(err, eventlog.ErrDiskFull) || errors.Is(err, syscall.ENOSPC)
+}
+
+func (r *Runner) setFull(err error) {
+	r.fullMu.Lock()
+	defer r.fullMu.Unlock()
+	switch {
+	case err != nil && r.full == nil:
+		r.logger.Error("views: disk full; views wait for room", "error", err)
+	case err == nil && r.full != nil:
+		r.logger.Info("views: disk has room again; views follow the log")
+	}
+	r.full = err
+}
+
+// Full returns why the views are not following the log for lack of disk
+// space (an error wrapping eventlog.ErrDiskFull), or nil.
+func (r *Runner) Full() error {
+	r.fullMu.Lock()
+	defer r.fullMu.Unlock()
+	return r.full
 }
 
 // CatchUp applies every committed event not yet in the views and returns
@@ -200,6 +245,9 @@ func (r *Runner) catchUpWithin(ctx context.Context, budget time.Duration) (uint6
 // A budget above 0 also ends the batch once that much time has passed since
 // it began: readers of the views wait while a batch is applied.
 func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Duration) (uint64, error) {
+	if err := r.store.Room(); err != nil {
+		return 0, fmt.Errorf("projections: write: %w", err)
+	}
 	var deadline time.Time
 	if budget > 0 {
 		deadline = time.Now().Add(budget)
@@ -275,23 +323,24 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	if err == nil {
 		err = wb.txn.Commit()
 	}
-	if err == nil {
-		r.seq.Store(r.core.Seq)
-		r.counts.add(t)
-		r.unproc.Store(int64(r.counts.unprocessed))
-		r.latest = latest
-		if snap {
-			r.lastSnap = r.core.Seq
-		}
+	if err != nil {
+		// Nothing of the batch is stored: the Core goes back to the
+		// checkpoint, so that a later try (once there is room) applies
+		// the same events again.
+		return n, r.reload(err)
+	}
+	r.seq.Store(r.core.Seq)
+	r.counts.add(t)
+	r.unproc.Store(int64(r.counts.unprocessed))
+	r.latest = latest
+	if snap {
+		r.lastSnap = r.core.Seq
 	}
 	r.core.ClearDirty()
 	ch := r.applied
 	r.applied = make(chan struct{})
 	r.mu.Unlock()
 	close(ch)
-	if err != nil {
-		return n, fmt.Errorf("projections: write: %w", err)
-	}
 	return n, nil
 }
 
@@ -339,6 +388,9 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	start := time.Now()
 	r.apply.Lock()
 	defer r.apply.Unlock()
+	if err := r.store.Room(); err != nil {
+		return 0, 0, fmt.Errorf("projections: rebuild: %w", err)
+	}
 	if err := r.store.Drop(); err != nil {
 		return 0, 0, err
 	}

@@ -58,15 +58,48 @@ import (
 //
 // Numbers are big-endian so that keys sort as the numbers do.
 type Store struct {
-	db *badger.DB
+	db     *badger.DB
+	room   eventlog.HeadRoom
+	logger *slog.Logger
+	// readOnly: opened on a full disk; nothing is written until a restart.
+	readOnly bool
 }
 
 var keyCheckpoint = []byte("cp")
 
+// StoreOptions configure the views database.
+type StoreOptions struct {
+	// Dir is the directory ("" for memory).
+	Dir    string
+	Logger *slog.Logger
+	// FreeBytes measures the free space under Dir (nil: the file system's
+	// count); writes need eventlog.DefaultHeadRoom free.
+	FreeBytes func(dir string) (int64, error)
+	// ReadOnlyIfFull opens the views read-only when the disk is full at
+	// open: they are read but not brought up to date until a restart.
+	ReadOnlyIfFull bool
+}
+
 // OpenStore opens the views database in dir ("" for memory).
 func OpenStore(dir string, logger *slog.Logger) (*Store, error) {
+	return OpenStoreWith(StoreOptions{Dir: dir, Logger: logger})
+}
+
+// OpenStoreWith opens the views database as o says. On a full disk it
+// returns an error wrapping eventlog.ErrDiskFull, unless o.ReadOnlyIfFull.
+func OpenStoreWith(o StoreOptions) (*Store, error) {
+	dir, logger := o.Dir, o.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{logger: logger,
+		room: eventlog.HeadRoom{Dir: dir, Min: eventlog.DefaultHeadRoom, Free: o.FreeBytes}}
+	if err := s.room.Check(0); err != nil {
+		if !o.ReadOnlyIfFull || eventlog.UnflushedWAL(dir) {
+			return nil, fmt.Errorf("projections: open %s: %w", dir, err)
+		}
+		logger.Warn("views: disk full at open; the views are read-only", "error", err)
+		s.readOnly = true
 	}
 	opts := badger.DefaultOptions(dir).
 		WithInMemory(dir == "").
@@ -81,12 +114,16 @@ func OpenStore(dir string, logger *slog.Logger) (*Store, error) {
 		WithNumCompactors(2).
 		WithValueLogFileSize(128 << 20).
 		WithMetricsEnabled(false).
+		WithReadOnly(s.readOnly).
 		WithLogger(eventlog.BadgerLogger(logger))
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 	}
-	s := &Store{db: db}
+	s.db = db
+	if s.readOnly {
+		return s, nil
+	}
 	if err := s.indexAlerts(); err != nil {
 		db.Close()
 		return nil, err
@@ -134,8 +171,31 @@ func (s *Store) indexAlerts() error {
 	return nil
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// ReadOnly reports whether the views were opened read-only on a full disk.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Room returns an error wrapping eventlog.ErrDiskFull when the views may
+// not be written: the disk lacks head-room, or they were opened read-only.
+func (s *Store) Room() error {
+	if s.readOnly {
+		return fmt.Errorf("%w: the views were opened read-only (restart once there is room)", eventlog.ErrDiskFull)
+	}
+	return s.room.Check(0)
+}
+
+// Close closes the database. Closing flushes the memtable, which on a full
+// disk would die of SIGBUS: there it leaves the database open and returns
+// an error wrapping eventlog.ErrDiskFull (the views can be rebuilt, and the
+// next start replays what the memtable's log holds).
+func (s *Store) Close() error {
+	if !s.readOnly {
+		if err := s.room.Check(0); err != nil {
+			s.logger.Warn("views: disk full; closing without flushing", "error", err)
+			return fmt.Errorf("projections: close: left unflushed: %w", err)
+		}
+	}
+	return s.db.Close()
+}
 
 // Drop deletes every view, the snapshots and the checkpoint.
 func (s *Store) Drop() error {

@@ -31,8 +31,9 @@ type Config struct {
 	Logger  *slog.Logger
 	// Tokens are the bearer tokens the API accepts.
 	Tokens []string
-	// Healthy reports an error when the server cannot take reports (the
-	// log stopped); nil means healthy.
+	// Healthy reports why the server is degraded (storage full, the log
+	// stopped), nil when it is healthy; /healthz shows the message of an
+	// *statesrv.Error as the reason.
 	Healthy func() error
 	Version string
 	// TCPAddr is the report port, shown on the index page.
@@ -232,7 +233,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // statusOf maps an error code to an HTTP status.
 func statusOf(err error) int {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
+		errors.Is(err, eventlog.ErrDiskFull) {
 		return http.StatusServiceUnavailable
 	}
 	switch statesrv.ErrorCode(err) {
@@ -244,14 +246,18 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case statesrv.EAuth:
 		return http.StatusUnauthorized
-	case statesrv.EUnavail:
+	case statesrv.EUnavail, statesrv.EFull:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	writeJSON(w, statusOf(err), api.ErrorBody{Error: statesrv.ErrorMessage(err)})
+	msg := statesrv.ErrorMessage(err)
+	if errors.Is(err, eventlog.ErrDiskFull) { // the views refused a rebuild
+		msg = "storage full"
+	}
+	writeJSON(w, statusOf(err), api.ErrorBody{Error: msg})
 }
 
 // fail logs an unexpected error once and answers it.
@@ -269,7 +275,12 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	}
 	status := http.StatusOK
 	if err := h.cfg.Healthy(); err != nil {
-		body["status"], body["error"] = "unavailable", err.Error()
+		reason := err.Error()
+		var e *statesrv.Error
+		if errors.As(err, &e) {
+			reason = e.Message
+		}
+		body["status"], body["reason"] = "degraded", reason
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, body)

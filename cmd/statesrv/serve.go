@@ -55,9 +55,12 @@ type Config struct {
 	Offline bool
 
 	// For tests.
-	Clock  clock.Clock
-	Stdout io.Writer
-	Logger *slog.Logger
+	Clock clock.Clock
+	// FreeBytes measures the free space under the data directory (nil: the
+	// file system's count); a test fills the disk here.
+	FreeBytes func(dir string) (int64, error)
+	Stdout    io.Writer
+	Logger    *slog.Logger
 }
 
 // Main is the running server: storage, the write side, the projection
@@ -145,32 +148,43 @@ func (m *Main) openStorage(ctx context.Context) error {
 		return fmt.Errorf("data directory: %w", err)
 	}
 	start := time.Now()
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir, Logger: m.logger, Now: m.cfg.Clock.Now})
+	// A server started on a full disk comes up read-only (degraded): its
+	// pages and reads work, and reports are refused as storage full.
+	serving := !m.cfg.Offline
+	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir, Logger: m.logger, Now: m.cfg.Clock.Now,
+		FreeBytes: m.cfg.FreeBytes, ReadOnlyIfFull: serving})
 	if err != nil {
 		return err
 	}
 	m.Log = l
-	if m.Store, err = projections.OpenStore(viewsDir, m.logger); err != nil {
+	if m.Store, err = projections.OpenStoreWith(projections.StoreOptions{Dir: viewsDir, Logger: m.logger,
+		FreeBytes: m.cfg.FreeBytes, ReadOnlyIfFull: serving}); err != nil {
 		return err
 	}
 	if m.Runner, err = projections.NewRunner(l, m.Store, m.logger, projections.BatchTime(viewsBatchTime)); err != nil {
 		return err
 	}
 	n, err := m.Runner.CatchUp(ctx)
-	if err != nil {
+	if serving && errors.Is(err, eventlog.ErrDiskFull) {
+		m.logger.Warn("views: disk full; pages show the views as stored", "views_seq", m.Runner.Seq(), "error", err)
+	} else if err != nil {
 		return err
 	}
-	core, err := m.Store.LoadCore()
-	if err != nil {
-		return err
+	reload := func(ctx context.Context) (*projections.Core, error) {
+		core, err := m.Store.LoadCore()
+		if err == nil {
+			err = commands.CatchUp(ctx, l, core)
+		}
+		return core, err
 	}
-	if err := commands.CatchUp(ctx, l, core); err != nil {
+	core, err := reload(ctx)
+	if err != nil {
 		return err
 	}
 	m.Service = commands.New(commands.Config{
 		Log: l, Clock: m.cfg.Clock, Logger: m.logger, Core: core,
 		Unprocessed: m.Store.UnprocessedMessage,
-		FinishedRun: m.Store.FinishedRun, ClockSkew: m.cfg.ClockSkew,
+		FinishedRun: m.Store.FinishedRun, ClockSkew: m.cfg.ClockSkew, Reload: reload,
 	})
 	m.logger.Info("storage open", "data", m.cfg.Data, "last_seq", l.LastSeq(),
 		"caught_up", n, "open_runs", len(core.Runs), "took", time.Since(start).Round(time.Millisecond))
@@ -221,7 +235,7 @@ func (m *Main) listen() error {
 		}
 		h := web.NewHandler(web.Config{
 			Service: m.Service, Runner: m.Runner, Log: m.Log, Logger: m.logger,
-			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.Log.Err,
+			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.degraded,
 			Metrics: met.Handler(), ObservePing: met.Observer("http"), TLS: m.cfg.TLSCert != "",
 			Now: m.cfg.Clock.Now,
 		})
@@ -242,15 +256,11 @@ func (m *Main) start() {
 		}
 	})
 	m.loops.Go(func() { m.Service.Run(loopCtx) })
+	// A full disk or a failed commit leaves the server up, degraded
+	// (/healthz says why); ingest resumes by itself once the disk has room.
+	m.loops.Go(func() { m.Service.Recover(loopCtx) })
 	m.loops.Go(func() { m.dispatcher.Run(loopCtx) })
 	m.watchReload(loopCtx.Done())
-	m.loops.Go(func() {
-		select {
-		case <-m.Log.Failed():
-			m.fail(m.Log.Err())
-		case <-loopCtx.Done():
-		}
-	})
 	tcpCtx, cancelTCP := context.WithCancel(context.Background())
 	m.cancelTCP = cancelTCP
 	if m.tcp != nil {
@@ -278,6 +288,28 @@ func (m *Main) start() {
 		}()
 		m.logger.Info("http", "addr", m.HTTPAddr, "tls", m.cfg.TLSCert != "")
 	}
+}
+
+// degraded returns why the server is degraded, for /healthz: a full disk
+// (reports refused, or the views not following the log), a log opened
+// read-only on a full disk, or a log stopped by a failed commit.
+func (m *Main) degraded() error {
+	if err := m.Log.Err(); err != nil {
+		return statesrv.Errorf(statesrv.EUnavail, "storage unavailable: a commit failed; restart the server")
+	}
+	if m.Log.ReadOnly() {
+		return statesrv.Errorf(statesrv.EFull, "storage full at start: read-only; restart once the disk holding the data has room")
+	}
+	if m.Log.Full() != nil || errors.Is(m.Log.Room(), eventlog.ErrDiskFull) {
+		return statesrv.Errorf(statesrv.EFull, "storage full: reports are refused until the disk holding the data has room")
+	}
+	if err := m.Runner.Full(); err != nil {
+		if m.Store.ReadOnly() {
+			return statesrv.Errorf(statesrv.EFull, "storage full at start: the views are read-only; restart once the disk holding the data has room")
+		}
+		return statesrv.Errorf(statesrv.EFull, "storage full: the views wait for room on the disk holding the data")
+	}
+	return nil
 }
 
 // fail reports a fatal error to whoever waits on Failed.
