@@ -55,6 +55,8 @@ type Service struct {
 	wake      chan struct{}
 	// sleepUntil is the next wake-up the last Tick asked for (zero: none).
 	sleepUntil time.Time
+	// limits counts refused and unprocessed lines per address.
+	limits *limiter
 }
 
 // Config wires a Service.
@@ -74,6 +76,10 @@ type Config struct {
 	// scheduled process still belongs to that fire time's run (SPEC §9);
 	// 0 turns it off.
 	ClockSkew time.Duration
+	// UnprocessedRate is how many refused and unprocessed lines of one
+	// address are stored a minute (SPEC §10); 0 takes
+	// DefaultUnprocessedRate.
+	UnprocessedRate int
 }
 
 // New returns a Service over cfg.Core.
@@ -97,6 +103,7 @@ func New(cfg Config) *Service {
 		started: cfg.Clock.Now(), unprocessed: cfg.Unprocessed, finishedRun: cfg.FinishedRun,
 		scheds: map[int64]*schedule.Schedule{}, dismissed: map[string]bool{},
 		wake: make(chan struct{}, 1), skew: max(cfg.ClockSkew, 0),
+		limits: newLimiter(cfg.UnprocessedRate),
 	}
 	s.core.Untrack()
 	for _, r := range s.core.Runs {

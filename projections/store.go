@@ -303,6 +303,11 @@ func (b *batch) effect(e Effect) error {
 			return err
 		}
 	}
+	if d := e.Dropped; d != nil {
+		if err := b.dropped(d); err != nil {
+			return err
+		}
+	}
 	if u := e.Unprocessed; u != nil {
 		if err := b.setJSON(key("u/", u64(u.Seq)), u); err != nil {
 			return err
