@@ -30,6 +30,7 @@ const (
 	EventAPITokenCreated    = "APITokenCreated"
 	EventAPITokenRevoked    = "APITokenRevoked"
 	EventRunStartMissed     = "RunStartMissed"
+	EventMessagesDropped    = "MessagesDropped"
 )
 
 // EventType is one registered type of event: its name and a constructor of
@@ -56,6 +57,7 @@ var eventTypes = []EventType{
 	{EventRunTimedOut, payload[RunTimedOutData]},
 	{EventMessageUnprocessed, payload[MessageUnprocessedData]},
 	{EventMessageDismissed, payload[MessageDismissedData]},
+	{EventMessagesDropped, payload[MessagesDroppedData]},
 	{EventScheduleGap, payload[ScheduleGapData]},
 	{EventAlertRequested, payload[AlertRequestedData]},
 	{EventAlertAttemptFailed, payload[AlertAttemptFailedData]},
@@ -214,6 +216,27 @@ type MessageUnprocessedData struct {
 type MessageDismissedData struct {
 	MessageID string `json:"message_id"`
 }
+
+// MessagesDroppedData counts the refused and unprocessed lines from one
+// address that came past the per-address rate (SPEC §10) within one minute
+// and were answered but not stored.
+type MessagesDroppedData struct {
+	// Remote is the address, without a port.
+	Remote string `json:"remote"`
+	Count  int    `json:"count"`
+	// Reasons counts the lines by the reason they were refused or
+	// unprocessed (ReasonUnknownProcess, ReasonMalformed, ...).
+	Reasons map[string]int `json:"reasons"`
+	// FirstAt and LastAt are when the first and last of them came; First
+	// and Last are those lines, cut to MaxDroppedLine bytes.
+	FirstAt time.Time `json:"first_at"`
+	LastAt  time.Time `json:"last_at"`
+	First   string    `json:"first"`
+	Last    string    `json:"last"`
+}
+
+// MaxDroppedLine bounds, in bytes, the lines a MessagesDropped keeps.
+const MaxDroppedLine = 256
 
 // ScheduleGapData records fire times missed while the server was down.
 type ScheduleGapData struct {

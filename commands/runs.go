@@ -48,12 +48,13 @@ func (s *Service) Tick() (*Receipt, time.Time) {
 	s.startsMissed(d)
 	s.timeOut(d)
 	repeat := s.repeatAlerts(d)
+	s.dropsDue(d)
 	var r *Receipt
 	if len(d.recs) > 0 {
 		r = d.submit("")
 	}
 	next := s.deadlines.next()
-	for _, t := range []time.Time{s.fires.next(), s.graces.next(), repeat} {
+	for _, t := range []time.Time{s.fires.next(), s.graces.next(), repeat, s.limits.due.next()} {
 		if !t.IsZero() && (next.IsZero() || t.Before(next)) {
 			next = t
 		}

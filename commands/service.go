@@ -59,6 +59,8 @@ type Service struct {
 	wake      chan struct{}
 	// sleepUntil is the next wake-up the last Tick asked for (zero: none).
 	sleepUntil time.Time
+	// limits counts refused and unprocessed lines per address.
+	limits *limiter
 }
 
 // Config wires a Service.
@@ -82,6 +84,10 @@ type Config struct {
 	// built; the Service calls it when the log takes appends again after a
 	// full disk. Nil folds the whole log.
 	Reload func(ctx context.Context) (*projections.Core, error)
+	// UnprocessedRate is how many refused and unprocessed lines of one
+	// address are stored a minute (SPEC §10); 0 takes
+	// DefaultUnprocessedRate.
+	UnprocessedRate int
 }
 
 // New returns a Service over cfg.Core.
@@ -104,6 +110,7 @@ func New(cfg Config) *Service {
 		log: cfg.Log, clock: cfg.Clock, logger: cfg.Logger,
 		started: cfg.Clock.Now(), unprocessed: cfg.Unprocessed, finishedRun: cfg.FinishedRun,
 		wake: make(chan struct{}, 1), skew: max(cfg.ClockSkew, 0), reload: cfg.Reload,
+		limits: newLimiter(cfg.UnprocessedRate),
 	}
 	if s.reload == nil {
 		s.reload = s.reloadFromLog

@@ -1,11 +1,11 @@
 package commands
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
@@ -41,18 +41,17 @@ func (s *Service) Reject(rep Report, err error) *Receipt {
 	return s.reject(rep, statesrv.ReasonMalformed, err)
 }
 
+// reject records a refused line, unless its address is past the rate
+// (then it is only counted), and answers err.
 func (s *Service) reject(rep Report, reason string, err error) *Receipt {
 	d := s.decide(actorFor(rep.Transport, rep.Remote))
-	line := rep.Line
-	if len(line) > MaxRejectedLine {
-		line = line[:MaxRejectedLine]
-		for !utf8.ValidString(line) {
-			line = line[:len(line)-1]
-		}
+	if !s.admit(d, rep, reason) {
+		return s.dropped(err)
 	}
 	d.add(statesrv.EventMessageRejected, rep.ProcessID, &statesrv.MessageRejectedData{
-		MessageID: newID(), Transport: rep.Transport, Remote: rep.Remote, Line: line,
-		Reason: reason, Detail: statesrv.ErrorMessage(err), State: rep.State, Name: rep.Name, MID: rep.MID,
+		MessageID: newID(), Transport: rep.Transport, Remote: rep.Remote, Line: cutBytes(rep.Line, MaxRejectedLine),
+		Reason: reason, Detail: statesrv.ErrorMessage(err), State: rep.State,
+		Name: cutBytes(rep.Name, maxKeptField), MID: cutBytes(rep.MID, maxKeptField),
 	})
 	r := d.submit("")
 	r.refused = err
@@ -93,7 +92,17 @@ func (s *Service) Report(rep Report) *Receipt {
 		recv.NameMismatch = true
 	}
 	d.add(statesrv.EventMessageReceived, rep.ProcessID, recv)
+	// A report that closes no run counts toward its address's rate: within
+	// it, its MessageReceived (the decision's only record so far) keeps
+	// the line once; past it, nothing is stored.
+	dropped := false
 	unprocessed := func(reason, runID string) {
+		if !s.admit(d, rep, reason) {
+			dropped = true
+			return
+		}
+		*recv = keptOnce(*recv)
+		d.recs[0].Data, d.err = json.Marshal(recv)
 		d.add(statesrv.EventMessageUnprocessed, rep.ProcessID,
 			&statesrv.MessageUnprocessedData{MessageID: msgID, Reason: reason, RunID: runID})
 		if reason == statesrv.ReasonLate {
@@ -107,6 +116,9 @@ func (s *Service) Report(rep Report) *Receipt {
 		s.takeStart(d, ps.ID, rep, msgID)
 	default:
 		s.takeEnd(d, rep, msgID, unprocessed)
+	}
+	if dropped {
+		return s.dropped(nil)
 	}
 	return d.submit(key)
 }

@@ -130,6 +130,9 @@ type Effect struct {
 	Alert *statesrv.Alert
 	// Attempt is a failed delivery attempt of a pending alert.
 	Attempt *AlertAttempt
+	// Dropped counts lines of one address that were answered but not
+	// stored.
+	Dropped *statesrv.MessagesDroppedData
 }
 
 // AlertAttempt is a failed delivery attempt of the alert AlertID.
@@ -236,6 +239,8 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 		}}
 	case *statesrv.MessageDismissedData:
 		return Effect{Dismissed: d.MessageID}
+	case *statesrv.MessagesDroppedData:
+		return Effect{Dropped: d}
 	case *statesrv.ScheduleGapData:
 		if ps := c.Procs[pid]; ps != nil && d.To.After(ps.Fired) {
 			ps.Fired = d.To

@@ -34,6 +34,7 @@ import (
 //	                                    a count (8 bytes), written with h/
 //	u/<seq 8>                           unprocessed message JSON
 //	ui/<message id>                     its seq
+//	dr/<remote address>                 lines of that address dropped past the rate (Dropped JSON)
 //	c/a/<alert id>                      alert waiting for delivery (PendingAlert JSON)
 //	c/z/<pid 8>                         alert pause of a process (0: all), until (RFC 3339; empty: until resumed)
 //	al/<requested ns 8><alert id>       alert and its status (statesrv.Alert JSON)
@@ -360,6 +361,11 @@ func (b *batch) effect(e Effect) error {
 	}
 	if a := e.Attempt; a != nil {
 		if err := b.alertAttempt(a); err != nil {
+			return err
+		}
+	}
+	if d := e.Dropped; d != nil {
+		if err := b.dropped(d); err != nil {
 			return err
 		}
 	}

@@ -19,6 +19,9 @@ const (
 	unprocessedPerPage = 50
 	// maxDismiss is how many messages one form may dismiss.
 	maxDismiss = 500
+	// maxDroppedShown bounds the addresses whose dropped lines the page
+	// names (the most recent first).
+	maxDroppedShown = 10
 )
 
 func (h *Handler) unprocessedRoutes() {
@@ -48,6 +51,14 @@ func (h *Handler) unprocessedPage(w http.ResponseWriter, r *http.Request, user s
 		m.Next = "/unprocessed?before=" + strconv.FormatUint(msgs[len(msgs)-1].Seq, 10)
 	}
 	m.Total = h.cfg.Runner.Unprocessed()
+	dropped, err := h.cfg.Runner.Store().Dropped()
+	if err != nil {
+		h.pageError(w, r, user, err)
+		return
+	}
+	for _, d := range dropped[:min(len(dropped), maxDroppedShown)] {
+		m.Dropped = append(m.Dropped, views.DroppedFrom{Remote: d.Remote, Count: d.Count, LastAt: d.LastAt})
+	}
 	h.cfg.Runner.View(func(c *projections.Core) {
 		for _, u := range msgs {
 			row := views.UnprocessedRow{Message: u}

@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 )
 
 // unprocessedIDs lists the ids of the rows on the unprocessed page.
@@ -199,4 +201,36 @@ func TestUnprocessedPaged(t *testing.T) {
 			t.Errorf("status %d, want 400 with an inline error", res.StatusCode)
 		}
 	})
+}
+
+// TestUnprocessedRateCountsPings sends one address's rate of unprocessed
+// TCP lines, then a ping from the same address: it is answered as usual
+// but only counted, and the page says so once the minute is over.
+func TestUnprocessedRateCountsPings(t *testing.T) {
+	e := newEnv(t)
+	e.login(t)
+	var last *commands.Receipt
+	for i := range commands.DefaultUnprocessedRate {
+		rep, _ := commands.ParseLine(fmt.Sprintf("#id=%d;state=OK", 1000+i))
+		rep.Remote, rep.Transport = "127.0.0.1:5000", "tcp"
+		last = e.Service.Report(rep)
+	}
+	e.wait(t, last)
+	before := e.Log.LastSeq()
+	res := e.do(t, http.MethodGet, "/ping/77/OK", nil, nil)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "ACK ") {
+		t.Fatalf("ping past the rate: %d %q, want 200 ACK", res.StatusCode, body)
+	}
+	if e.Log.LastSeq() != before {
+		t.Fatalf("the ping past the rate was stored (seq %d → %d)", before, e.Log.LastSeq())
+	}
+	e.tick(t, time.Minute)
+	if err := e.Runner.WaitFor(context.Background(), e.Log.LastSeq()); err != nil {
+		t.Fatal(err)
+	}
+	if got := testid(e.page(t, "/unprocessed"), "dropped").Text(); !strings.Contains(got, "1 line from 127.0.0.1") {
+		t.Fatalf("the page says %q, want 1 line from 127.0.0.1 dropped", got)
+	}
 }

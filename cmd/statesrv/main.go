@@ -194,6 +194,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.PublicURL, "public-url", "http://localhost:8080", "base of links put into alerts")
 	fs.DurationVar(&cfg.AlertRetryFor, "alert-retry-for", 24*time.Hour, "how long temporary alert delivery failures are retried")
 	fs.DurationVar(&cfg.ClockSkew, "clock-skew", time.Minute, "how early a report may come for a fire time's run (0: off)")
+	fs.IntVar(&cfg.TCPMaxConnsPerIP, "tcp-max-conns-per-ip", 256, "TCP connections one address may hold open")
+	fs.IntVar(&cfg.UnprocessedRate, "unprocessed-rate", 600, "refused and unprocessed lines stored a minute per address (the rest only counted)")
 	fs.StringVar(&cfg.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS)")
 	fs.StringVar(&cfg.TLSKey, "tls-key", "", "TLS key file")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug|info|warn|error")

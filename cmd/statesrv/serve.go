@@ -49,6 +49,10 @@ type Config struct {
 	LogFormat     string
 	// PIDFile, when set, gets the server's pid while it runs.
 	PIDFile string
+	// TCPMaxConnsPerIP and UnprocessedRate bound what one address costs
+	// (0: the defaults, 256 and 600 a minute).
+	TCPMaxConnsPerIP int
+	UnprocessedRate  int
 
 	// Offline opens storage and the write side only: no listeners, no
 	// loops, no admin set-up (the CLI's --data commands).
@@ -185,6 +189,7 @@ func (m *Main) openStorage(ctx context.Context) error {
 		Log: l, Clock: m.cfg.Clock, Logger: m.logger, Core: core,
 		Unprocessed: m.Store.UnprocessedMessage,
 		FinishedRun: m.Store.FinishedRun, ClockSkew: m.cfg.ClockSkew, Reload: reload,
+		UnprocessedRate: m.cfg.UnprocessedRate,
 	})
 	m.logger.Info("storage open", "data", m.cfg.Data, "last_seq", l.LastSeq(),
 		"caught_up", n, "open_runs", len(core.Runs), "took", time.Since(start).Round(time.Millisecond))
@@ -213,7 +218,7 @@ func (m *Main) listen() error {
 	}
 	met := metrics.New(metrics.Config{Log: m.Log, Runner: m.Runner, Logger: m.logger})
 	if m.cfg.TCP != "" {
-		m.tcp = tcp.New(tcp.Config{Addr: m.cfg.TCP, Logger: m.logger, Observe: met.Observer("tcp")}, m.Service)
+		m.tcp = tcp.New(tcp.Config{Addr: m.cfg.TCP, MaxConnsPerIP: m.cfg.TCPMaxConnsPerIP, Logger: m.logger, Observe: met.Observer("tcp")}, m.Service)
 		if err := m.tcp.Listen(); err != nil {
 			return err
 		}

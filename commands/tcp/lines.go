@@ -8,8 +8,13 @@ import (
 // ErrLineTooLong is returned by ReadLine for a line longer than the limit; the line's bytes were discarded and reading continues after its end.
 var ErrLineTooLong = errors.New("line too long")
 
-// readSize is the size of the read buffer: one Read fills at most this much.
-const readSize = 8 << 10
+// readSize is the largest size of the read buffer: one Read fills at most
+// this much. The buffer starts at firstReadSize and doubles each time a
+// read fills it, so that a connection that sends little holds little.
+const (
+	readSize      = 8 << 10
+	firstReadSize = 512
+)
 
 // maxEmptyReads is how many reads in a row may return nothing and no error
 // before ReadLine gives up with io.ErrNoProgress.
@@ -49,8 +54,8 @@ const (
 // a line. Only LF ends a line. NUL bytes are dropped too: telnet sends a bare
 // CR as CR NUL, and a NUL is never part of a report.
 //
-// Memory stays bounded whatever the peer sends: an 8 KiB read buffer and a
-// line buffer of at most max bytes.
+// Memory stays bounded whatever the peer sends: a read buffer of at most
+// 8 KiB and a line buffer of at most max bytes.
 type LineReader struct {
 	rd  io.Reader
 	max int
@@ -75,7 +80,7 @@ func NewLineReader(r io.Reader, max int) *LineReader {
 	return &LineReader{
 		rd:   r,
 		max:  max,
-		buf:  make([]byte, readSize),
+		buf:  make([]byte, firstReadSize),
 		line: make([]byte, 0, min(max, 512)),
 	}
 }
@@ -99,6 +104,9 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 		}
 		if lr.err != nil {
 			return lr.readError()
+		}
+		if lr.w == len(lr.buf) && len(lr.buf) < readSize {
+			lr.buf = make([]byte, 2*len(lr.buf)) // the last read filled it
 		}
 		n, err := lr.rd.Read(lr.buf)
 		if n < 0 || n > len(lr.buf) {

@@ -27,12 +27,15 @@ type Reporter interface {
 
 // Config sets the server's limits; zero fields take the defaults.
 type Config struct {
-	Addr         string
-	MaxConns     int           // default 10,000
-	MaxLine      int           // default 4,096 bytes
-	IdleTimeout  time.Duration // default 5 minutes
-	WriteTimeout time.Duration // a client that stops reading replies is dropped after this; default 30s
-	Window       int           // lines in flight per connection before reading pauses; default 1,024
+	Addr     string
+	MaxConns int // default 10,000
+	// MaxConnsPerIP bounds the connections of one remote address; a further
+	// one is answered "ERR too many connections from your address". Default 256.
+	MaxConnsPerIP int
+	MaxLine       int           // default 4,096 bytes
+	IdleTimeout   time.Duration // default 5 minutes
+	WriteTimeout  time.Duration // a client that stops reading replies is dropped after this; default 30s
+	Window        int           // lines in flight per connection before reading pauses; default 1,024
 	// ShutdownTimeout bounds how long Serve waits for connections to finish
 	// their in-flight lines; default 10s.
 	ShutdownTimeout time.Duration
@@ -47,6 +50,9 @@ type Config struct {
 func (c *Config) defaults() {
 	if c.MaxConns <= 0 {
 		c.MaxConns = 10000
+	}
+	if c.MaxConnsPerIP <= 0 {
+		c.MaxConnsPerIP = 256
 	}
 	if c.MaxLine <= 0 {
 		c.MaxLine = 4096
@@ -81,6 +87,9 @@ type Server struct {
 	active atomic.Int64
 	mu     sync.Mutex
 	open   map[net.Conn]struct{}
+	perIP  map[string]int // open connections by remote address
+	// writers lends write buffers to connections that owe replies.
+	writers writerPool
 	// stopping is set once shutdown began: readers then only drain what
 	// their client has already sent, until drainEnd at the latest (set
 	// before stopping, read only after it is seen).
@@ -105,7 +114,7 @@ func (s *Server) drainDeadline() time.Time {
 // New returns a server; call Listen and then Serve.
 func New(cfg Config, rep Reporter) *Server {
 	cfg.defaults()
-	return &Server{cfg: cfg, rep: rep, open: map[net.Conn]struct{}{}}
+	return &Server{cfg: cfg, rep: rep, open: map[net.Conn]struct{}{}, perIP: map[string]int{}}
 }
 
 // Listen binds the configured address.
@@ -148,13 +157,16 @@ func (s *Server) Serve(ctx context.Context) error {
 		backoff = 5 * time.Millisecond
 		if s.active.Add(1) > int64(s.cfg.MaxConns) {
 			s.active.Add(-1)
-			c.SetWriteDeadline(time.Now().Add(time.Second))
-			io.WriteString(c, "ERR too many connections\n")
-			c.Close()
+			refuse(c, "ERR too many connections\n")
 			continue
 		}
-		s.track(c, true)
-		s.conns.Go(func() { s.handle(c) })
+		ip := remoteIP(c)
+		if !s.track(c, ip, true) {
+			s.active.Add(-1)
+			refuse(c, "ERR too many connections from your address\n")
+			continue
+		}
+		s.conns.Go(func() { s.handle(c, ip) })
 	}
 	s.stopReading()
 	done := make(chan struct{})
@@ -168,14 +180,43 @@ func (s *Server) Serve(ctx context.Context) error {
 	return nil
 }
 
-func (s *Server) track(c net.Conn, add bool) {
+// refuse answers a connection that is over a limit and closes it.
+func refuse(c net.Conn, text string) {
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	io.WriteString(c, text)
+	c.Close()
+}
+
+// remoteIP is the address a connection comes from, without its port.
+func remoteIP(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+	if err != nil {
+		return c.RemoteAddr().String()
+	}
+	return host
+}
+
+// track adds c to the open connections, or removes it. Adding reports false,
+// and adds nothing, when ip already has MaxConnsPerIP connections open.
+func (s *Server) track(c net.Conn, ip string, add bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if add {
-		s.open[c] = struct{}{}
-	} else {
+	if !add {
 		delete(s.open, c)
+		if s.perIP[ip]--; s.perIP[ip] <= 0 {
+			delete(s.perIP, ip)
+		}
+		return true
 	}
+	if s.perIP[ip] >= s.cfg.MaxConnsPerIP {
+		return false
+	}
+	s.perIP[ip]++
+	s.open[c] = struct{}{}
+	return true
 }
 
 // stopReading makes every connection's reader return once it has read what
@@ -207,22 +248,25 @@ type reply struct {
 	read    time.Time // when its line was read
 }
 
-func (s *Server) handle(c net.Conn) {
+func (s *Server) handle(c net.Conn, ip string) {
 	defer s.active.Add(-1)
-	defer s.track(c, false)
+	defer s.track(c, ip, false)
 	defer c.Close()
 	remote := c.RemoteAddr().String()
-	replies := make(chan reply, s.cfg.Window)
+	replies := newReplyQueue(s.cfg.Window)
 	go s.read(c, remote, replies)
 	s.write(c, remote, replies)
 }
 
 // read parses lines and queues their receipts until the connection ends.
-func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
-	defer close(replies)
+// Only a line with content renews the idle deadline: blank lines do not
+// keep a connection open.
+func (s *Server) read(c net.Conn, remote string, replies *replyQueue) {
+	defer replies.close()
 	lr := NewLineReader(c, s.cfg.MaxLine)
+	idle := time.Now().Add(s.cfg.IdleTimeout)
 	for {
-		c.SetReadDeadline(time.Now().Add(s.cfg.IdleTimeout))
+		c.SetReadDeadline(idle)
 		if s.stopping.Load() {
 			// Checked after setting the idle deadline, so that it never
 			// replaces the one stopReading set.
@@ -230,7 +274,8 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 		}
 		line, err := lr.ReadLine()
 		if errors.Is(err, ErrLineTooLong) {
-			replies <- reply{text: "ERR line too long", read: time.Now()}
+			idle = time.Now().Add(s.cfg.IdleTimeout)
+			replies.push(reply{text: "ERR line too long", read: idle})
 			continue
 		}
 		if err != nil {
@@ -240,15 +285,16 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 			return
 		}
 		if len(bytes.Trim(line, " \t")) == 0 {
-			continue // blank: no reply (SPEC §3)
+			continue // blank: no reply (SPEC §3), and no more idle time
 		}
 		read := time.Now()
+		idle = read.Add(s.cfg.IdleTimeout)
 		rep, perr := commands.ParseLine(string(line))
 		rep.Transport, rep.Remote = "tcp", remote
 		if perr != nil {
-			replies <- reply{receipt: s.rep.Reject(rep, perr), read: read}
+			replies.push(reply{receipt: s.rep.Reject(rep, perr), read: read})
 		} else {
-			replies <- reply{receipt: s.rep.Report(rep), read: read}
+			replies.push(reply{receipt: s.rep.Report(rep), read: read})
 		}
 	}
 }
@@ -257,12 +303,19 @@ func (s *Server) read(c net.Conn, remote string, replies chan<- reply) {
 // with the reader. A client that does not take its replies within
 // WriteTimeout is disconnected; the remaining receipts are still awaited so
 // the reader is never left blocked.
-func (s *Server) write(c net.Conn, remote string, replies <-chan reply) {
-	w := bufio.NewWriterSize(c, 16<<10)
+//
+// The write buffer is taken from a pool while replies are owed and given
+// back once they are flushed, so that an idle connection holds none.
+func (s *Server) write(c net.Conn, remote string, replies *replyQueue) {
+	var w *bufio.Writer
 	var buf []byte
 	var unflushed observations
 	broken := false
-	for r := range replies {
+	for {
+		r, ok := replies.pop()
+		if !ok {
+			break
+		}
 		buf = append(buf[:0], r.text...)
 		if r.receipt != nil {
 			seq, err := r.receipt.Wait(context.Background())
@@ -279,20 +332,28 @@ func (s *Server) write(c net.Conn, remote string, replies <-chan reply) {
 			unflushed = unflushed.report(s.cfg.Observe)
 			continue
 		}
+		if w == nil {
+			w = s.writers.get(c)
+		}
 		w.Write(append(buf, '\n'))
-		if len(replies) == 0 {
+		if replies.pending() == 0 {
 			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 			if err := w.Flush(); err != nil {
 				s.cfg.Logger.Debug("tcp: write failed; dropping client", "remote", remote, "error", err)
 				broken = true
 				c.Close()
 			}
+			s.writers.put(w)
+			w = nil
 			unflushed = unflushed.report(s.cfg.Observe)
 		}
 	}
-	if !broken {
-		c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-		w.Flush()
+	if w != nil {
+		if !broken {
+			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			w.Flush()
+		}
+		s.writers.put(w)
 	}
 	unflushed.report(s.cfg.Observe)
 }
