@@ -13,7 +13,7 @@ import (
 // defined is a normalized definition with most fields set.
 func defined() statesrv.Process {
 	return statesrv.Process{ID: 25, Name: "backup", Description: "nightly", Schedule: "0 2 * * *",
-		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: "s3cret",
+		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: statesrv.Ptr("s3cret"),
 		Alerts: statesrv.Alerts{OK: []string{}, Fail: []string{"mailto:a@example.com", "sms:+420600000000"},
 			Timeout: []string{}, Late: []string{}, Recovered: []string{}},
 		FiredBy: statesrv.FiredByCron, AlertAfter: 3, RepeatEvery: hours(4),
@@ -32,7 +32,7 @@ func TestPlanPrintsChanges(t *testing.T) {
 			`description "nightly" → "` + strings.Repeat("é", 59) + `…"`},
 		{"DurationShort", func(p *statesrv.Process) { p.MaxRuntime = hours(0.5) }, "max_runtime 2h → 30m"},
 		{"Flag", func(p *statesrv.Process) { p.Enabled = false }, "enabled true → false"},
-		{"KeyOnlyChanged", func(p *statesrv.Process) { p.Key = "other" }, "key changed"},
+		{"KeyOnlyChanged", func(p *statesrv.Process) { p.Key = statesrv.Ptr("other") }, "key changed"},
 		{"RecipientsBracketed", func(p *statesrv.Process) { p.Alerts.Fail = []string{} },
 			"alerts.fail [mailto:a@example.com, sms:+420600000000] → []"},
 		{"FiredByServer", func(p *statesrv.Process) { p.FiredBy = "" }, `fired_by "cron" → "server"`},
