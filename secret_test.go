@@ -88,7 +88,7 @@ func TestRedactEvent(t *testing.T) {
 	hash := statesrv.HashKey("s3cret")
 	for _, tc := range []struct {
 		name, typ, data string
-		want           string
+		want            string
 	}{
 		{"DefinitionInClear", statesrv.EventProcessDefined, `{"id":1,"name":"a","key":"s3cret"}`, `{"id":1,"key_set":true,"name":"a"}`},
 		{"DefinitionHashed", statesrv.EventProcessDefined, `{"id":1,"key_hash":"` + hash + `"}`, `{"id":1,"key_set":true}`},
