@@ -119,3 +119,41 @@ func TestValidate(t *testing.T) {
 		t.Errorf("Validate of a valid list = %q", got)
 	}
 }
+
+// TestPlanKeys: a key left out (or only key_set, as exported) keeps the
+// one set; "" removes it; a key in clear is a change only the server can
+// confirm (KeyOnly, Settle).
+func TestPlanKeys(t *testing.T) {
+	server := defined()
+	server.Key, server.KeySet = nil, true
+	for _, tc := range []struct {
+		name    string
+		key     *string
+		keySet  bool
+		changes int
+	}{
+		{"LeftOutKeeps", nil, false, 0},
+		{"ExportedKeySetKeeps", nil, true, 0},
+		{"EmptyRemoves", statesrv.Ptr(""), false, 1},
+		{"InClearAsksTheServer", statesrv.Ptr("s3cret"), false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := defined()
+			want.Key, want.KeySet = tc.key, tc.keySet
+			pl := document.NewPlan([]statesrv.Process{want}, []statesrv.Process{server}, false)
+			if len(pl.Change) != tc.changes {
+				t.Fatalf("%d changes, want %d", len(pl.Change), tc.changes)
+			}
+			inClear := tc.key != nil && *tc.key != ""
+			if got := len(pl.KeyOnly()); got != map[bool]int{true: 1}[inClear] {
+				t.Errorf("KeyOnly = %d", got)
+			}
+			if inClear {
+				pl.Settle(nil) // the server says it is the key set
+				if !pl.Empty() {
+					t.Errorf("settled plan still changes %+v", pl.Change)
+				}
+			}
+		})
+	}
+}
