@@ -106,3 +106,11 @@ func TestRedactEvent(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkKeyMatches is the cost of checking a report's key.
+func BenchmarkKeyMatches(b *testing.B) {
+	h := statesrv.HashKey("a-long-random-machine-key-0123456789")
+	for b.Loop() {
+		statesrv.KeyMatches(h, "a-long-random-machine-key-0123456789")
+	}
+}
