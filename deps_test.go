@@ -37,7 +37,7 @@ var allowed = map[string][]string{
 	"tlsreload":         {},
 	"envflag":           {},
 	"datadir":           {"eventlog", "projections"},
-	"audit":             {"api", "datadir", "eventlog", "projections"},
+	"audit":             {"", "api", "datadir", "eventlog", "projections"},
 }
 
 const module = "github.com/statesrv/statesrv"

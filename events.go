@@ -1,6 +1,8 @@
 package statesrv
 
 import (
+	"bytes"
+	"encoding/json"
 	"slices"
 	"time"
 )
@@ -33,11 +35,16 @@ const (
 	EventMessagesDropped    = "MessagesDropped"
 )
 
-// EventType is one registered type of event: its name and a constructor of
-// a pointer to its zero payload, which the event's data decodes into.
+// EventType is one registered type of event: its name, a constructor of a
+// pointer to its zero payload, which the event's data decodes into, and,
+// for a type whose data may hold a secret, the redaction of its data.
 type EventType struct {
 	Name string
 	New  func() any
+	// Redact, when not nil, returns the event's data as it may be shown
+	// (API, pages, replay): without the secrets, saying only that they
+	// were set. Nil: the data is shown as stored.
+	Redact func(data []byte) []byte
 }
 
 func payload[T any]() any { return new(T) }
@@ -46,29 +53,29 @@ func payload[T any]() any { return new(T) }
 // type filter offers them. Decoding, that filter and the log's interning of
 // type names all derive from it: a new type is added here and nowhere else.
 var eventTypes = []EventType{
-	{EventProcessDefined, payload[ProcessDefinedData]},
-	{EventProcessDeleted, payload[ProcessDeletedData]},
-	{EventRunStarted, payload[RunStartedData]},
-	{EventRunAttached, payload[RunAttachedData]},
-	{EventRunStartMissed, payload[RunStartMissedData]},
-	{EventMessageReceived, payload[MessageReceivedData]},
-	{EventMessageRejected, payload[MessageRejectedData]},
-	{EventRunFinished, payload[RunFinishedData]},
-	{EventRunTimedOut, payload[RunTimedOutData]},
-	{EventMessageUnprocessed, payload[MessageUnprocessedData]},
-	{EventMessageDismissed, payload[MessageDismissedData]},
-	{EventMessagesDropped, payload[MessagesDroppedData]},
-	{EventScheduleGap, payload[ScheduleGapData]},
-	{EventAlertRequested, payload[AlertRequestedData]},
-	{EventAlertAttemptFailed, payload[AlertAttemptFailedData]},
-	{EventAlertDelivered, payload[AlertDeliveredData]},
-	{EventAlertFailed, payload[AlertFailedData]},
-	{EventAlertSuppressed, payload[AlertSuppressedData]},
-	{EventAlertsPaused, payload[AlertsPausedData]},
-	{EventAlertsResumed, payload[AlertsResumedData]},
-	{EventUserPasswordSet, payload[UserPasswordSetData]},
-	{EventAPITokenCreated, payload[APITokenCreatedData]},
-	{EventAPITokenRevoked, payload[APITokenRevokedData]},
+	{EventProcessDefined, payload[ProcessDefinedData], redactProcessDefined},
+	{EventProcessDeleted, payload[ProcessDeletedData], nil},
+	{EventRunStarted, payload[RunStartedData], nil},
+	{EventRunAttached, payload[RunAttachedData], nil},
+	{EventRunStartMissed, payload[RunStartMissedData], nil},
+	{EventMessageReceived, payload[MessageReceivedData], nil},
+	{EventMessageRejected, payload[MessageRejectedData], nil},
+	{EventRunFinished, payload[RunFinishedData], nil},
+	{EventRunTimedOut, payload[RunTimedOutData], nil},
+	{EventMessageUnprocessed, payload[MessageUnprocessedData], nil},
+	{EventMessageDismissed, payload[MessageDismissedData], nil},
+	{EventMessagesDropped, payload[MessagesDroppedData], nil},
+	{EventScheduleGap, payload[ScheduleGapData], nil},
+	{EventAlertRequested, payload[AlertRequestedData], nil},
+	{EventAlertAttemptFailed, payload[AlertAttemptFailedData], nil},
+	{EventAlertDelivered, payload[AlertDeliveredData], nil},
+	{EventAlertFailed, payload[AlertFailedData], nil},
+	{EventAlertSuppressed, payload[AlertSuppressedData], nil},
+	{EventAlertsPaused, payload[AlertsPausedData], nil},
+	{EventAlertsResumed, payload[AlertsResumedData], nil},
+	{EventUserPasswordSet, payload[UserPasswordSetData], redactPasswordSet},
+	{EventAPITokenCreated, payload[APITokenCreatedData], nil},
+	{EventAPITokenRevoked, payload[APITokenRevokedData], nil},
 }
 
 // EventTypes returns the registered event types, in the audit log's order.
@@ -100,6 +107,68 @@ var payloadOf = func() map[string]func() any {
 	}
 	return m
 }()
+
+// RedactEvent returns the data of an event of type typ as it may be shown
+// outside the server: the registry's Redact of the type, or data itself.
+// Events of every version are covered, including definitions that an
+// older version stored with the key in clear.
+func RedactEvent(typ string, data []byte) []byte {
+	if f := redactOf[typ]; f != nil {
+		return f(data)
+	}
+	return data
+}
+
+var redactOf = func() map[string]func([]byte) []byte {
+	m := map[string]func([]byte) []byte{}
+	for _, t := range eventTypes {
+		if t.Redact != nil {
+			m[t.Name] = t.Redact
+		}
+	}
+	return m
+}()
+
+// redactProcessDefined leaves out the key (in clear, in older events) and
+// its hash, and says "key_set": true when one was set.
+func redactProcessDefined(data []byte) []byte {
+	return redactMembers(data, "key_set", "key", "key_hash")
+}
+
+// redactPasswordSet leaves out the password's hash.
+func redactPasswordSet(data []byte) []byte {
+	return redactMembers(data, "", "hash")
+}
+
+// redactMembers returns data, a JSON object, without the members names;
+// when one of them held a value other than "" and set is not empty, the
+// member set is true. Data without those members is returned as it is;
+// data that is not an object becomes {}. The data is decoded whatever it
+// looks like, so a member name written with escapes is found too.
+func redactMembers(data []byte, set string, names ...string) []byte {
+	var m map[string]json.RawMessage
+	if json.Unmarshal(data, &m) != nil || m == nil {
+		return []byte("{}")
+	}
+	if !slices.ContainsFunc(names, func(n string) bool { _, ok := m[n]; return ok }) {
+		return data
+	}
+	had := false
+	for _, n := range names {
+		if v, ok := m[n]; ok {
+			had = had || !bytes.Equal(bytes.TrimSpace(v), []byte(`""`)) && !bytes.Equal(bytes.TrimSpace(v), []byte("null"))
+			delete(m, n)
+		}
+	}
+	if had && set != "" {
+		m[set] = json.RawMessage("true")
+	}
+	out, err := json.Marshal(m)
+	if err != nil {
+		return []byte("{}")
+	}
+	return out
+}
 
 // Actors that are not a user or a remote address.
 const (

@@ -37,6 +37,9 @@ const (
 	KindRecipients
 	// KindSecret is a secret: a diff says only whether it is set or changed.
 	KindSecret
+	// KindDerived is set by the server, never by a definition (key_set,
+	// key_hash): a diff never lists it, and a definition's value is ignored.
+	KindDerived
 )
 
 // Field describes one field of a Process.
@@ -78,7 +81,9 @@ var ProcessFields = []Field{
 	textField("timezone", func(p *Process) *string { return &p.Timezone }),
 	optional(durationField("max_runtime", func(p *Process) *Duration { return &p.MaxRuntime })),
 	flagField("enabled", func(p *Process) *bool { return &p.Enabled }),
-	secretField("key", func(p *Process) *string { return &p.Key }),
+	keyField(),
+	optional(keySetField()),
+	optional(keyHashField()),
 	recipientsField("alerts.ok", func(p *Process) *[]string { return &p.Alerts.OK }),
 	recipientsField("alerts.fail", func(p *Process) *[]string { return &p.Alerts.Fail }),
 	recipientsField("alerts.timeout", func(p *Process) *[]string { return &p.Alerts.Timeout }),
@@ -118,7 +123,7 @@ func Diff(a, b *Process) []Change {
 	for i := range ProcessFields {
 		f := &ProcessFields[i]
 		switch {
-		case f.Kind == KindID:
+		case f.Kind == KindID || f.Kind == KindDerived:
 			continue
 		case a == nil && (f.Text(b) == "" || f.Optional && f.IsZero(b)):
 			continue
@@ -170,10 +175,60 @@ func textField(name string, at func(*Process) *string) Field {
 		equal: func(a, b *Process) bool { return *at(a) == *at(b) }}
 }
 
-func secretField(name string, at func(*Process) *string) Field {
-	f := textField(name, at)
-	f.Kind = KindSecret
-	return f
+// keyField is the process key: its text is "set" or "", never the key,
+// and a document writes it only when given in clear. Two definitions
+// differ in it when one gives a key in clear or removes it (a key given
+// again in clear may be the same; only the server can tell) or, both
+// stored, when their hashes differ; a definition that leaves the key out
+// keeps it.
+func keyField() Field {
+	return Field{Name: "key", Kind: KindSecret, Optional: true,
+		Text: func(p *Process) string {
+			if p.HasKey() {
+				return "set"
+			}
+			return ""
+		},
+		Value: func(p *Process) any {
+			if p.Key == nil {
+				return ""
+			}
+			return *p.Key
+		},
+		zero:  func(p *Process) bool { return p.Key == nil },
+		equal: keyEqual}
+}
+
+func keyEqual(a, b *Process) bool {
+	removes := func(p *Process) bool { return p.Key != nil && *p.Key == "" }
+	switch {
+	case a.Key == nil && b.Key == nil:
+		return a.KeyHash == b.KeyHash
+	case removes(a) || removes(b):
+		return !a.HasKey() && !b.HasKey()
+	default:
+		return a.Key != nil && b.Key != nil && *a.Key == *b.Key
+	}
+}
+
+// keySetField shows that a key is set (Redacted); a definition's value is
+// ignored, so a document may carry it back.
+func keySetField() Field {
+	return Field{Name: "key_set", Kind: KindDerived,
+		Text:  func(p *Process) string { return strconv.FormatBool(p.KeySet) },
+		Value: func(p *Process) any { return p.KeySet },
+		zero:  func(p *Process) bool { return !p.KeySet },
+		equal: func(a, b *Process) bool { return true }}
+}
+
+// keyHashField is the stored hash of the key: never written to a document
+// nor shown in a diff.
+func keyHashField() Field {
+	return Field{Name: "key_hash", Kind: KindDerived,
+		Text:  func(p *Process) string { return "" },
+		Value: func(p *Process) any { return "" },
+		zero:  func(p *Process) bool { return true },
+		equal: func(a, b *Process) bool { return true }}
 }
 
 // wordField is a text field whose empty value reads as unset.

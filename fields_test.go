@@ -15,7 +15,7 @@ func hours(n float64) statesrv.Duration { return statesrv.Duration(n * float64(t
 // base is a definition with every field set.
 func base() statesrv.Process {
 	return statesrv.Process{ID: 25, Name: "backup", Description: "nightly", Schedule: "0 2 * * *",
-		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: "s3cret",
+		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: statesrv.Ptr("s3cret"),
 		Alerts: statesrv.Alerts{OK: []string{"mailto:a@example.com"}, Fail: []string{"mailto:a@example.com", "sms:+420600000000"},
 			Timeout: []string{"mailto:b@example.com"}, Late: []string{"https://hooks.example.com/x"},
 			Recovered: []string{"mailto:c@example.com"}},
@@ -90,7 +90,8 @@ func TestFieldText(t *testing.T) {
 		{"WindowsWithDurations", "maintenance", "0 1 * * 0 for 1h30m", &p},
 		{"FiredByCron", "fired_by", "cron", &p},
 		{"FiredByUnsetIsServer", "fired_by", "server", &empty},
-		{"KeyIsTheValue", "key", "s3cret", &p},
+		{"KeyNeverShown", "key", "set", &p},
+		{"KeyHashNeverShown", "key_hash", "", &statesrv.Process{KeyHash: statesrv.HashKey("s3cret")}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ok := statesrv.FieldNamed(tc.field)
@@ -120,8 +121,8 @@ func TestDiff(t *testing.T) {
 		{"TimezoneChanged", func(p *statesrv.Process) { p.Timezone = "UTC" }, "timezone", "Europe/Prague", "UTC"},
 		{"MaxRuntimeChanged", func(p *statesrv.Process) { p.MaxRuntime = hours(0.5) }, "max_runtime", "2h", "30m"},
 		{"Disabled", func(p *statesrv.Process) { p.Enabled = false }, "enabled", "true", "false"},
-		{"KeyChangedHidesIt", func(p *statesrv.Process) { p.Key = "other" }, "key", "set", "set"},
-		{"KeyRemoved", func(p *statesrv.Process) { p.Key = "" }, "key", "set", ""},
+		{"KeyChangedHidesIt", func(p *statesrv.Process) { p.Key = statesrv.Ptr("other") }, "key", "set", "set"},
+		{"KeyRemoved", func(p *statesrv.Process) { p.Key = statesrv.Ptr("") }, "key", "set", ""},
 		{"OKRecipientAdded", func(p *statesrv.Process) { p.Alerts.OK = append(p.Alerts.OK, "sms:+420600000001") },
 			"alerts.ok", "mailto:a@example.com", "mailto:a@example.com, sms:+420600000001"},
 		{"FailRecipientsCleared", func(p *statesrv.Process) { p.Alerts.Fail = nil },
@@ -155,9 +156,39 @@ func TestDiff(t *testing.T) {
 	t.Run("EveryFieldButTheIDHasACase", func(t *testing.T) {
 		// A field added to Process needs its case above.
 		for _, f := range statesrv.ProcessFields {
-			if f.Kind != statesrv.KindID && !slices.ContainsFunc(cases, func(c diffCase) bool { return c.field == f.Name }) {
+			if f.Kind != statesrv.KindID && f.Kind != statesrv.KindDerived && !slices.ContainsFunc(cases, func(c diffCase) bool { return c.field == f.Name }) {
 				t.Errorf("no case changes field %s", f.Name)
 			}
+		}
+	})
+	t.Run("DerivedFieldsNeverDiffer", func(t *testing.T) {
+		a, b := base(), base()
+		b.KeySet, b.KeyHash = true, "sha256:00:00"
+		if got := statesrv.Diff(&a, &b); len(got) != 0 {
+			t.Errorf("Diff = %s", changed(got))
+		}
+	})
+	t.Run("KeyLeftOutKeepsIt", func(t *testing.T) {
+		a, b := base(), base()
+		a.Key, a.KeySet, b.Key = nil, true, nil
+		if got := statesrv.Diff(&a, &b); len(got) != 0 {
+			t.Errorf("Diff = %s", changed(got))
+		}
+	})
+	t.Run("StoredKeysDifferByHash", func(t *testing.T) {
+		a, b := base(), base()
+		a.Key, b.Key = nil, nil
+		a.KeyHash, b.KeyHash = statesrv.HashKey("one"), statesrv.HashKey("two")
+		got := statesrv.Diff(&a, &b)
+		if len(got) != 1 || got[0].Field.Name != "key" || got[0].Old != "set" || got[0].New != "set" {
+			t.Errorf("Diff = %+v", got)
+		}
+	})
+	t.Run("RemovingNoKeyNoChange", func(t *testing.T) {
+		a, b := base(), base()
+		a.Key, b.Key = nil, statesrv.Ptr("")
+		if got := statesrv.Diff(&a, &b); len(got) != 0 {
+			t.Errorf("Diff = %s", changed(got))
 		}
 	})
 	t.Run("EqualDefinitionsNoChange", func(t *testing.T) {
@@ -180,7 +211,7 @@ func TestDiff(t *testing.T) {
 		}
 	})
 	t.Run("NewDefinitionListsWhatItSets", func(t *testing.T) {
-		p := statesrv.Process{ID: 7, Name: "new", Timezone: "UTC", MaxRuntime: hours(1), Key: "k",
+		p := statesrv.Process{ID: 7, Name: "new", Timezone: "UTC", MaxRuntime: hours(1), Key: statesrv.Ptr("k"),
 			Alerts: statesrv.Alerts{Fail: []string{"mailto:a@example.com"}}}
 		got := statesrv.Diff(nil, &p)
 		if s, want := changed(got), "name,timezone,max_runtime,enabled,key,alerts.fail"; s != want {
@@ -192,7 +223,13 @@ func TestDiff(t *testing.T) {
 	})
 	t.Run("NewDefinitionListsOptionalFieldsSet", func(t *testing.T) {
 		p := base()
-		if n, want := len(statesrv.Diff(nil, &p)), len(statesrv.ProcessFields)-1; n != want {
+		want := 0
+		for _, f := range statesrv.ProcessFields {
+			if f.Kind != statesrv.KindID && f.Kind != statesrv.KindDerived {
+				want++
+			}
+		}
+		if n := len(statesrv.Diff(nil, &p)); n != want {
 			t.Errorf("Diff(nil) lists %d fields, want %d", n, want)
 		}
 	})

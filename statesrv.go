@@ -59,8 +59,20 @@ type Process struct {
 	// MaxRuntime is left out of JSON while zero: unset, the default applies.
 	MaxRuntime Duration `json:"max_runtime,omitempty"`
 	Enabled    bool     `json:"enabled"`
-	Key        string   `json:"key"`
-	Alerts     Alerts   `json:"alerts"`
+	// Key is the process's key in clear, as a definition gives it: nil
+	// keeps the key already set, "" removes it. It is input only: the
+	// write side stores KeyHash instead, and the server never shows it.
+	// (Definitions of older versions hold it in clear; the Core hashes it
+	// when it reads them.)
+	Key *string `json:"key,omitempty"`
+	// KeySet says, in what the server shows (Redacted), that a key is set.
+	// A definition's KeySet is ignored.
+	KeySet bool `json:"key_set,omitempty"`
+	// KeyHash is the salted hash of the key (HashKey), stored in the log
+	// and the views; it never leaves the server. A definition's KeyHash is
+	// ignored.
+	KeyHash string `json:"key_hash,omitempty"`
+	Alerts  Alerts `json:"alerts"`
 	// FiredBy says who opens the scheduled runs: the server ("" or
 	// "server") or the system cron ("cron", through `statesrv start`, see
 	// `statesrv cron export`); the schedule then still defines the

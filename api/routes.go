@@ -62,6 +62,13 @@ func (c *Client) Apply(ctx context.Context, req ApplyRequest) (Applied, error) {
 	return out, c.Do(ctx, http.MethodPost, "/api/v1/apply", req, &out)
 }
 
+// ApplyDryRun asks what Apply of req would create, change and delete,
+// appending nothing (POST /api/v1/apply?dry_run=true).
+func (c *Client) ApplyDryRun(ctx context.Context, req ApplyRequest) (Applied, error) {
+	var out Applied
+	return out, c.Do(ctx, http.MethodPost, "/api/v1/apply?dry_run=true", req, &out)
+}
+
 // Runs returns the open runs.
 func (c *Client) Runs(ctx context.Context) (RunList, error) {
 	var out RunList

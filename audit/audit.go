@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -36,8 +37,14 @@ func NewPrinter(w io.Writer, asJSON bool) *Printer {
 	return p
 }
 
-// Print writes one event; columns are written out by Flush.
+// Print writes one event, its data redacted (statesrv.RedactEvent: no
+// key, key hash or password hash is printed; the hash shown is the stored
+// event's, so a redacted line does not chain: a backup is the log whole).
+// Columns are written out by Flush.
 func (p *Printer) Print(e *eventlog.Event) error {
+	shown := *e
+	shown.Data = statesrv.RedactEvent(e.Type, e.Data)
+	e = &shown
 	if p.json {
 		return p.enc.Encode(e)
 	}

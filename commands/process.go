@@ -51,7 +51,7 @@ func NormalizeProcess(p *statesrv.Process) error {
 		return statesrv.Errorf(statesrv.EInvalid, "max_runtime: must be positive")
 	case time.Duration(p.MaxRuntime) < time.Second:
 		return statesrv.Errorf(statesrv.EInvalid, "max_runtime: at least 1s")
-	case strings.ContainsAny(p.Key, ";\r\n"):
+	case p.Key != nil && strings.ContainsAny(*p.Key, ";\r\n"):
 		return statesrv.Errorf(statesrv.EInvalid, "key: no ';' or line breaks")
 	}
 	if _, err := time.LoadLocation(p.Timezone); err != nil {
@@ -193,12 +193,32 @@ func (s *Service) DefineProcess(p statesrv.Process, actor string) (*Receipt, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	settleKey(&p, s.core.Procs[p.ID])
 	if cur := s.core.Procs[p.ID]; cur != nil && reflect.DeepEqual(cur.Process, p) {
 		return &Receipt{p: resolvedEmpty()}, nil
 	}
 	d := s.decide(actor)
 	d.add(statesrv.EventProcessDefined, p.ID, &p)
 	return d.submit(""), nil
+}
+
+// settleKey puts the key of p as it will be stored: its hash, never the
+// key in clear. A definition that leaves the key out (nil) keeps the one
+// cur has, "" removes it, and a key given in clear is hashed with a new
+// salt unless it is the one cur has (so that sending a definition again
+// changes nothing). A KeySet or KeyHash that p brings is ignored.
+func settleKey(p *statesrv.Process, cur *projections.ProcessState) {
+	given := p.Key
+	p.Key, p.KeySet, p.KeyHash = nil, false, ""
+	switch {
+	case given == nil && cur != nil:
+		p.KeyHash = cur.KeyHash
+	case given == nil || *given == "":
+	case cur != nil && statesrv.KeyMatches(cur.KeyHash, *given):
+		p.KeyHash = cur.KeyHash
+	default:
+		p.KeyHash = statesrv.HashKey(*given)
+	}
 }
 
 // DeleteProcess deletes a definition; its open runs are dropped with it.
@@ -237,6 +257,19 @@ const maxApply = 1000
 // are left out. It returns the receipt (nil when nothing changes) and the
 // ids it created, changed and deleted.
 func (s *Service) ApplyDefinitions(define []statesrv.Process, remove []int64, actor string) (*Receipt, [3][]int64, error) {
+	return s.applyDefinitions(define, remove, actor, false)
+}
+
+// PlanDefinitions returns the ids that ApplyDefinitions would create,
+// change and delete, and appends nothing. A definition that gives the key
+// in clear changes it only when it is not the key set, which only the
+// server can tell (the plan of `statesrv apply` asks it so).
+func (s *Service) PlanDefinitions(define []statesrv.Process, remove []int64) ([3][]int64, error) {
+	_, done, err := s.applyDefinitions(define, remove, "", true)
+	return done, err
+}
+
+func (s *Service) applyDefinitions(define []statesrv.Process, remove []int64, actor string, dry bool) (*Receipt, [3][]int64, error) {
 	var done [3][]int64
 	if len(define)+len(remove) > maxApply {
 		return nil, done, statesrv.Errorf(statesrv.EInvalid, "at most %d definitions at once", maxApply)
@@ -263,6 +296,7 @@ func (s *Service) ApplyDefinitions(define []statesrv.Process, remove []int64, ac
 	for i := range define {
 		p := &define[i]
 		cur := s.core.Procs[p.ID]
+		settleKey(p, cur)
 		switch {
 		case cur == nil:
 			done[0] = append(done[0], p.ID)
@@ -271,15 +305,19 @@ func (s *Service) ApplyDefinitions(define []statesrv.Process, remove []int64, ac
 		default:
 			continue
 		}
-		d.add(statesrv.EventProcessDefined, p.ID, p)
+		if !dry {
+			d.add(statesrv.EventProcessDefined, p.ID, p)
+		}
 	}
 	for _, id := range remove {
 		if ps := s.core.Procs[id]; ps != nil {
-			d.add(statesrv.EventProcessDeleted, id, &statesrv.ProcessDeletedData{Name: ps.Name})
+			if !dry {
+				d.add(statesrv.EventProcessDeleted, id, &statesrv.ProcessDeletedData{Name: ps.Name})
+			}
 			done[2] = append(done[2], id)
 		}
 	}
-	if len(d.recs) == 0 {
+	if len(d.recs) == 0 || dry {
 		return nil, done, nil
 	}
 	return d.submit(""), done, nil

@@ -151,7 +151,7 @@ func (m *propModel) define() {
 		Schedule:   rapid.SampledFrom(propSchedules).Draw(rt, "define_schedule"),
 		MaxRuntime: statesrv.Duration(rapid.SampledFrom(propMaxRuntimes).Draw(rt, "define_max_runtime")),
 		Enabled:    rapid.Bool().Draw(rt, "define_enabled"),
-		Key:        rapid.SampledFrom([]string{"", "k1"}).Draw(rt, "define_key"),
+		Key:        propKey(rapid.SampledFrom([]string{"", "k1", "keep"}).Draw(rt, "define_key")),
 		// At most the shortest max_runtime, so that every draw is valid.
 		StartGrace: statesrv.Duration(rapid.SampledFrom([]time.Duration{0, 2 * time.Second, 5 * time.Second}).Draw(rt, "define_start_grace")),
 		MinRuntime: statesrv.Duration(rapid.SampledFrom([]time.Duration{0, 3 * time.Second}).Draw(rt, "define_min_runtime")),
@@ -246,13 +246,22 @@ func (m *propModel) drawReport() (rep commands.Report, badKey bool) {
 	ps, defined := m.s.Service.Process(id)
 	switch rapid.SampledFrom([]string{"none", "right", "wrong"}).Draw(rt, "report_key") {
 	case "right":
-		if defined && ps.Key != "" {
-			rep = withKey(rep, ps.Key)
+		if defined && ps.KeyHash != "" {
+			rep = withKey(rep, "k1") // the only key ever set
 		}
 	case "wrong":
 		rep = withKey(rep, "wrong")
 	}
-	return rep, defined && ps.Key != "" && rep.Key != ps.Key
+	return rep, defined && ps.KeyHash != "" && !statesrv.KeyMatches(ps.KeyHash, rep.Key)
+}
+
+// propKey is a definition's key: "keep" leaves it out, which keeps the
+// key set; "" removes it.
+func propKey(k string) *string {
+	if k == "keep" {
+		return nil
+	}
+	return &k
 }
 
 // midStored reports whether a MessageReceived of process id with mid is in

@@ -36,6 +36,8 @@ func TestKeyNeverStored(t *testing.T) {
 	// taken as the key, so they are redacted too.
 	for _, tc := range []struct{ name, query, want string }{
 		{"PingEscapedKeyRedacted", "%6Bey=s3cret&msg=hi", "%6Bey=***&msg=hi"},
+		{"PingEscapedMiddleRedacted", "k%65y=s3cret&msg=hi", "k%65y=***&msg=hi"},
+		{"PingEscapedValueRedacted", "key=s%33cret", "key=***"},
 		{"PingBlankAroundKeyRedacted", "key+=s3cret&msg=hi", "key+=***&msg=hi"},
 		{"PingEscapedBlankKeyRedacted", "%20KEY%09=s3cret", "%20KEY%09=***"},
 	} {

@@ -474,7 +474,7 @@ func TestReportMatching(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newServer(t)
 			p := process(1, tt.schedule)
-			p.Key = tt.key
+			p.Key = statesrv.Ptr(tt.key)
 			s.MustDefine(p)
 			var runs []string
 			if tt.setup != nil {
@@ -1061,7 +1061,7 @@ func TestNormalizeProcess(t *testing.T) {
 		{"ErrZoneUnknown", func(p *statesrv.Process) { p.Timezone = "Mars/Olympus" }, "timezone:"},
 		{"ErrMaxRuntimeNegative", func(p *statesrv.Process) { p.MaxRuntime = statesrv.Duration(-time.Second) }, "max_runtime:"},
 		{"ErrMaxRuntimeTooShort", func(p *statesrv.Process) { p.MaxRuntime = statesrv.Duration(time.Millisecond) }, "max_runtime:"},
-		{"ErrKeySemicolon", func(p *statesrv.Process) { p.Key = "a;b" }, "key:"},
+		{"ErrKeySemicolon", func(p *statesrv.Process) { p.Key = statesrv.Ptr("a;b") }, "key:"},
 		{"ErrRecipientMailtoNope", func(p *statesrv.Process) { p.Alerts.Fail = []string{"mailto:nope"} }, "alerts.fail:"},
 		{"ErrRecipientSMSShort", func(p *statesrv.Process) { p.Alerts.Timeout = []string{"sms:12"} }, "alerts.timeout:"},
 		{"ErrRecipientFTP", func(p *statesrv.Process) { p.Alerts.OK = []string{"ftp://x"} }, "alerts.ok:"},

@@ -65,9 +65,11 @@ func (s *Service) Report(rep Report) *Receipt {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	// The key is checked first, so that a wrong key never learns whether a
-	// mid was stored.
+	// mid was stored, against its salted hash in constant time. A wrong
+	// key is refused with its own reason (ReasonBadKey), which the
+	// per-address limits count among the refused lines.
 	ps := s.core.Procs[rep.ProcessID]
-	if ps != nil && ps.Key != "" && rep.Key != ps.Key {
+	if ps != nil && ps.KeyHash != "" && !statesrv.KeyMatches(ps.KeyHash, rep.Key) {
 		return s.reject(rep, statesrv.ReasonBadKey, statesrv.Errorf(statesrv.EInvalid, "bad key"))
 	}
 	key := ""

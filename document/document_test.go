@@ -18,7 +18,7 @@ func hours(n float64) statesrv.Duration { return statesrv.Duration(n * float64(t
 // every field set, one with none of the optional ones.
 func two() []document.Entry {
 	full := statesrv.Process{ID: 25, Name: "backup <&>", Description: "nightly\nsecond line: yes", Schedule: "0 2 * * *",
-		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: "s3cret",
+		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: statesrv.Ptr("s3cret"),
 		Alerts: statesrv.Alerts{OK: []string{"mailto:a@example.com"}, Fail: []string{"mailto:a@example.com", "sms:+420600000000"},
 			Late: []string{"https://hooks.example.com/x?a=1&b=2"}},
 		FiredBy: statesrv.FiredByCron, AlertAfter: 3, RepeatEvery: hours(4) + statesrv.Duration(time.Second),

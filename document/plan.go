@@ -99,7 +99,7 @@ func NewPlan(desired, current []statesrv.Process, prune bool) Plan {
 		switch {
 		case !ok:
 			pl.Create = append(pl.Create, Step{Process: p})
-		case !reflect.DeepEqual(cur, p):
+		case !unchanged(cur, p):
 			pl.Change = append(pl.Change, Step{Process: p, Changes: statesrv.Diff(&cur, &p)})
 		}
 	}
@@ -116,6 +116,40 @@ func NewPlan(desired, current []statesrv.Process, prune bool) Plan {
 		slices.SortFunc(l, func(a, b Step) int { return cmp.Compare(a.Process.ID, b.Process.ID) })
 	}
 	return pl
+}
+
+// unchanged reports whether the document's p defines what the server's cur
+// does, as far as a client can tell: a key left out keeps the one set, and
+// key_set is the server's to say. A key given in clear may be the one set;
+// only the server can tell (KeyOnly, Settle).
+func unchanged(cur, p statesrv.Process) bool {
+	key, _ := statesrv.FieldNamed("key")
+	same := key.Equal(&cur, &p)
+	cur.Key, cur.KeySet, cur.KeyHash = nil, false, ""
+	p.Key, p.KeySet, p.KeyHash = nil, false, ""
+	return same && reflect.DeepEqual(cur, p)
+}
+
+// KeyOnly returns the definitions to change whose only change is a key
+// given in clear: the server alone knows whether it is the key set.
+func (pl Plan) KeyOnly() []statesrv.Process {
+	var out []statesrv.Process
+	for _, s := range pl.Change {
+		if len(s.Changes) == 1 && s.Changes[0].Field.Name == "key" && s.Process.Key != nil && *s.Process.Key != "" {
+			out = append(out, s.Process)
+		}
+	}
+	return out
+}
+
+// Settle drops from the changes the key-only ones (KeyOnly) that the
+// server says it would not change: changed lists the ids it would.
+func (pl *Plan) Settle(changed []int64) {
+	keyOnly := map[int64]bool{}
+	for _, p := range pl.KeyOnly() {
+		keyOnly[p.ID] = !slices.Contains(changed, p.ID)
+	}
+	pl.Change = slices.DeleteFunc(pl.Change, func(s Step) bool { return keyOnly[s.Process.ID] })
 }
 
 // Empty reports whether the plan changes nothing.

@@ -13,7 +13,7 @@ import (
 // defined is a normalized definition with most fields set.
 func defined() statesrv.Process {
 	return statesrv.Process{ID: 25, Name: "backup", Description: "nightly", Schedule: "0 2 * * *",
-		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: "s3cret",
+		Timezone: "Europe/Prague", MaxRuntime: hours(2), Enabled: true, Key: statesrv.Ptr("s3cret"),
 		Alerts: statesrv.Alerts{OK: []string{}, Fail: []string{"mailto:a@example.com", "sms:+420600000000"},
 			Timeout: []string{}, Late: []string{}, Recovered: []string{}},
 		FiredBy: statesrv.FiredByCron, AlertAfter: 3, RepeatEvery: hours(4),
@@ -32,7 +32,7 @@ func TestPlanPrintsChanges(t *testing.T) {
 			`description "nightly" → "` + strings.Repeat("é", 59) + `…"`},
 		{"DurationShort", func(p *statesrv.Process) { p.MaxRuntime = hours(0.5) }, "max_runtime 2h → 30m"},
 		{"Flag", func(p *statesrv.Process) { p.Enabled = false }, "enabled true → false"},
-		{"KeyOnlyChanged", func(p *statesrv.Process) { p.Key = "other" }, "key changed"},
+		{"KeyOnlyChanged", func(p *statesrv.Process) { p.Key = statesrv.Ptr("other") }, "key changed"},
 		{"RecipientsBracketed", func(p *statesrv.Process) { p.Alerts.Fail = []string{} },
 			"alerts.fail [mailto:a@example.com, sms:+420600000000] → []"},
 		{"FiredByServer", func(p *statesrv.Process) { p.FiredBy = "" }, `fired_by "cron" → "server"`},
@@ -117,5 +117,43 @@ func TestValidate(t *testing.T) {
 	}
 	if got := document.Validate(procs[:1]); got != nil {
 		t.Errorf("Validate of a valid list = %q", got)
+	}
+}
+
+// TestPlanKeys: a key left out (or only key_set, as exported) keeps the
+// one set; "" removes it; a key in clear is a change only the server can
+// confirm (KeyOnly, Settle).
+func TestPlanKeys(t *testing.T) {
+	server := defined()
+	server.Key, server.KeySet = nil, true
+	for _, tc := range []struct {
+		name    string
+		key     *string
+		keySet  bool
+		changes int
+	}{
+		{"LeftOutKeeps", nil, false, 0},
+		{"ExportedKeySetKeeps", nil, true, 0},
+		{"EmptyRemoves", statesrv.Ptr(""), false, 1},
+		{"InClearAsksTheServer", statesrv.Ptr("s3cret"), false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := defined()
+			want.Key, want.KeySet = tc.key, tc.keySet
+			pl := document.NewPlan([]statesrv.Process{want}, []statesrv.Process{server}, false)
+			if len(pl.Change) != tc.changes {
+				t.Fatalf("%d changes, want %d", len(pl.Change), tc.changes)
+			}
+			inClear := tc.key != nil && *tc.key != ""
+			if got := len(pl.KeyOnly()); got != map[bool]int{true: 1}[inClear] {
+				t.Errorf("KeyOnly = %d", got)
+			}
+			if inClear {
+				pl.Settle(nil) // the server says it is the key set
+				if !pl.Empty() {
+					t.Errorf("settled plan still changes %+v", pl.Change)
+				}
+			}
+		})
 	}
 }

@@ -153,6 +153,12 @@ func Decode(e *eventlog.Event) (any, error) {
 	if err := json.Unmarshal(e.Data, v); err != nil {
 		return nil, fmt.Errorf("projections: event %d (%s): %w", e.Seq, e.Type, err)
 	}
+	if p, ok := v.(*statesrv.Process); ok {
+		// A definition of an older version holds its key in clear: it is
+		// hashed here, salted from the event's id, so that every fold of
+		// the log gives the same hash and the key goes no further.
+		p.FoldLegacyKey(e.ID[:])
+	}
 	return v, nil
 }
 
@@ -337,6 +343,7 @@ func (c *Core) defineProcess(at time.Time, p *statesrv.Process) {
 		ps.Fired = at
 	}
 	ps.Process = *p
+	ps.Process.Key, ps.Process.KeySet = nil, false // only KeyHash is kept
 	ps.Process.Alerts = cloneAlerts(p.Alerts)
 	ps.DefinedAt = at
 	c.dirtyProcs[p.ID] = true

@@ -10,7 +10,8 @@ import (
 	"github.com/statesrv/statesrv/eventlog"
 )
 
-// State is every view as it stood at one moment of the log.
+// State is every view as it stood at one moment of the log, as it may be
+// shown: the definitions are redacted (key_set, never a key or its hash).
 type State struct {
 	// At is the moment asked for; Seq the last event at or before it.
 	At          time.Time              `json:"at"`
@@ -59,7 +60,7 @@ func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]state
 	st := State{At: at.UTC(), Seq: c.Seq, Runs: c.AllOpenRuns(),
 		Processes: []statesrv.Process{}, Unprocessed: make([]statesrv.Unprocessed, 0, len(unp))}
 	for _, p := range c.ProcessList() {
-		st.Processes = append(st.Processes, p.Process)
+		st.Processes = append(st.Processes, p.Process.Redacted()) // shown: no key hash
 	}
 	for _, u := range unp {
 		st.Unprocessed = append(st.Unprocessed, u)

@@ -232,7 +232,11 @@ func (s *Store) LoadCore() (*Core, error) {
 	}
 	c.Seq = seq
 	err = s.db.View(func(txn *badger.Txn) error {
-		if err := scanJSON(txn, "c/p/", func(ps *ProcessState) { c.Procs[ps.ID] = ps }); err != nil {
+		if err := scanJSON(txn, "c/p/", func(ps *ProcessState) {
+			// Views of an older version hold a key in clear.
+			ps.FoldLegacyKey(binary.BigEndian.AppendUint64([]byte("views"), uint64(ps.ID)))
+			c.Procs[ps.ID] = ps
+		}); err != nil {
 			return err
 		}
 		if err := scanJSON(txn, "c/r/", func(r *statesrv.Run) { c.Runs[r.ID] = r }); err != nil {

@@ -1067,7 +1067,7 @@ func processProps(m ProcessPage) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		if m.Process.Key == "" {
+		if !m.Process.HasKey() {
 			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 100, "none")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

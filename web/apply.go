@@ -8,6 +8,7 @@ import (
 	"github.com/statesrv/statesrv"
 
 	"github.com/statesrv/statesrv/api"
+	"github.com/statesrv/statesrv/commands"
 )
 
 // applyDefinitions answers POST /api/v1/apply with the body
@@ -16,6 +17,9 @@ import (
 // reply names the ids created, changed and deleted, and the seq of the
 // first event ("seq": 0 when nothing changed). Each definition is read as
 // PUT reads one (decodeProcess), its defaults filled in the same way.
+// With ?dry_run=true nothing is appended: the reply says what would be
+// created, changed and deleted (a key given in clear changes nothing when
+// it is the key set), with seq 0.
 func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Define []json.RawMessage `json:"define"`
@@ -30,7 +34,13 @@ func (h *Handler) applyDefinitions(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	rc, done, err := h.cfg.Service.ApplyDefinitions(define, body.Delete, apiActor(r))
+	var rc *commands.Receipt
+	var done [3][]int64
+	if r.URL.Query().Get("dry_run") == "true" {
+		done, err = h.cfg.Service.PlanDefinitions(define, body.Delete)
+	} else {
+		rc, done, err = h.cfg.Service.ApplyDefinitions(define, body.Delete, apiActor(r))
+	}
 	if err != nil {
 		writeError(w, err)
 		return

@@ -4,12 +4,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
 // eventsPage puts events of the log in the API's shape; it encodes as
-// eventlog.Event's own JSON does.
+// eventlog.Event's own JSON does, with the data redacted
+// (statesrv.RedactEvent): no key, key hash or password hash leaves the
+// server.
 func eventsPage(evs []eventlog.Event) api.EventsPage {
 	out := make(api.EventsPage, len(evs))
 	for i := range evs {
@@ -19,7 +22,7 @@ func eventsPage(evs []eventlog.Event) api.EventsPage {
 }
 
 func apiEvent(e *eventlog.Event) api.Event {
-	data := e.Data
+	data := json.RawMessage(statesrv.RedactEvent(e.Type, e.Data))
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}

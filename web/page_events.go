@@ -145,11 +145,12 @@ func (h *Handler) searchEvents(ctx context.Context, f eventsFilter) (eventsResul
 	return eventsResult{events: page.Events, older: page.Next, searchedTo: page.SearchedTo}, err
 }
 
-// eventRowOf is an event as the audit log shows it, its JSON cut at limit
-// bytes (0: whole).
+// eventRowOf is an event as the audit log shows it, its data redacted and
+// its JSON cut at limit bytes (0: whole).
 func eventRowOf(e eventlog.Event, limit int) views.EventRow {
 	row := views.EventRow{Seq: e.Seq, Time: e.Time, Type: e.Type, Actor: e.Actor, ProcessID: e.ProcessID,
 		Hash: hex.EncodeToString(e.Hash[:])}
+	e.Data = statesrv.RedactEvent(e.Type, e.Data) // no key or password hash on a page
 	b, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		b = e.Data

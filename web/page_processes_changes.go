@@ -114,6 +114,7 @@ func (h *Handler) readDefinitions(ctx context.Context, rg projections.SeqRange) 
 			if err := json.Unmarshal(e.Data, &d.p); err != nil {
 				return out, fmt.Errorf("web: event %d: %w", e.Seq, err)
 			}
+			d.p.FoldLegacyKey(e.ID[:]) // as the Core folds it: a key in clear goes no further
 			out = append(out, d)
 		case statesrv.EventProcessDeleted:
 			out = append(out, definition{seq: e.Seq, at: e.Time, actor: e.Actor, deleted: true})

@@ -10,7 +10,7 @@ import (
 
 func TestDiffProcess(t *testing.T) {
 	old := statesrv.Process{ID: 25, Name: "backup", Schedule: "0 2 * * *", Timezone: "UTC",
-		MaxRuntime: statesrv.Duration(time.Hour), Enabled: true, Key: "k",
+		MaxRuntime: statesrv.Duration(time.Hour), Enabled: true, Key: statesrv.Ptr("k"),
 		Alerts: statesrv.Alerts{Fail: []string{"mailto:a@example.com"}}}
 	for _, tc := range []struct {
 		name   string
@@ -19,7 +19,7 @@ func TestDiffProcess(t *testing.T) {
 	}{
 		{"ValueChanged", func(p *statesrv.Process) { p.Schedule = "0 3 * * *" }, []string{"schedule: 0 2 * * * → 0 3 * * *"}},
 		{"ClearedShowsNone", func(p *statesrv.Process) { p.Alerts.Fail = nil }, []string{"alerts.fail: mailto:a@example.com → (none)"}},
-		{"KeyOnlyChanged", func(p *statesrv.Process) { p.Key = "other" }, []string{"key: changed"}},
+		{"KeyOnlyChanged", func(p *statesrv.Process) { p.Key = statesrv.Ptr("other") }, []string{"key: changed"}},
 		{"FiredByUnsetIsServer", func(p *statesrv.Process) { p.FiredBy = statesrv.FiredByCron }, []string{"fired_by: server → cron"}},
 		{"RepeatFromZero", func(p *statesrv.Process) { p.RepeatEvery = statesrv.Duration(4 * time.Hour) }, []string{"repeat_every: 0s → 4h"}},
 		{"WindowAdded", func(p *statesrv.Process) {

@@ -60,6 +60,7 @@ func (h *Handler) updateProcess(w http.ResponseWriter, r *http.Request, user str
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 	v := formValues(r)
 	v.ID = strconv.FormatInt(cur.ID, 10) // the id is not editable
+	v.KeySet = cur.HasKey()
 	p, errs := parseProcessForm(v)
 	p.Maintenance = cur.Maintenance // the form does not edit the windows
 	h.saveProcess(w, r, user, false, v, p, errs, len(cur.Maintenance))
@@ -180,7 +181,8 @@ func inputName(field string) string { return strings.ReplaceAll(field, ".", "_")
 
 // formValues reads the process form as typed.
 func formValues(r *http.Request) views.ProcessFormValues {
-	v := views.ProcessFormValues{Enabled: r.PostFormValue("enabled") != ""}
+	v := views.ProcessFormValues{Enabled: r.PostFormValue("enabled") != "",
+		RemoveKey: r.PostFormValue("remove_key") != ""}
 	for name, at := range inputs(&v) {
 		*at = r.PostFormValue(name)
 	}
@@ -189,9 +191,10 @@ func formValues(r *http.Request) views.ProcessFormValues {
 }
 
 // valuesOf fills the form from a definition: each input with its field's
-// text (recipients one a line), optional fields at their zero left empty.
+// text (recipients one a line), optional fields at their zero left empty;
+// the key is never filled in (KeySet says one is set).
 func valuesOf(p statesrv.Process) views.ProcessFormValues {
-	v := views.ProcessFormValues{Enabled: p.Enabled}
+	v := views.ProcessFormValues{Enabled: p.Enabled, KeySet: p.HasKey()}
 	in := inputs(&v)
 	for i := range statesrv.ProcessFields {
 		f := &statesrv.ProcessFields[i]
@@ -214,7 +217,15 @@ func parseProcessForm(v views.ProcessFormValues) (statesrv.Process, views.FieldE
 	errs := views.FieldErrors{}
 	p := statesrv.Process{Name: strings.TrimSpace(v.Name), Description: v.Description,
 		Schedule: strings.TrimSpace(v.Schedule), Timezone: strings.TrimSpace(v.Timezone), Enabled: v.Enabled,
-		Key: strings.TrimSpace(v.Key), FiredBy: v.FiredBy}
+		FiredBy: v.FiredBy}
+	// An empty key keeps the one set; the checkbox removes it.
+	key := strings.TrimSpace(v.Key)
+	switch {
+	case v.RemoveKey:
+		p.Key = statesrv.Ptr("")
+	case key != "":
+		p.Key = &key
+	}
 	if id, err := strconv.ParseInt(v.ID, 10, 64); err != nil || id <= 0 {
 		errs["id"] = "The id must be a positive whole number, such as 25."
 	} else {
@@ -266,7 +277,7 @@ func parseProcessForm(v views.ProcessFormValues) (statesrv.Process, views.FieldE
 			errs[inputName(f.Name)] = msg
 		}
 	}
-	if strings.ContainsAny(p.Key, ";\r\n") {
+	if strings.ContainsAny(key, ";\r\n") {
 		errs["key"] = "The key may not hold ';' or line breaks."
 	}
 	switch p.FiredBy {

@@ -68,6 +68,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request, user string) {
 // the data pretty-printed.
 func runEventOf(e eventlog.Event) views.RunEvent {
 	v := views.RunEvent{Seq: e.Seq, Time: e.Time, Type: e.Type, Actor: e.Actor}
+	e.Data = statesrv.RedactEvent(e.Type, e.Data)
 	if e.Type == statesrv.EventMessageReceived || e.Type == statesrv.EventMessageRejected {
 		var d struct {
 			Line string `json:"line"`

@@ -15,7 +15,7 @@ func (h *Handler) listProcesses(w http.ResponseWriter, r *http.Request) {
 	out := api.ProcessList{}
 	h.cfg.Runner.View(func(c *projections.Core) {
 		for _, p := range c.ProcessList() {
-			out = append(out, p.Process)
+			out = append(out, p.Process.Redacted())
 		}
 	})
 	writeJSON(w, http.StatusOK, out)
@@ -30,7 +30,7 @@ func (h *Handler) getProcess(w http.ResponseWriter, r *http.Request) {
 	var p *statesrv.Process
 	h.cfg.Runner.View(func(c *projections.Core) {
 		if ps := c.Procs[id]; ps != nil {
-			cp := ps.Process
+			cp := ps.Process.Redacted()
 			p = &cp
 		}
 	})
@@ -72,7 +72,7 @@ func (h *Handler) putProcess(w http.ResponseWriter, r *http.Request) {
 	if !existed {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, ps.Process)
+	writeJSON(w, status, ps.Process.Redacted())
 }
 
 func (h *Handler) deleteProcess(w http.ResponseWriter, r *http.Request) {

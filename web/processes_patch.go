@@ -16,7 +16,8 @@ const mergePatchType = "application/merge-patch+json"
 
 // patchProcess answers PATCH /api/v1/processes/{id} with a JSON merge
 // patch (RFC 7396) of the process's JSON: the members it names change,
-// null puts a field back to its default, "alerts" merges list by list and
+// null puts a field back to its default (for the key: none; a patch that
+// leaves the key out keeps it), "alerts" merges list by list and
 // a list is replaced whole. The result is checked as a PUT of it would be;
 // a patch that changes nothing appends nothing. The reply is the stored
 // definition. The body is application/merge-patch+json; application/json,
@@ -45,7 +46,7 @@ func (h *Handler) patchProcess(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	merged, err := patched(cur.Process, raw)
+	merged, err := patched(cur.Process.Redacted(), raw)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -65,7 +66,7 @@ func (h *Handler) patchProcess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ps, _ := h.cfg.Service.Process(id)
-	writeJSON(w, http.StatusOK, ps.Process)
+	writeJSON(w, http.StatusOK, ps.Process.Redacted())
 }
 
 // patched applies the merge patch raw to the JSON of p and returns the
@@ -83,6 +84,11 @@ func patched(p statesrv.Process, raw []byte) ([]byte, error) {
 	}
 	if err := checkPatchFields(patch, ""); err != nil {
 		return nil, err
+	}
+	// The key is not in the process's JSON (only key_set is): left out it
+	// stays as it is, and null puts it back to its default, no key.
+	if v, ok := patch["key"]; ok && v == nil {
+		patch["key"] = ""
 	}
 	cur, err := json.Marshal(p)
 	if err != nil {

@@ -121,6 +121,15 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // runPlan prints the plan and, with yes, applies it through the API of c
 // as one change (POST /api/v1/apply): all of it, or nothing.
 func runPlan(ctx context.Context, c *api.Client, pl document.Plan, yes bool, w io.Writer) error {
+	if keys := pl.KeyOnly(); len(keys) > 0 {
+		// Keys are stored hashed and never shown: whether a key given in
+		// clear is the one set, only the server can say.
+		res, err := c.ApplyDryRun(ctx, api.ApplyRequest{Define: keys})
+		if err != nil {
+			return fmt.Errorf("nothing applied: %w", err)
+		}
+		pl.Settle(res.Changed)
+	}
 	pl.Print(w)
 	switch {
 	case pl.Empty():

@@ -61,7 +61,7 @@ func onboardServer(t *testing.T) (*testServer, string) {
 	backup.Alerts.Fail = []string{"mailto:ops@example.com", "sms:+420600000000"}
 	backup.Alerts.Timeout = []string{"mailto:ops@example.com"}
 	push := pushOnly(26, 90*time.Second)
-	push.Key = "s3cret"
+	push.Key = statesrv.Ptr("s3cret")
 	old := scheduled(30, "@weekly", time.Hour)
 	old.Name, old.Enabled = "OldJob", false
 	for _, p := range []statesrv.Process{backup, push, old} {
@@ -111,11 +111,15 @@ func TestExportYAML(t *testing.T) {
 			"    schedule: 0 2 * * *\n    timezone: Europe/Prague\n    max_runtime: 2h\n    enabled: true\n",
 		"    alerts:\n      ok: []\n      fail:\n        - mailto:ops@example.com\n        - sms:+420600000000\n",
 		"max_runtime: 1m30s",
-		"key: s3cret",
+		"key_set: true",
 	} {
 		if !strings.Contains(out.stdout, want) {
 			t.Errorf("export lacks %q:\n%s", want, out.stdout)
 		}
+	}
+	// The key is stored hashed: neither it nor its hash is exported.
+	if strings.Contains(out.stdout, "s3cret") || strings.Contains(out.stdout, "key_hash") || strings.Contains(out.stdout, "sha256") {
+		t.Errorf("export shows the key:\n%s", out.stdout)
 	}
 }
 

@@ -190,7 +190,7 @@ func TestTCP(t *testing.T) {
 	t.Run("BadKeyRefused", func(t *testing.T) {
 		s := withTB(s, t)
 		p := pushOnly(3, time.Hour)
-		p.Key = "s3cret"
+		p.Key = statesrv.Ptr("s3cret")
 		s.MustDefine(p)
 		for _, tc := range []struct{ line, stored string }{
 			{"#id=3;state=OK;key=wrong", "#id=3;state=OK;key=***"},
@@ -987,7 +987,7 @@ func TestPing(t *testing.T) {
 	s := MustOpenServer(t)
 	s.MustDefine(pushOnly(5, time.Hour))
 	keyed := pushOnly(6, time.Hour)
-	keyed.Key = "k1"
+	keyed.Key = statesrv.Ptr("k1")
 	s.MustDefine(keyed)
 
 	ping := func(method, path, body string) (int, string) {
