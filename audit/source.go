@@ -12,7 +12,8 @@ import (
 )
 
 // Source is where the audit commands read: a running server's API when API
-// is set, else the data directory of a stopped server (datadir.Open).
+// is set, else the data directory of a stopped server (datadir.Open), whose
+// log Replay, State and Backup open read-only.
 // Errors of the API are the server's own (a *statesrv.Error for a refusal).
 type Source struct {
 	Data string      // a stopped server's data directory
@@ -25,7 +26,7 @@ func (s Source) Replay(ctx context.Context, f Filter, p *Printer) error {
 	if s.API != nil {
 		return ReplayRemote(ctx, s.API, f, p)
 	}
-	d, err := datadir.Open(ctx, s.Data, datadir.Options{})
+	d, err := datadir.Open(ctx, s.Data, datadir.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func (s Source) State(ctx context.Context, at time.Time, seq uint64) (projection
 		st, err := s.API.State(ctx, at, seq)
 		return projections.State(st), err
 	}
-	d, err := datadir.Open(ctx, s.Data, datadir.Options{})
+	d, err := datadir.Open(ctx, s.Data, datadir.Options{ReadOnly: true})
 	if err != nil {
 		return projections.State{}, err
 	}
@@ -82,7 +83,7 @@ func (s Source) Backup(ctx context.Context, w io.Writer, now time.Time) (uint64,
 		defer body.Close()
 		return 0, CopyBackup(w, body)
 	}
-	d, err := datadir.Open(ctx, s.Data, datadir.Options{})
+	d, err := datadir.Open(ctx, s.Data, datadir.Options{ReadOnly: true})
 	if err != nil {
 		return 0, err
 	}

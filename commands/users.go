@@ -65,18 +65,20 @@ func (s *Service) ChangePassword(user, current, next string) (*Receipt, error) {
 	if !s.CheckPassword(user, current) {
 		return nil, statesrv.Errorf(statesrv.EAuth, "current: the current password is wrong")
 	}
-	if err := validPassword(next); err != nil {
+	if err := validPassword("new", next); err != nil {
 		return nil, err
 	}
 	return s.SetPassword(user, HashPassword(next), user), nil
 }
 
-func validPassword(pw string) error {
+// validPassword returns EInvalid, naming field, for a password too short
+// or too long.
+func validPassword(field, pw string) error {
 	switch {
 	case utf8.RuneCountInString(pw) < MinPasswordLen:
-		return statesrv.Errorf(statesrv.EInvalid, "new: at least %d characters", MinPasswordLen)
+		return statesrv.Errorf(statesrv.EInvalid, "%s: at least %d characters", field, MinPasswordLen)
 	case len(pw) > maxPasswordLen:
-		return statesrv.Errorf(statesrv.EInvalid, "new: at most %d bytes", maxPasswordLen)
+		return statesrv.Errorf(statesrv.EInvalid, "%s: at most %d bytes", field, maxPasswordLen)
 	}
 	return nil
 }

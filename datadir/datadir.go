@@ -27,6 +27,12 @@ type Options struct {
 	// one before a restore) are dropped, to be rebuilt: they are derived
 	// data.
 	Views bool
+	// ReadOnly opens the log without writing to data (verify, replay,
+	// state, backup), so that a read-only copy can be audited. A log left
+	// by a crash is recovered first where data can be written, as the
+	// server's next start would; on read-only media it is refused.
+	// ReadOnly does not go with Views.
+	ReadOnly bool
 }
 
 // Dir is the storage of a stopped server's data directory.
@@ -39,15 +45,23 @@ type Dir struct {
 
 // Open opens the storage in data that opt asks for. It returns an error
 // when data holds no log, and when the log is locked: Badger locks its
-// directory, so Open fails while a server runs on it.
+// directory, so Open fails while a server runs on it (the error is
+// eventlog.ErrLocked, and says to use --url). A file it may not read or
+// write is named in the error.
 func Open(ctx context.Context, data string, opt Options) (*Dir, error) {
+	if opt.Views && opt.ReadOnly {
+		return nil, errors.New("datadir: the views cannot be opened read-only")
+	}
 	logDir, viewsDir := Paths(data)
 	if _, err := os.Stat(logDir); err != nil {
 		return nil, fmt.Errorf("no log in %s: %w", data, err)
 	}
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir})
+	l, err := openLog(logDir, opt.ReadOnly)
+	if errors.Is(err, eventlog.ErrLocked) {
+		return nil, fmt.Errorf("%w (a server is running on %s: use --url, or stop it first)", err, data)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w (is a server running on it? use --url)", err)
+		return nil, err
 	}
 	d := &Dir{Log: l}
 	if !opt.Views {
@@ -68,6 +82,21 @@ func Open(ctx context.Context, data string, opt Options) (*Dir, error) {
 		return nil, err
 	}
 	return d, nil
+}
+
+// openLog opens the log in dir, read-only if asked. A read-only open of a
+// log left by a crash tries the recovery of a writable open, and says so
+// when that fails too.
+func openLog(dir string, readOnly bool) (*eventlog.Badger, error) {
+	l, err := eventlog.OpenBadger(eventlog.Options{Dir: dir, ReadOnly: readOnly})
+	if !errors.Is(err, eventlog.ErrNeedsRecovery) {
+		return l, err
+	}
+	l, rerr := eventlog.OpenBadger(eventlog.Options{Dir: dir})
+	if rerr != nil {
+		return nil, fmt.Errorf("%w; recovering it failed: %w", err, rerr)
+	}
+	return l, nil
 }
 
 // Close closes the views, if open, and the log.

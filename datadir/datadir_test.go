@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,6 +96,38 @@ func TestOpen(t *testing.T) {
 		}
 	})
 
+	t.Run("ReadOnly", func(t *testing.T) {
+		data := t.TempDir()
+		MustLog(t, data, 1, 2)
+		logDir, _ := Paths(data)
+		before, _ := os.ReadDir(logDir)
+		d := MustOpen(t, data, Options{ReadOnly: true})
+		if d.Log.LastSeq() != 2 {
+			t.Errorf("read-only open: last seq %d, want 2", d.Log.LastSeq())
+		}
+		d.Close()
+		if after, _ := os.ReadDir(logDir); len(after) != len(before) {
+			t.Errorf("read-only open left %d files, had %d", len(after), len(before))
+		}
+	})
+
+	t.Run("ReadOnlyRecoversACrash", func(t *testing.T) {
+		data := t.TempDir()
+		mustCrash(t, data)
+		d := MustOpen(t, data, Options{ReadOnly: true})
+		if d.Log.LastSeq() != 1 {
+			t.Errorf("crashed log opened at seq %d, want 1", d.Log.LastSeq())
+		}
+	})
+
+	t.Run("ErrViewsReadOnly", func(t *testing.T) {
+		data := t.TempDir()
+		MustLog(t, data, 1)
+		if _, err := Open(ctx, data, Options{Views: true, ReadOnly: true}); err == nil {
+			t.Error("Open of the views read-only = nil, want an error")
+		}
+	})
+
 	t.Run("ErrNoLog", func(t *testing.T) {
 		_, err := Open(ctx, filepath.Join(t.TempDir(), "none"), Options{})
 		if err == nil || !strings.HasPrefix(err.Error(), "no log in ") {
@@ -105,9 +139,11 @@ func TestOpen(t *testing.T) {
 		data := t.TempDir()
 		MustLog(t, data, 1)
 		MustOpen(t, data, Options{})
-		_, err := Open(ctx, data, Options{})
-		if err == nil || !strings.Contains(err.Error(), "is a server running on it? use --url") {
-			t.Errorf("second Open = %v, want the hint to use --url", err)
+		for _, ro := range []bool{false, true} {
+			_, err := Open(ctx, data, Options{ReadOnly: ro})
+			if !errors.Is(err, eventlog.ErrLocked) || !strings.Contains(err.Error(), "a server is running on "+data+": use --url") {
+				t.Errorf("second Open (read-only %v) = %v, want ErrLocked and the hint to use --url", ro, err)
+			}
 		}
 	})
 }
@@ -175,6 +211,37 @@ func TestRestore(t *testing.T) {
 			t.Errorf("Empty after a failed restore = %v", err)
 		}
 	})
+}
+
+// crashEnv names the data directory in which the test binary, run again
+// by mustCrash, appends one event and exits without closing the log.
+const crashEnv = "DATADIR_TEST_CRASH"
+
+func TestMain(m *testing.M) {
+	if data := os.Getenv(crashEnv); data != "" {
+		logDir, _ := Paths(data)
+		l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir})
+		if err == nil {
+			_, err = eventlog.Append(context.Background(), l, eventlog.Record{Type: "T", Data: []byte(`{}`)})
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0) // no Close: what a crash leaves behind
+	}
+	os.Exit(m.Run())
+}
+
+// mustCrash leaves in data a log of one event whose process exited without
+// closing it.
+func mustCrash(t *testing.T, data string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), crashEnv+"="+data)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("crashing writer: %v: %s", err, out)
+	}
 }
 
 func exists(path string) bool {

@@ -55,7 +55,11 @@ type Options struct {
 	// faster at the cost of memory.
 	MemTableBytes int64
 	// ReadOnly opens the log for reading (verify, replay of a stopped
-	// server's directory).
+	// server's directory): nothing in Dir is written, so it works on
+	// read-only media, and Dir is locked shared, so readers may overlap but
+	// not a writer. A log that was not closed cleanly cannot be opened so
+	// (ErrNeedsRecovery). On Windows and Plan 9, where Badger cannot open
+	// read-only, the log is opened as usual and only appends are refused.
 	ReadOnly bool
 }
 
@@ -109,7 +113,10 @@ type Stats struct {
 	MaxCommitNanos atomic.Uint64
 }
 
-// OpenBadger opens (or creates) the log in opt.Dir.
+// OpenBadger opens (or creates) the log in opt.Dir. Besides Badger's own
+// errors it returns ErrDiskFull, ErrLocked while another process has the
+// log open, ErrNeedsRecovery (read-only), and an error wrapping a
+// *fs.PathError for a file it may not read or write.
 func OpenBadger(opt Options) (*Badger, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -154,8 +161,11 @@ func OpenBadger(opt Options) (*Badger, error) {
 		}
 	}
 	db, err := badger.Open(badgerOptions(opt))
+	if opt.ReadOnly && readOnlyUnsupported(err) {
+		db, err = badger.Open(badgerOptions(opt).WithReadOnly(false))
+	}
 	if err != nil {
-		return nil, fmt.Errorf("eventlog: open %s: %w", opt.Dir, err)
+		return nil, openError(opt, err)
 	}
 	l.db = db
 	if err := l.loadHead(); err != nil {

@@ -164,7 +164,7 @@ func cmdVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	d, err := datadir.Open(ctx, *data, datadir.Options{})
+	d, err := datadir.Open(ctx, *data, datadir.Options{ReadOnly: true})
 	if err != nil {
 		return err
 	}

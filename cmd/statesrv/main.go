@@ -34,6 +34,7 @@ commands:
   verify    check the log's hash chain and sequence
   backup    write the whole log to stdout (online with --url)
   restore   create a log from a backup in an empty --data directory
+  user      user reset-password NAME: a new password on a stopped server's data
   cron      cron export: crontab lines that open runs from the system cron
   export    print the process definitions as a YAML or JSON document
   apply     make the definitions those of a document (shows the changes; --yes writes)
@@ -62,7 +63,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		"serve": cmdServe, "report": cmdReport, "start": cmdStart, "replay": cmdReplay,
 		"rebuild": cmdRebuild, "state": cmdState, "verify": cmdVerify, "load": cmdLoad,
 		"exec": cmdExec, "cron": cmdCron, "backup": cmdBackup, "restore": cmdRestore,
-		"export": cmdExport, "apply": cmdApply, "import": cmdImport,
+		"export": cmdExport, "apply": cmdApply, "import": cmdImport, "user": cmdUser,
 		"version": func(context.Context, []string, io.Writer, io.Writer) error {
 			fmt.Fprintln(stdout, "statesrv", version)
 			return nil

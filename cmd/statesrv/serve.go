@@ -115,6 +115,7 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 		}
 	}
 	if err := m.open(ctx); err != nil {
+		m.closeListeners()
 		m.closeStorage()
 		return nil, err
 	}
@@ -124,8 +125,11 @@ func Open(ctx context.Context, cfg Config) (*Main, error) {
 	return m, nil
 }
 
-// open opens storage and, unless offline, the alert channels, the admin
-// user and the listeners, in that order.
+// open opens storage and, unless offline, the alert channels, the
+// listeners and the admin user, in that order: the first start's admin
+// password is stored only once the ports are bound (SPEC §10), so a start
+// that fails on a port or a TLS file stores nothing and the next start
+// prints a new password (or takes --admin-password).
 func (m *Main) open(ctx context.Context) error {
 	if err := m.openStorage(ctx); err != nil || m.cfg.Offline {
 		return err
@@ -134,10 +138,10 @@ func (m *Main) open(ctx context.Context) error {
 	if m.dispatcher, err = m.newDispatcher(); err != nil {
 		return err
 	}
-	if err := m.ensureAdmin(ctx); err != nil {
+	if err := m.listen(); err != nil {
 		return err
 	}
-	return m.listen()
+	return m.ensureAdmin(ctx)
 }
 
 // viewsBatchTime bounds the work of one batch of the views while the
@@ -218,18 +222,15 @@ func (m *Main) listen() error {
 	}
 	met := metrics.New(metrics.Config{Log: m.Log, Runner: m.Runner, Logger: m.logger})
 	if m.cfg.TCP != "" {
-		m.tcp = tcp.New(tcp.Config{Addr: m.cfg.TCP, MaxConnsPerIP: m.cfg.TCPMaxConnsPerIP, Logger: m.logger, Observe: met.Observer("tcp")}, m.Service)
-		if err := m.tcp.Listen(); err != nil {
+		srv := tcp.New(tcp.Config{Addr: m.cfg.TCP, MaxConnsPerIP: m.cfg.TCPMaxConnsPerIP, Logger: m.logger, Observe: met.Observer("tcp")}, m.Service)
+		if err := srv.Listen(); err != nil {
 			return err
 		}
-		m.TCPAddr = m.tcp.Addr().String()
+		m.tcp, m.TCPAddr = srv, srv.Addr().String()
 	}
 	if m.cfg.HTTP != "" {
 		ln, err := net.Listen("tcp", m.cfg.HTTP)
 		if err != nil {
-			if m.tcp != nil {
-				m.tcp.Close()
-			}
 			return fmt.Errorf("http: listen %s: %w", m.cfg.HTTP, err)
 		}
 		m.httpLn = ln
@@ -356,6 +357,17 @@ func (m *Main) Close() error {
 		err = m.closeStorage()
 	})
 	return err
+}
+
+// closeListeners releases the ports of an Open that failed after binding
+// them (the loops that would close them never started).
+func (m *Main) closeListeners() {
+	if m.tcp != nil {
+		m.tcp.Close()
+	}
+	if m.httpLn != nil {
+		m.httpLn.Close()
+	}
 }
 
 // closeStorage closes the store and the log, then removes the pid file:
