@@ -57,7 +57,16 @@ func (h *Handler) putProcess(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	_, existed := h.cfg.Service.Process(id)
+	status := http.StatusOK
+	if _, existed := h.cfg.Service.Process(id); !existed {
+		status = http.StatusCreated
+	}
+	h.define(w, r, p, status)
+}
+
+// define stores p, waits until the views show it, and answers status with
+// the definition as stored (redacted).
+func (h *Handler) define(w http.ResponseWriter, r *http.Request, p statesrv.Process, status int) {
 	rc, err := h.cfg.Service.DefineProcess(p, apiActor(r))
 	if err != nil {
 		writeError(w, err)
@@ -67,11 +76,7 @@ func (h *Handler) putProcess(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	ps, _ := h.cfg.Service.Process(id)
-	status := http.StatusOK
-	if !existed {
-		status = http.StatusCreated
-	}
+	ps, _ := h.cfg.Service.Process(p.ID)
 	writeJSON(w, status, ps.Process.Redacted())
 }
 

@@ -56,17 +56,7 @@ func (h *Handler) patchProcess(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	rc, err := h.cfg.Service.DefineProcess(p, apiActor(r))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	ps, _ := h.cfg.Service.Process(id)
-	writeJSON(w, http.StatusOK, ps.Process.Redacted())
+	h.define(w, r, p, http.StatusOK)
 }
 
 // patched applies the merge patch raw to the JSON of p and returns the
