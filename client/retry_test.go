@@ -119,7 +119,14 @@ func TestSendRetry(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "gave up after") {
 			t.Fatalf("SendRetry error = %v, want a timeout after several attempts", err)
 		}
-		got := s.received()
+		// Each attempt's line reaches the server's recorder on a goroutine
+		// of its own, possibly after SendRetry has given up.
+		var got []string
+		for wait := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			if got = s.received(); len(got) >= 2 || time.Now().After(wait) {
+				break
+			}
+		}
 		if len(got) < 2 {
 			t.Fatalf("server received %d lines, want at least 2", len(got))
 		}
