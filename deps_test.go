@@ -36,7 +36,7 @@ var allowed = map[string][]string{
 	"pidfile":           {},
 	"tlsreload":         {},
 	"envflag":           {},
-	"datadir":           {"eventlog", "projections"},
+	"datadir":           {"", "eventlog", "projections"},
 	"audit":             {"", "api", "datadir", "eventlog", "projections"},
 }
 
