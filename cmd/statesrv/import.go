@@ -105,7 +105,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	opt := importer.Options{Name: files[0], Zone: *zone, MaxRuntime: *maxRuntime, StartID: *startID,
 		System: *system || crontab.SystemFile(files[0]), Microsoft: *microsoft}
 	if *base != "" {
-		opt.Defined = func() ([]statesrv.Process, error) { return fetchProcesses(ctx, apiClient(*base, *token)) }
+		opt.Defined = func() ([]statesrv.Process, error) { return document.Fetch(ctx, apiClient(*base, *token)) }
 	}
 	res, err := importer.Propose(kind, raw, opt)
 	if err != nil {
@@ -140,7 +140,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for i, p := range procs {
 		desired[i] = p.Process
 	}
-	if err := runPlan(ctx, apiClient(*base, *token), document.NewPlan(desired, res.Defined, false), *yes, stdout); err != nil {
+	if err := document.NewPlan(desired, res.Defined, false).Run(ctx, apiClient(*base, *token), *yes, stdout); err != nil {
 		return err
 	}
 	return wrap.Finish(kind, rewritten, res, stderr)
