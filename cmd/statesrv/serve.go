@@ -160,13 +160,7 @@ func (m *Main) openStorage(ctx context.Context) error {
 	}
 	m.dir, m.Log, m.Store, m.Runner = d, d.Log, d.Store, d.Runner
 	l := m.Log
-	reload := func(ctx context.Context) (*projections.Core, error) {
-		core, err := m.Store.LoadCore()
-		if err == nil {
-			err = commands.CatchUp(ctx, l, core)
-		}
-		return core, err
-	}
+	reload := commands.Load(m.Store, l)
 	core, err := reload(ctx)
 	if err != nil {
 		return err
