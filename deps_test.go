@@ -31,12 +31,12 @@ var allowed = map[string][]string{
 	"web":               {"", "api", "eventlog", "projections", "commands", "commands/schedule", "crontab", "views", "textfmt"},
 	"metrics":           {"", "eventlog", "projections"},
 	"notify":            {"", "textfmt"},
-	"document":          {"", "commands", "textfmt"},
+	"document":          {"", "api", "commands", "textfmt"},
 	"textfmt":           {},
 	"pidfile":           {},
 	"tlsreload":         {},
 	"envflag":           {},
-	"datadir":           {"eventlog", "projections"},
+	"datadir":           {"", "eventlog", "projections"},
 	"audit":             {"", "api", "datadir", "eventlog", "projections"},
 }
 

@@ -119,6 +119,19 @@ func New(cfg Config) *Service {
 	return s
 }
 
+// Load returns the function that builds the write side's state as of the
+// end of l: the core store holds, caught up with the events it has not
+// seen (Config.Core at a start, Config.Reload after a full disk).
+func Load(store *projections.Store, l eventlog.Log) func(ctx context.Context) (*projections.Core, error) {
+	return func(ctx context.Context) (*projections.Core, error) {
+		core, err := store.LoadCore()
+		if err == nil {
+			err = CatchUp(ctx, l, core)
+		}
+		return core, err
+	}
+}
+
 // CatchUp applies to c every event of l after c.Seq: the tail the stored
 // views have not seen yet.
 func CatchUp(ctx context.Context, l eventlog.Log, c *projections.Core) error {

@@ -97,27 +97,18 @@ func (s *server) open() {
 		s.Close()
 		s.tb.Fatalf("runner catch-up: %v", err)
 	}
-	core, err := store.LoadCore()
+	load := commands.Load(store, l)
+	core, err := load(ctx)
 	if err != nil {
 		s.Close()
-		s.tb.Fatalf("load core: %v", err)
-	}
-	if err := commands.CatchUp(ctx, l, core); err != nil {
-		s.Close()
-		s.tb.Fatalf("commands catch-up: %v", err)
+		s.tb.Fatalf("load the core: %v", err)
 	}
 	s.Service = commands.New(commands.Config{
 		Log: l, Clock: s.clock, Core: core,
 		Unprocessed: store.UnprocessedMessage,
 		FinishedRun: store.FinishedRun,
 		ClockSkew:   s.ClockSkew,
-		Reload: func(ctx context.Context) (*projections.Core, error) {
-			core, err := store.LoadCore()
-			if err == nil {
-				err = commands.CatchUp(ctx, l, core)
-			}
-			return core, err
-		},
+		Reload:      load,
 	})
 	if s.Background {
 		ctx, stop := context.WithCancel(context.Background())

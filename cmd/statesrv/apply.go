@@ -1,14 +1,10 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"io"
-	"slices"
 
-	"github.com/statesrv/statesrv"
-	"github.com/statesrv/statesrv/api"
 	"github.com/statesrv/statesrv/document"
 	"github.com/statesrv/statesrv/textfmt"
 )
@@ -35,7 +31,7 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if *format != "yaml" && *format != "json" {
 		return fmt.Errorf("%w: --format: want yaml or json", errUsage)
 	}
-	procs, err := fetchProcesses(ctx, apiClient(*base, *token))
+	procs, err := document.Fetch(ctx, apiClient(*base, *token))
 	if err != nil {
 		return err
 	}
@@ -46,16 +42,6 @@ func cmdExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	header := "statesrv process definitions, exported from " + textfmt.OneLine(*base) +
 		"\nEdit them and apply with: statesrv apply -f FILE --url URL --yes"
 	return document.Write(stdout, *format, header, list)
-}
-
-// fetchProcesses returns the server's definitions ordered by id.
-func fetchProcesses(ctx context.Context, c *api.Client) ([]statesrv.Process, error) {
-	procs, err := c.Processes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	slices.SortFunc(procs, func(a, b statesrv.Process) int { return cmp.Compare(a.ID, b.ID) })
-	return procs, nil
 }
 
 const applyUsage = `usage: statesrv apply -f FILE [--url URL] [--prune] [--yes | --dry-run]
@@ -111,37 +97,9 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return errSilent
 	}
 	c := apiClient(*base, *token)
-	current, err := fetchProcesses(ctx, c)
+	current, err := document.Fetch(ctx, c)
 	if err != nil {
 		return err
 	}
-	return runPlan(ctx, c, document.NewPlan(doc.Processes, current, *prune), *yes, stdout)
-}
-
-// runPlan prints the plan and, with yes, applies it through the API of c
-// as one change (POST /api/v1/apply): all of it, or nothing.
-func runPlan(ctx context.Context, c *api.Client, pl document.Plan, yes bool, w io.Writer) error {
-	if keys := pl.KeyOnly(); len(keys) > 0 {
-		// Keys are stored hashed and never shown: whether a key given in
-		// clear is the one set, only the server can say.
-		res, err := c.ApplyDryRun(ctx, api.ApplyRequest{Define: keys})
-		if err != nil {
-			return fmt.Errorf("nothing applied: %w", err)
-		}
-		pl.Settle(res.Changed)
-	}
-	pl.Print(w)
-	switch {
-	case pl.Empty():
-		return nil
-	case !yes:
-		fmt.Fprintln(w, "nothing applied: re-run with --yes to apply")
-		return nil
-	}
-	req := api.ApplyRequest{Define: pl.Define(), Delete: pl.Delete()}
-	if _, err := c.Apply(ctx, req); err != nil {
-		return fmt.Errorf("nothing applied: %w", err)
-	}
-	fmt.Fprintf(w, "applied: %d created, %d changed, %d deleted\n", len(pl.Create), len(pl.Change), len(pl.Remove))
-	return nil
+	return document.NewPlan(doc.Processes, current, *prune).Run(ctx, c, *yes, stdout)
 }

@@ -105,7 +105,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	opt := importer.Options{Name: files[0], Zone: *zone, MaxRuntime: *maxRuntime, StartID: *startID,
 		System: *system || crontab.SystemFile(files[0]), Microsoft: *microsoft}
 	if *base != "" {
-		opt.Defined = func() ([]statesrv.Process, error) { return fetchProcesses(ctx, apiClient(*base, *token)) }
+		opt.Defined = func() ([]statesrv.Process, error) { return document.Fetch(ctx, apiClient(*base, *token)) }
 	}
 	res, err := importer.Propose(kind, raw, opt)
 	if err != nil {
@@ -114,10 +114,10 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for _, w := range res.Warnings {
 		fmt.Fprintf(stderr, "%s: %s\n", files[0], w)
 	}
-	wrap := wrapping{file: files[0], out: *out, bin: *bin, server: *server, system: opt.System, url: *base, apply: *apply, yes: *yes}
+	wrap := importer.Wrapping{File: files[0], Out: *out, Bin: *bin, Server: *server, System: opt.System, URL: *base, Apply: *apply, Yes: *yes}
 	var rewritten []byte
 	if *out != "" {
-		if rewritten, err = wrap.crontab(raw, res); err != nil {
+		if rewritten, err = wrap.Crontab(raw, res); err != nil {
 			return err
 		}
 	}
@@ -131,7 +131,7 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 		if err := document.Write(stdout, *format, header, procs); err != nil {
 			return err
 		}
-		return wrap.finish(kind, rewritten, res, stderr)
+		return wrap.Finish(kind, rewritten, res, stderr)
 	}
 	if id, taken := res.Taken(); taken {
 		return fmt.Errorf("process %d exists on the server: choose another --start-id; nothing applied", id)
@@ -140,8 +140,8 @@ func runImport(ctx context.Context, kind string, args []string, stdout, stderr i
 	for i, p := range procs {
 		desired[i] = p.Process
 	}
-	if err := runPlan(ctx, apiClient(*base, *token), document.NewPlan(desired, res.Defined, false), *yes, stdout); err != nil {
+	if err := document.NewPlan(desired, res.Defined, false).Run(ctx, apiClient(*base, *token), *yes, stdout); err != nil {
 		return err
 	}
-	return wrap.finish(kind, rewritten, res, stderr)
+	return wrap.Finish(kind, rewritten, res, stderr)
 }

@@ -74,6 +74,7 @@ type Main struct {
 	cfg    Config
 	logger *slog.Logger
 
+	dir     *datadir.Dir
 	Log     *eventlog.Badger
 	Store   *projections.Store
 	Runner  *projections.Runner
@@ -151,40 +152,15 @@ func (m *Main) open(ctx context.Context) error {
 const viewsBatchTime = 10 * time.Millisecond
 
 func (m *Main) openStorage(ctx context.Context) error {
-	logDir, viewsDir := datadir.Paths(m.cfg.Data)
-	if err := os.MkdirAll(m.cfg.Data, 0o750); err != nil {
-		return fmt.Errorf("data directory: %w", err)
-	}
 	start := time.Now()
-	// A server started on a full disk comes up read-only (degraded): its
-	// pages and reads work, and reports are refused as storage full.
-	serving := !m.cfg.Offline
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir, Logger: m.logger, Now: m.cfg.Clock.Now,
-		FreeBytes: m.cfg.FreeBytes, ReadOnlyIfFull: serving})
+	d, n, err := datadir.OpenServer(ctx, m.cfg.Data, datadir.ServerOptions{Logger: m.logger, Now: m.cfg.Clock.Now,
+		FreeBytes: m.cfg.FreeBytes, Serving: !m.cfg.Offline, BatchTime: viewsBatchTime})
 	if err != nil {
 		return err
 	}
-	m.Log = l
-	if m.Store, err = projections.OpenStoreWith(projections.StoreOptions{Dir: viewsDir, Logger: m.logger,
-		FreeBytes: m.cfg.FreeBytes, ReadOnlyIfFull: serving}); err != nil {
-		return err
-	}
-	if m.Runner, err = projections.NewRunner(l, m.Store, m.logger, projections.BatchTime(viewsBatchTime)); err != nil {
-		return err
-	}
-	n, err := m.Runner.CatchUp(ctx)
-	if serving && errors.Is(err, eventlog.ErrDiskFull) {
-		m.logger.Warn("views: disk full; pages show the views as stored", "views_seq", m.Runner.Seq(), "error", err)
-	} else if err != nil {
-		return err
-	}
-	reload := func(ctx context.Context) (*projections.Core, error) {
-		core, err := m.Store.LoadCore()
-		if err == nil {
-			err = commands.CatchUp(ctx, l, core)
-		}
-		return core, err
-	}
+	m.dir, m.Log, m.Store, m.Runner = d, d.Log, d.Store, d.Runner
+	l := m.Log
+	reload := commands.Load(m.Store, l)
 	core, err := reload(ctx)
 	if err != nil {
 		return err
@@ -241,7 +217,7 @@ func (m *Main) listen() error {
 		}
 		h := web.NewHandler(web.Config{
 			Service: m.Service, Runner: m.Runner, Log: m.Log, Logger: m.logger,
-			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.degraded,
+			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.dir.Degraded,
 			Metrics: met.Handler(), ObservePing: met.Observer("http"), TLS: m.cfg.TLSCert != "",
 			Now: m.cfg.Clock.Now,
 		})
@@ -294,28 +270,6 @@ func (m *Main) start() {
 		}()
 		m.logger.Info("http", "addr", m.HTTPAddr, "tls", m.cfg.TLSCert != "")
 	}
-}
-
-// degraded returns why the server is degraded, for /healthz: a full disk
-// (reports refused, or the views not following the log), a log opened
-// read-only on a full disk, or a log stopped by a failed commit.
-func (m *Main) degraded() error {
-	if err := m.Log.Err(); err != nil {
-		return statesrv.Errorf(statesrv.EUnavail, "storage unavailable: a commit failed; restart the server")
-	}
-	if m.Log.ReadOnly() {
-		return statesrv.Errorf(statesrv.EFull, "storage full at start: read-only; restart once the disk holding the data has room")
-	}
-	if m.Log.Full() != nil || errors.Is(m.Log.Room(), eventlog.ErrDiskFull) {
-		return statesrv.Errorf(statesrv.EFull, "storage full: reports are refused until the disk holding the data has room")
-	}
-	if err := m.Runner.Full(); err != nil {
-		if m.Store.ReadOnly() {
-			return statesrv.Errorf(statesrv.EFull, "storage full at start: the views are read-only; restart once the disk holding the data has room")
-		}
-		return statesrv.Errorf(statesrv.EFull, "storage full: the views wait for room on the disk holding the data")
-	}
-	return nil
 }
 
 // fail reports a fatal error to whoever waits on Failed.
