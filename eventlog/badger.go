@@ -567,13 +567,15 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 					return ctx.Err()
 				}
 				err := it.Item().Value(func(v []byte) error {
-					for raw, err := range members(v) {
+					for len(v) > 0 {
+						raw, rest, err := nextMember(v)
 						if err == nil {
 							err = decode(raw, &ev, &l.types)
 						}
 						if err != nil {
 							return fmt.Errorf("eventlog: read: %w", err)
 						}
+						v = rest
 						switch {
 						case ev.Seq < from:
 						case to != 0 && ev.Seq > to:

@@ -98,17 +98,28 @@ func appendGroupMember(group, event []byte) []byte {
 func members(group []byte) iter.Seq2[[]byte, error] {
 	return func(yield func([]byte, error) bool) {
 		for len(group) > 0 {
-			n, k := binary.Uvarint(group)
-			if k <= 0 || uint64(len(group)-k) < n {
-				yield(nil, fmt.Errorf("%w: bad group framing", ErrCorrupt))
+			raw, rest, err := nextMember(group)
+			if err != nil {
+				yield(nil, err)
 				return
 			}
-			if !yield(group[k:k+int(n)], nil) {
+			if !yield(raw, nil) {
 				return
 			}
-			group = group[k+int(n):]
+			group = rest
 		}
 	}
+}
+
+// nextMember splits the first member off a non-empty group entry. Readers
+// on the hot path loop over it instead of members, whose closure would be
+// allocated once a group.
+func nextMember(group []byte) (raw, rest []byte, err error) {
+	n, k := binary.Uvarint(group)
+	if k <= 0 || uint64(len(group)-k) < n {
+		return nil, nil, fmt.Errorf("%w: bad group framing", ErrCorrupt)
+	}
+	return group[k : k+int(n)], group[k+int(n):], nil
 }
 
 // maxInterned bounds how many type names one log interns.
