@@ -86,7 +86,7 @@ func FuzzExport(f *testing.F) {
 			t.Errorf("crontab %q: the shell runs %q, want %q", out, head, wantHead)
 		}
 		_, comment, _ := strings.Cut(cmd, " 7  # ")
-		if strip(comment) != strip(strings.TrimSpace(textfmt.OneLine(name))) {
+		if strip(strings.TrimSpace(comment)) != strip(strings.TrimSpace(textfmt.OneLine(name))) {
 			t.Errorf("crontab %q: cron reads the name as %q, want %q", out, comment, name)
 		}
 	})

@@ -51,7 +51,7 @@ func Parse(r io.Reader, opt Options) (Result, error) {
 			}
 			continue
 		}
-		p, problem := cronJob(line, opt.System)
+		p, cmd, problem := cronJob(line, opt.System)
 		if problem != "" {
 			res.Warn("line %d: not mapped, %s: %s", n, problem, clipLine(line))
 			continue
@@ -65,7 +65,7 @@ func Parse(r io.Reader, opt Options) (Result, error) {
 			res.Warn("line %d: not mapped, %s: %s", n, statesrv.ErrorMessage(err), clipLine(line))
 			continue
 		}
-		if id, ok := wrappedID(cronCommand(p.Description)); ok {
+		if id, ok := wrappedID(cronCommand(cmd)); ok {
 			res.Warn("line %d: already runs through statesrv exec (process %d), left out: %s", n, id, clipLine(line))
 			continue
 		}
@@ -89,17 +89,17 @@ func SystemFile(file string) bool {
 
 // cronJob reads one job line: its schedule and command (and, in the
 // system format, user). problem says why a line cannot be mapped.
-func cronJob(line string, system bool) (p statesrv.Process, problem string) {
+func cronJob(line string, system bool) (p statesrv.Process, cmd, problem string) {
 	var spec string
 	rest := line
 	if strings.HasPrefix(line, "@") {
 		spec, rest = nextField(line)
 		switch spec {
 		case "@reboot":
-			return p, "@reboot runs at boot, which no schedule expresses"
+			return p, "", "@reboot runs at boot, which no schedule expresses"
 		case "@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly":
 		default:
-			return p, fmt.Sprintf("unknown descriptor %s", spec)
+			return p, "", fmt.Sprintf("unknown descriptor %s", spec)
 		}
 	} else {
 		var fields []string
@@ -109,7 +109,7 @@ func cronJob(line string, system bool) (p statesrv.Process, problem string) {
 			fields = append(fields, f)
 		}
 		if fields[4] == "" {
-			return p, "fewer than five time fields"
+			return p, "", "fewer than five time fields"
 		}
 		fields[4] = sundaySeven(fields[4])
 		spec = strings.Join(fields, " ")
@@ -117,19 +117,19 @@ func cronJob(line string, system bool) (p statesrv.Process, problem string) {
 	if system {
 		user, r := nextField(rest)
 		if user == "" {
-			return p, "no user field (system crontab format)"
+			return p, "", "no user field (system crontab format)"
 		}
 		rest = r
 	}
-	cmd := strings.TrimSpace(rest)
+	cmd = strings.TrimSpace(rest)
 	if cmd == "" {
-		return p, "no command"
+		return p, "", "no command"
 	}
 	p.Schedule = spec
 	p.Name = nameFromCommand(cronCommand(cmd))
 	p.Description = Description(cmd)
 	p.Enabled = true
-	return p, ""
+	return p, cmd, ""
 }
 
 var toSeven = regexp.MustCompile(`^([0-6])-7$`)

@@ -70,7 +70,7 @@ func cutEnd(line string) (body, end string) {
 
 // wrapLine rewrites one job line.
 func wrapLine(line string, id int64, shell, bin string, opt WrapOptions) (string, error) {
-	if p, problem := cronJob(strings.TrimSpace(line), opt.System); problem != "" || p.Schedule == "" {
+	if p, _, problem := cronJob(strings.TrimSpace(line), opt.System); problem != "" || p.Schedule == "" {
 		return "", fmt.Errorf("not a job line (%s)", problem)
 	}
 	at := commandAt(line, opt.System)

@@ -138,12 +138,14 @@ func FuzzWrap(f *testing.F) {
 			!strings.Contains(after.Warnings[0], "already runs through statesrv exec (process 7)") {
 			t.Fatalf("Wrap(%q) = %q, read back as %+v, %v", in, out, after, err)
 		}
-		wrapped, problem := cronJob(strings.TrimSpace(lines[p.Line-1]), system)
+		wrapped, wrappedCmd, problem := cronJob(strings.TrimSpace(lines[p.Line-1]), system)
+		// The commands as written, not the descriptions (cut for display).
+		_, originalCmd, _ := cronJob(strings.TrimSpace(strings.Split(in, "\n")[p.Line-1]), system)
 		if problem != "" || wrapped.Schedule != p.Schedule {
 			t.Fatalf("wrapped line %q: schedule %q (%s), want %q", lines[p.Line-1], wrapped.Schedule, problem, p.Schedule)
 		}
-		original := cronCommand(p.Description)
-		args := shellArgs(t, cronCommand(wrapped.Description))
+		original := cronCommand(originalCmd)
+		args := shellArgs(t, cronCommand(wrappedCmd))
 		want := []string{bin, "exec", "--id", "7"}
 		if server != "" {
 			want = append(want, "--server", server)
@@ -161,7 +163,7 @@ func FuzzWrap(f *testing.F) {
 		case !slices.Equal(job, strings.Fields(original)) || !direct(original):
 			t.Errorf("wrapped line %q: exec runs %q, want %q", lines[p.Line-1], job, original)
 		}
-		if got, want := input(wrapped.Description), input(p.Description); got != want {
+		if got, want := input(wrappedCmd), input(originalCmd); got != want {
 			t.Errorf("wrapped line %q: the job's input is %q, want %q", lines[p.Line-1], got, want)
 		}
 	})
