@@ -35,6 +35,7 @@ var allowed = map[string][]string{
 	"textfmt":           {},
 	"pidfile":           {},
 	"tlsreload":         {},
+	"tlsreload/tlstest": {},
 	"envflag":           {},
 	"datadir":           {"", "eventlog", "projections"},
 	"audit":             {"", "api", "datadir", "eventlog", "projections"},

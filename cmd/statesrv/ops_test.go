@@ -6,18 +6,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
+	"github.com/statesrv/statesrv/tlsreload/tlstest"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptrace"
 	"os"
@@ -25,49 +19,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/statesrv/statesrv/clock"
 	"github.com/statesrv/statesrv/pidfile"
 )
-
-// MustWriteCert writes a fresh self-signed certificate for 127.0.0.1 with
-// common name cn, and its key, as PEM files, and returns the certificate.
-func MustWriteCert(tb testing.TB, certFile, keyFile, cn string) *x509.Certificate {
-	tb.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:        true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		tb.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return cert
-}
 
 // TestHTTPSReload serves HTTPS through Main, replaces the certificate and
 // reloads it as SIGHUP does: new connections get the new certificate, and a
@@ -75,7 +30,7 @@ func MustWriteCert(tb testing.TB, certFile, keyFile, cn string) *x509.Certificat
 func TestHTTPSReload(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	first := MustWriteCert(t, certFile, keyFile, "first")
+	first := tlstest.MustWriteCert(t, certFile, keyFile, "first")
 	m, err := Open(context.Background(), Config{
 		Data: t.TempDir(), TCP: "", HTTP: "127.0.0.1:0", APIToken: "x",
 		TLSCert: certFile, TLSKey: keyFile, Stdout: io.Discard, Clock: clock.NewFake(t0),
@@ -113,7 +68,7 @@ func TestHTTPSReload(t *testing.T) {
 	if cn, _ := get(before); cn != "first" {
 		t.Fatalf("served %q, want first", cn)
 	}
-	roots.AddCert(MustWriteCert(t, certFile, keyFile, "second"))
+	roots.AddCert(tlstest.MustWriteCert(t, certFile, keyFile, "second"))
 	m.reload()
 	if cn, _ := get(client()); cn != "second" {
 		t.Errorf("a new connection after the reload got %q, want second", cn)
@@ -168,22 +123,7 @@ func TestPIDFile(t *testing.T) {
 		}
 	})
 
-	for name, content := range map[string]string{
-		"StaleReplaced":   strconv.Itoa(1<<30) + "\n", // above any system's pid limit
-		"OwnPIDReplaced":  strconv.Itoa(os.Getpid()),  // a container's pid 1 again
-		"GarbageReplaced": "not a pid",
-	} {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "statesrv.pid")
-			os.WriteFile(path, []byte(content), 0o644)
-			m, err := open(t, path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer m.Close()
-			mustOwnPID(t, path)
-		})
-	}
+	// Which existing pid files are replaced is pidfile's own test (TestWrite).
 }
 
 func TestNewLogger(t *testing.T) {

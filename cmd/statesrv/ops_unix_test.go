@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"github.com/statesrv/statesrv/tlsreload/tlstest"
 	"io"
 	"net/http"
 	"os"
@@ -29,7 +30,7 @@ func TestServeSignals(t *testing.T) {
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	pidFile := filepath.Join(dir, "statesrv.pid")
 	roots := x509.NewCertPool()
-	roots.AddCert(MustWriteCert(t, certFile, keyFile, "first"))
+	roots.AddCert(tlstest.MustWriteCert(t, certFile, keyFile, "first"))
 
 	cmd := exec.Command(os.Args[0], "serve", "--data", filepath.Join(dir, "data"), "--tcp", "",
 		"--http", "127.0.0.1:0", "--api-token", "x", "--admin-password", "pw",
@@ -104,7 +105,7 @@ func TestServeSignals(t *testing.T) {
 	}
 
 	t.Run("SIGHUPReloadsCertificate", func(t *testing.T) {
-		roots.AddCert(MustWriteCert(t, certFile, keyFile, "second"))
+		roots.AddCert(tlstest.MustWriteCert(t, certFile, keyFile, "second"))
 		cmd.Process.Signal(syscall.SIGHUP)
 		waitLog("reload: tls certificate loaded")
 		if got := cn(); got != "second" {
