@@ -5,9 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
+	"github.com/statesrv/statesrv/eventlog/logtest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -213,35 +212,17 @@ func TestRestore(t *testing.T) {
 	})
 }
 
-// crashEnv names the data directory in which the test binary, run again
-// by mustCrash, appends one event and exits without closing the log.
-const crashEnv = "DATADIR_TEST_CRASH"
-
 func TestMain(m *testing.M) {
-	if data := os.Getenv(crashEnv); data != "" {
-		logDir, _ := Paths(data)
-		l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir})
-		if err == nil {
-			_, err = eventlog.Append(context.Background(), l, eventlog.Record{Type: "T", Data: []byte(`{}`)})
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0) // no Close: what a crash leaves behind
-	}
+	logtest.CrashIfAsked()
 	os.Exit(m.Run())
 }
 
-// mustCrash leaves in data a log of one event whose process exited without
-// closing it.
+// mustCrash leaves in the data directory data a log of one event whose
+// process exited without closing it.
 func mustCrash(t *testing.T, data string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+data)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("crashing writer: %v: %s", err, out)
-	}
+	logDir, _ := Paths(data)
+	logtest.MustCrash(t, logDir)
 }
 
 func exists(path string) bool {

@@ -2,20 +2,14 @@ package eventlog_test
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
-	"maps"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/statesrv/statesrv/eventlog"
+	"github.com/statesrv/statesrv/eventlog/logtest"
 )
 
 // MustLog writes n events into a new log in dir and closes it.
@@ -37,85 +31,9 @@ func openReadOnly(dir string) (*eventlog.Badger, error) {
 	return eventlog.OpenBadger(eventlog.Options{Dir: dir, ReadOnly: true})
 }
 
-// snapshot describes every file under dir: name, mode, size, modification
-// time and a hash of the contents.
-func snapshot(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		if d.Type().IsRegular() {
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if _, err := io.Copy(h, f); err != nil {
-				return err
-			}
-		}
-		files[path] = fmt.Sprintf("%v %d %v %x", info.Mode(), info.Size(), info.ModTime().UnixNano(), h.Sum(nil))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
-// sameFiles fails the test unless every file of before is there unchanged
-// and no file was added.
-func sameFiles(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	for _, p := range slices.Sorted(maps.Keys(after)) {
-		if b, ok := before[p]; !ok {
-			t.Errorf("%s was created", p)
-		} else if b != after[p] {
-			t.Errorf("%s changed: %s, now %s", p, b, after[p])
-		}
-	}
-	for p := range before {
-		if _, ok := after[p]; !ok {
-			t.Errorf("%s was removed", p)
-		}
-	}
-}
-
-// crashEnv names the directory in which the test binary, run again by
-// mustCrash, appends one event and exits without closing the log.
-const crashEnv = "EVENTLOG_TEST_CRASH"
-
 func TestMain(m *testing.M) {
-	if dir := os.Getenv(crashEnv); dir != "" {
-		l, err := eventlog.OpenBadger(eventlog.Options{Dir: dir})
-		if err == nil {
-			_, err = eventlog.Append(context.Background(), l, eventlog.Record{Type: "T", Data: []byte(`{}`)})
-		}
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0) // no Close: what a crash leaves behind
-	}
+	logtest.CrashIfAsked()
 	os.Exit(m.Run())
-}
-
-// mustCrash leaves in dir a log of one event whose process exited without
-// closing it.
-func mustCrash(t *testing.T, dir string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), crashEnv+"="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("crashing writer: %v: %s", err, out)
-	}
 }
 
 func TestBadgerReadOnly(t *testing.T) {
@@ -124,7 +42,7 @@ func TestBadgerReadOnly(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		dir := t.TempDir()
 		MustLog(t, dir, 20)
-		before := snapshot(t, dir)
+		before := logtest.Files(t, dir)
 		l, err := openReadOnly(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -138,7 +56,7 @@ func TestBadgerReadOnly(t *testing.T) {
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
-		sameFiles(t, before, snapshot(t, dir))
+		logtest.SameFiles(t, before, logtest.Files(t, dir))
 	})
 
 	t.Run("ReadersShare", func(t *testing.T) {
@@ -180,7 +98,7 @@ func TestBadgerReadOnly(t *testing.T) {
 
 	t.Run("ErrNeedsRecovery", func(t *testing.T) {
 		crashed := t.TempDir()
-		mustCrash(t, crashed)
+		logtest.MustCrash(t, crashed)
 		if _, err := openReadOnly(crashed); !errors.Is(err, eventlog.ErrNeedsRecovery) {
 			t.Fatalf("read-only open of a crashed log = %v, want ErrNeedsRecovery", err)
 		}

@@ -1,16 +1,12 @@
 package main
 
 import (
-	"crypto/sha256"
-	"fmt"
-	"io"
+	"github.com/statesrv/statesrv/eventlog/logtest"
 	"io/fs"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 
@@ -53,9 +49,9 @@ func TestReadOnlyAudit(t *testing.T) {
 		t.Cleanup(func() { chmodTree(t, data, 0o644, 0o755) })
 		// As root the permission bits stop nothing: that no file changed
 		// is what shows the log was opened read-only.
-		before := fileStates(t, data)
+		before := logtest.Files(t, data)
 		audit(t, data)
-		sameFiles(t, before, fileStates(t, data))
+		logtest.SameFiles(t, before, logtest.Files(t, data))
 		if os.Geteuid() == 0 {
 			return
 		}
@@ -67,9 +63,9 @@ func TestReadOnlyAudit(t *testing.T) {
 
 	t.Run("ReadOnlyMount", func(t *testing.T) {
 		data := mountReadOnly(t, copyData(t, s.dir))
-		before := fileStates(t, data)
+		before := logtest.Files(t, data)
 		audit(t, data)
-		sameFiles(t, before, fileStates(t, data))
+		logtest.SameFiles(t, before, logtest.Files(t, data))
 		logDir := filepath.Join(data, "log")
 		want := "write " + logDir + ": read-only file system"
 		for _, args := range [][]string{{"rebuild", "--data", data}, {"user", "reset-password", "admin", "--data", data}} {
@@ -134,55 +130,4 @@ func mountReadOnly(t *testing.T, dir string) string {
 		t.Fatal("the read-only mount took a write: the test would prove nothing")
 	}
 	return mnt
-}
-
-// fileStates describes every file under dir: mode, size, modification
-// time and a hash of the contents.
-func fileStates(t *testing.T, dir string) map[string]string {
-	t.Helper()
-	files := map[string]string{}
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		h := sha256.New()
-		if d.Type().IsRegular() {
-			f, err := os.Open(path)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			if _, err := io.Copy(h, f); err != nil {
-				return err
-			}
-		}
-		files[path] = fmt.Sprintf("%v %d %v %x", info.Mode(), info.Size(), info.ModTime().UnixNano(), h.Sum(nil))
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
-}
-
-// sameFiles fails the test unless every file of before is there unchanged
-// and no file was added.
-func sameFiles(t *testing.T, before, after map[string]string) {
-	t.Helper()
-	for _, p := range slices.Sorted(maps.Keys(after)) {
-		if b, ok := before[p]; !ok {
-			t.Errorf("%s was created", p)
-		} else if b != after[p] {
-			t.Errorf("%s changed: %s, now %s", p, b, after[p])
-		}
-	}
-	for p := range before {
-		if _, ok := after[p]; !ok {
-			t.Errorf("%s was removed", p)
-		}
-	}
 }
