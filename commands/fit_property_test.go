@@ -3,7 +3,6 @@ package commands_test
 import (
 	"cmp"
 	"fmt"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -45,22 +44,7 @@ type fitEvent struct {
 // (none times out, none is unprocessed, none opens a second run), and the
 // live views must equal a rebuild from the log.
 func TestClockSkewProperty(t *testing.T) {
-	lowerRapidChecks(t, 30)
-	base := t.TempDir()
-	rebuild, err := projections.OpenStore(t.TempDir(), nil)
-	if err != nil {
-		t.Fatalf("open rebuild store: %v", err)
-	}
-	defer rebuild.Close()
-	rapid.Check(t, func(rt *rapid.T) {
-		dir, err := os.MkdirTemp(base, "check")
-		if err != nil {
-			rt.Fatalf("temp dir: %v", err)
-		}
-		rt.Cleanup(func() { os.RemoveAll(dir) })
-		if err := rebuild.Drop(); err != nil {
-			rt.Fatalf("drop rebuild store: %v", err)
-		}
+	checkWorlds(t, 30, func(rt *rapid.T, dir string, rebuild *projections.Store) {
 		skew := time.Duration(rapid.SampledFrom([]int{5, 30, 60, 90}).Draw(rt, "skew_s")) * time.Second
 		m := &propModel{rt: rt, rebuild: rebuild, skew: skew}
 		m.s = &server{tb: rt, clock: clock.NewFake(t0), logDir: dir + "/log", viewsDir: dir + "/views", ClockSkew: skew}

@@ -64,24 +64,7 @@ var (
 // runner's, the stored ones and the write side's) equal those rebuilt from
 // the log, and that the log keeps its invariants.
 func TestLiveViewsEqualRebuild(t *testing.T) {
-	lowerRapidChecks(t, propChecks)
-	base := t.TempDir()
-	// One store for the rebuilds serves every check (opening Badger costs
-	// more than dropping its contents).
-	rebuild, err := projections.OpenStore(t.TempDir(), nil)
-	if err != nil {
-		t.Fatalf("open rebuild store: %v", err)
-	}
-	defer rebuild.Close()
-	rapid.Check(t, func(rt *rapid.T) {
-		dir, err := os.MkdirTemp(base, "check")
-		if err != nil {
-			rt.Fatalf("temp dir: %v", err)
-		}
-		rt.Cleanup(func() { os.RemoveAll(dir) })
-		if err := rebuild.Drop(); err != nil {
-			rt.Fatalf("drop rebuild store: %v", err)
-		}
+	checkWorlds(t, propChecks, func(rt *rapid.T, dir string, rebuild *projections.Store) {
 		m := &propModel{rt: rt, rebuild: rebuild}
 		m.skew = rapid.SampledFrom([]time.Duration{0, 0, 30 * time.Second}).Draw(rt, "clock_skew")
 		m.s = &server{tb: rt, clock: clock.NewFake(t0), logDir: dir + "/log", viewsDir: dir + "/views", Background: true,
@@ -563,4 +546,29 @@ func eventSeqs(rt *rapid.T, s *projections.Store, pid int64) []uint64 {
 		rt.Fatalf("process %d: index not ordered: %v", pid, ranges)
 	}
 	return out
+}
+
+// checkWorlds runs body in rapid checks (at most checks of them), each with
+// a fresh directory for its log and views and an emptied store for its
+// rebuilds: one store serves every check, as opening Badger costs more than
+// dropping its contents.
+func checkWorlds(t *testing.T, checks int, body func(rt *rapid.T, dir string, rebuild *projections.Store)) {
+	lowerRapidChecks(t, checks)
+	base := t.TempDir()
+	rebuild, err := projections.OpenStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatalf("open rebuild store: %v", err)
+	}
+	defer rebuild.Close()
+	rapid.Check(t, func(rt *rapid.T) {
+		dir, err := os.MkdirTemp(base, "check")
+		if err != nil {
+			rt.Fatalf("temp dir: %v", err)
+		}
+		rt.Cleanup(func() { os.RemoveAll(dir) })
+		if err := rebuild.Drop(); err != nil {
+			rt.Fatalf("drop rebuild store: %v", err)
+		}
+		body(rt, dir, rebuild)
+	})
 }
