@@ -80,8 +80,6 @@ func (d *deadlineHeap) remove(id string) {
 	}
 }
 
-func (d *deadlineHeap) len() int { return len(d.h.list) }
-
 func (d *deadlineHeap) peek() (time.Time, string, bool) {
 	if len(d.h.list) == 0 {
 		return time.Time{}, "", false

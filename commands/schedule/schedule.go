@@ -467,7 +467,7 @@ func (s *Schedule) latestCron(after, until time.Time) (time.Time, bool) {
 		return !n.IsZero() && !n.After(until)
 	}
 	span := until.Sub(after) // saturates for intervals over 292 years
-	hi, lo := until, until
+	hi, lo := until, time.Time{}
 	for w := time.Second; ; {
 		if w >= span {
 			lo = after
