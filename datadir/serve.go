@@ -43,6 +43,9 @@ func OpenServer(ctx context.Context, data string, opt ServerOptions) (*Dir, uint
 	}
 	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir, Logger: opt.Logger, Now: opt.Now,
 		FreeBytes: opt.FreeBytes, ReadOnlyIfFull: opt.Serving})
+	if errors.Is(err, eventlog.ErrLocked) {
+		return nil, 0, fmt.Errorf("%w (another server is running on %s: stop it, or give this one its own --data)", err, data)
+	}
 	if err != nil {
 		return nil, 0, err
 	}

@@ -2,11 +2,14 @@ package datadir
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
 )
 
 func TestOpenServer(t *testing.T) {
@@ -31,8 +34,9 @@ func TestOpenServer(t *testing.T) {
 		t.Fatalf("OpenServer: %d events caught up, %v; want 3", n, err)
 	}
 	// The log is locked while open.
-	if _, _, err := OpenServer(ctx, data, ServerOptions{}); err == nil {
-		t.Error("a second OpenServer of an open directory succeeded")
+	if _, _, err := OpenServer(ctx, data, ServerOptions{}); !errors.Is(err, eventlog.ErrLocked) ||
+		!strings.Contains(err.Error(), "another server is running on "+data) {
+		t.Errorf("a second OpenServer of an open directory = %v, want ErrLocked and the hint", err)
 	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)

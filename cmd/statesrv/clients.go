@@ -46,7 +46,13 @@ func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if r.MID == "" {
 		r.MID = uuid.NewString()
 	}
-	seq, err := client.SendRetry(ctx, *server, r, client.Retry{For: *retryFor, Attempt: *timeout})
+	policy := client.Retry{For: *retryFor, Attempt: *timeout}
+	policy.OnRetry = func(attempt int, err error, _ time.Duration) {
+		if attempt == 1 {
+			fmt.Fprintf(stderr, "statesrv report: not delivered yet, retrying for up to %v (--retry-for): %v\n", *retryFor, err)
+		}
+	}
+	seq, err := client.SendRetry(ctx, *server, r, policy)
 	if err != nil {
 		return err
 	}

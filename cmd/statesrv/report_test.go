@@ -44,4 +44,12 @@ func TestReportCommand(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want 1 after one attempt", res.code, res.stderr)
 		}
 	})
+
+	t.Run("RetriesAreAnnouncedOnce", func(t *testing.T) {
+		res := runCLI("report", "--server", freeAddr(t), "--id", "1", "--state", "OK", "--retry-for", "1s")
+		if res.code != 1 || strings.Count(res.stderr, "not delivered yet, retrying for up to 1s") != 1 ||
+			!strings.Contains(res.stderr, "gave up after") {
+			t.Errorf("exit %d, stderr %q; want 1, one retry notice and the final error", res.code, res.stderr)
+		}
+	})
 }
