@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -221,13 +222,14 @@ func TestAccountTokens(t *testing.T) {
 	})
 	t.Run("ErrRevokeAnotherUsers", func(t *testing.T) {
 		e := newEnv(t)
-		_, rc, err := e.Service.CreateToken("ops", "theirs")
+		e.addUser(t, "ops", statesrv.RoleEditor)
+		_, rc, err := e.Service.CreateToken(commands.Caller{User: "admin", Role: statesrv.RoleAdmin, Actor: "admin"}, "theirs", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.wait(t, rc)
 		id := e.Service.Tokens()[0].ID
-		e.login(t)
+		e.loginAs(t, "ops")
 		if n := testid(e.page(t, "/account"), "token-row").Length(); n != 0 {
 			t.Errorf("another user's token listed (%d rows)", n)
 		}
