@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"regexp"
 	"slices"
 	"strings"
@@ -197,4 +198,22 @@ func (s *Service) ChangePassword(user, current, next string) (*Receipt, error) {
 		return nil, err
 	}
 	return s.SetPassword(user, HashPassword(next), user), nil
+}
+
+// AddUser creates the user name with role and password pw and waits for
+// it to be recorded. The error is EConflict for a name that is taken, or
+// that of DefineUser or of recording it.
+func (s *Service) AddUser(ctx context.Context, name, role, pw, actor string) error {
+	if _, exists := s.User(name); exists {
+		return statesrv.Errorf(statesrv.EConflict, "user %s exists", name)
+	}
+	if role == "" {
+		return validRole(role)
+	}
+	_, rc, err := s.DefineUser(name, role, pw, actor)
+	if err != nil {
+		return err
+	}
+	_, err = rc.Wait(ctx)
+	return err
 }

@@ -177,8 +177,9 @@ func TestAccountTokens(t *testing.T) {
 		if strings.Contains(doc.Text(), secret) || testid(doc, "token-secret").Length() != 0 {
 			t.Fatal("the secret is shown again")
 		}
-		if rows.Find("time").Length() != 1 {
-			t.Error("no creation time")
+		// Created, and last used by the API call above.
+		if rows.Find("time").Length() != 2 {
+			t.Errorf("%d times in the row, want the creation and the last use", rows.Find("time").Length())
 		}
 		action, _ := rows.Find("form").Attr("action")
 		res = e.postForm(t, action, nil)
