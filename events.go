@@ -33,6 +33,8 @@ const (
 	EventAPITokenRevoked    = "APITokenRevoked"
 	EventRunStartMissed     = "RunStartMissed"
 	EventMessagesDropped    = "MessagesDropped"
+	EventUserDefined        = "UserDefined"
+	EventUserDeleted        = "UserDeleted"
 )
 
 // EventType is one registered type of event: its name, a constructor of a
@@ -73,8 +75,10 @@ var eventTypes = []EventType{
 	{EventAlertSuppressed, payload[AlertSuppressedData], nil},
 	{EventAlertsPaused, payload[AlertsPausedData], nil},
 	{EventAlertsResumed, payload[AlertsResumedData], nil},
+	{EventUserDefined, payload[UserDefinedData], redactUserDefined},
+	{EventUserDeleted, payload[UserDeletedData], nil},
 	{EventUserPasswordSet, payload[UserPasswordSetData], redactPasswordSet},
-	{EventAPITokenCreated, payload[APITokenCreatedData], nil},
+	{EventAPITokenCreated, payload[APITokenCreatedData], redactTokenCreated},
 	{EventAPITokenRevoked, payload[APITokenRevokedData], nil},
 }
 
@@ -137,6 +141,18 @@ func redactProcessDefined(data []byte) []byte {
 
 // redactPasswordSet leaves out the password's hash.
 func redactPasswordSet(data []byte) []byte {
+	return redactMembers(data, "", "hash")
+}
+
+// redactUserDefined leaves out the password's hash and says
+// "password_set": true when the event set one.
+func redactUserDefined(data []byte) []byte {
+	return redactMembers(data, "password_set", "hash")
+}
+
+// redactTokenCreated leaves out the hash of the token's secret: it cannot
+// be reversed, but nothing outside the server needs it.
+func redactTokenCreated(data []byte) []byte {
 	return redactMembers(data, "", "hash")
 }
 
@@ -322,12 +338,30 @@ type UserPasswordSetData struct {
 	Hash string `json:"hash"`
 }
 
+// UserDefinedData creates a user or changes its role and, when Hash is
+// not empty, its password.
+type UserDefinedData struct {
+	User string `json:"user"`
+	Role string `json:"role"`
+	Hash string `json:"hash,omitempty"`
+}
+
+// UserDeletedData removes a user. The tokens the user owned are revoked
+// by APITokenRevoked events of the same append.
+type UserDeletedData struct {
+	User string `json:"user"`
+}
+
 // APITokenCreatedData records a new bearer token of the JSON API. The
-// secret itself is never stored: Hash is the hex SHA-256 of it.
+// secret itself is never stored: Hash is the hex SHA-256 of it. User is
+// the user the token acts for (its owner); Role is at most that user's
+// role. Tokens of older logs have no Role: they act with the role their
+// user had when the token was created.
 type APITokenCreatedData struct {
 	TokenID string `json:"token_id"`
 	User    string `json:"user"`
 	Name    string `json:"name"`
+	Role    string `json:"role,omitempty"`
 	Hash    string `json:"hash"`
 }
 
@@ -341,6 +375,7 @@ type APIToken struct {
 	ID        string    `json:"id"`
 	User      string    `json:"user"`
 	Name      string    `json:"name"`
+	Role      string    `json:"role,omitempty"`
 	Hash      string    `json:"hash"`
 	CreatedAt time.Time `json:"created_at"`
 }

@@ -96,6 +96,9 @@ func TestRedactEvent(t *testing.T) {
 		{"DefinitionEmptyKey", statesrv.EventProcessDefined, `{"id":1,"key":""}`, `{"id":1}`},
 		{"DefinitionWithoutKeyAsStored", statesrv.EventProcessDefined, `{"name":"b","id":1}`, `{"name":"b","id":1}`},
 		{"PasswordHash", statesrv.EventUserPasswordSet, `{"user":"admin","hash":"$argon2id$s3cret"}`, `{"user":"admin"}`},
+		{"UserDefinedHash", statesrv.EventUserDefined, `{"user":"ann","role":"viewer","hash":"$argon2id$s3cret"}`, `{"password_set":true,"role":"viewer","user":"ann"}`},
+		{"UserDefinedRoleOnly", statesrv.EventUserDefined, `{"user":"ann","role":"admin"}`, `{"user":"ann","role":"admin"}`},
+		{"TokenHash", statesrv.EventAPITokenCreated, `{"token_id":"t","user":"ann","name":"ci","role":"viewer","hash":"s3cret"}`, `{"name":"ci","role":"viewer","token_id":"t","user":"ann"}`},
 		{"OtherTypeAsStored", statesrv.EventRunStarted, `{"run_id":"s3cret"}`, `{"run_id":"s3cret"}`},
 		{"NotAnObject", statesrv.EventProcessDefined, `"s3cret"`, `{}`},
 	} {

@@ -193,9 +193,12 @@ const (
 	ENotFound = "not_found" // 404
 	EConflict = "conflict"  // 409
 	EAuth     = "unauthorized"
-	EInternal = "internal" // 500; the message is not shown
-	EUnavail  = "unavailable"
-	EFull     = "storage_full" // 503; the disk under the data is full
+	// EForbidden: the caller is known but its role does not allow the
+	// request (403).
+	EForbidden = "forbidden"
+	EInternal  = "internal" // 500; the message is not shown
+	EUnavail   = "unavailable"
+	EFull      = "storage_full" // 503; the disk under the data is full
 )
 
 // Error is the one error type whose message is safe to show to a client.

@@ -173,8 +173,10 @@ func CodeOf(status int) string {
 	switch {
 	case status == http.StatusBadRequest:
 		return statesrv.EInvalid
-	case status == http.StatusUnauthorized, status == http.StatusForbidden:
+	case status == http.StatusUnauthorized:
 		return statesrv.EAuth
+	case status == http.StatusForbidden:
+		return statesrv.EForbidden
 	case status == http.StatusNotFound:
 		return statesrv.ENotFound
 	case status == http.StatusConflict:

@@ -112,7 +112,7 @@ func TestClientRefusal(t *testing.T) {
 	}{
 		{http.StatusBadRequest, statesrv.EInvalid},
 		{http.StatusUnauthorized, statesrv.EAuth},
-		{http.StatusForbidden, statesrv.EAuth},
+		{http.StatusForbidden, statesrv.EForbidden},
 		{http.StatusNotFound, statesrv.ENotFound},
 		{http.StatusConflict, statesrv.EConflict},
 		{http.StatusRequestEntityTooLarge, statesrv.EInvalid},

@@ -61,6 +61,8 @@ type Service struct {
 	sleepUntil time.Time
 	// limits counts refused and unprocessed lines per address.
 	limits *limiter
+	// used keeps when each API token was last used, in memory only.
+	used tokenUse
 }
 
 // Config wires a Service.

@@ -1,30 +1,164 @@
 package commands
 
 import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"encoding/hex"
-	"fmt"
+	"context"
+	"regexp"
 	"slices"
 	"strings"
-	"sync"
-	"unicode/utf8"
-
-	"github.com/google/uuid"
-	"golang.org/x/crypto/argon2"
 
 	"github.com/statesrv/statesrv"
 )
 
-// Limits of users' secrets.
-const (
-	MinPasswordLen = 8
-	maxPasswordLen = 1024
-	maxTokenName   = 100
-	maxTokens      = 100
-)
+// Caller is who a request acts as: the user it acts for, the role it has
+// for this request, and the actor its changes are recorded under (the
+// user's name for a dashboard session, "token:NAME" for an API token,
+// admin for the server's --api-token).
+type Caller struct {
+	User  string
+	Role  string
+	Actor string
+}
+
+// TokenActor is the actor recorded for the changes made with the API
+// token named name.
+func TokenActor(name string) string { return "token:" + name }
+
+// userName is what a user may be called: no colon, so that a user never
+// reads as a token ("token:ci") or a report's source ("tcp:10.0.0.1").
+var userName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+func validUserName(name string) error {
+	if !userName.MatchString(name) {
+		return statesrv.Errorf(statesrv.EInvalid,
+			"name: 1 to 64 of a-z, 0-9, '.', '_' and '-', starting with a letter or digit")
+	}
+	return nil
+}
+
+func validRole(role string) error {
+	if !statesrv.ValidRole(role) {
+		return statesrv.Errorf(statesrv.EInvalid, "role: unknown role %q (want %s)", role, strings.Join(statesrv.Roles(), ", "))
+	}
+	return nil
+}
+
+// Users returns the users, by name, without their password hashes.
+func (s *Service) Users() []statesrv.User {
+	s.mu.Lock()
+	out := make([]statesrv.User, 0, len(s.core.Users))
+	for _, u := range s.core.Users {
+		u.Hash = ""
+		out = append(out, u)
+	}
+	s.mu.Unlock()
+	slices.SortFunc(out, func(a, b statesrv.User) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// User returns the user name, without its password hash.
+func (s *Service) User(name string) (statesrv.User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.core.Users[name]
+	u.Hash = ""
+	return u, ok
+}
+
+// DefineUser creates the user name with role and password pw, or changes
+// an existing user's role (role "" keeps it) and, when pw is not empty,
+// password. created tells which. The error is EInvalid, naming the field,
+// for a bad name, an unknown role or an unacceptable password (required
+// to create), and EConflict for demoting the last admin; nothing is then
+// recorded.
+func (s *Service) DefineUser(name, role, pw, actor string) (created bool, rc *Receipt, err error) {
+	if err := validUserName(name); err != nil {
+		return false, nil, err
+	}
+	if role != "" {
+		if err := validRole(role); err != nil {
+			return false, nil, err
+		}
+	}
+	if pw != "" {
+		if err := validPassword("password", pw); err != nil {
+			return false, nil, err
+		}
+	}
+	if _, exists := s.User(name); !exists && (pw == "" || role == "") {
+		return false, nil, statesrv.Errorf(statesrv.EInvalid, "%s: required for a new user", missing(pw, role))
+	}
+	hash := ""
+	if pw != "" {
+		hash = HashPassword(pw) // tens of milliseconds: not under the lock
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, exists := s.core.Users[name]
+	switch {
+	case !exists && (hash == "" || role == ""):
+		return false, nil, statesrv.Errorf(statesrv.EInvalid, "%s: required for a new user", missing(hash, role))
+	case exists && role == "":
+		role = u.Role
+	case exists && u.Role == statesrv.RoleAdmin && role != statesrv.RoleAdmin && s.adminsLocked() == 1:
+		return false, nil, statesrv.Errorf(statesrv.EConflict,
+			"role: %s is the last admin; make another user admin first", name)
+	}
+	d := s.decide(actor)
+	d.add(statesrv.EventUserDefined, 0, &statesrv.UserDefinedData{User: name, Role: role, Hash: hash})
+	return !exists, d.submit(""), nil
+}
+
+// missing names the first of password and role that is empty.
+func missing(pw, role string) string {
+	if pw == "" {
+		return "password"
+	}
+	return "role"
+}
+
+// DeleteUser removes the user name and revokes the API tokens it owns.
+// The error is ENotFound for an unknown user and EConflict for the last
+// admin; nothing is then recorded.
+func (s *Service) DeleteUser(name, actor string) (*Receipt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.core.Users[name]
+	if !ok {
+		return nil, statesrv.Errorf(statesrv.ENotFound, "user %s not found", name)
+	}
+	if u.Role == statesrv.RoleAdmin && s.adminsLocked() == 1 {
+		return nil, statesrv.Errorf(statesrv.EConflict, "%s is the last admin and cannot be removed", name)
+	}
+	d := s.decide(actor)
+	d.add(statesrv.EventUserDeleted, 0, &statesrv.UserDeletedData{User: name})
+	for _, t := range s.tokensLocked() {
+		if t.User == name {
+			d.add(statesrv.EventAPITokenRevoked, 0, &statesrv.APITokenRevokedData{TokenID: t.ID})
+		}
+	}
+	return d.submit(""), nil
+}
+
+// adminsLocked counts the users with role admin; s.mu is held.
+func (s *Service) adminsLocked() int {
+	n := 0
+	for _, u := range s.core.Users {
+		if u.Role == statesrv.RoleAdmin {
+			n++
+		}
+	}
+	return n
+}
+
+// SessionCaller returns the caller of a dashboard session of user name,
+// with the user's role now, or false when the user no longer exists.
+func (s *Service) SessionCaller(name string) (Caller, bool) {
+	u, ok := s.User(name)
+	if !ok {
+		return Caller{}, false
+	}
+	return Caller{User: name, Role: u.Role, Actor: name}, true
+}
 
 // SetPassword records a user's new password hash.
 func (s *Service) SetPassword(user, hash, actor string) *Receipt {
@@ -39,8 +173,8 @@ func (s *Service) SetPassword(user, hash, actor string) *Receipt {
 func (s *Service) PasswordHash(user string) (string, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, ok := s.core.Users[user]
-	return h, ok
+	u, ok := s.core.Users[user]
+	return u.Hash, ok && u.Hash != ""
 }
 
 // CheckPassword reports whether pw is user's password. It takes about as
@@ -52,11 +186,6 @@ func (s *Service) CheckPassword(user, pw string) bool {
 	}
 	return CheckPassword(hash, pw) && ok
 }
-
-// decoyHash is checked for unknown users so that their answer takes as
-// long as a wrong password. It is made at the first need, not when the
-// program starts: hashing costs tens of milliseconds and 19 MiB.
-var decoyHash = sync.OnceValue(func() string { return HashPassword("not a password of anyone") })
 
 // ChangePassword sets user's password to next after checking current. The
 // error is EAuth for a wrong current password and EInvalid, naming the
@@ -71,120 +200,20 @@ func (s *Service) ChangePassword(user, current, next string) (*Receipt, error) {
 	return s.SetPassword(user, HashPassword(next), user), nil
 }
 
-// validPassword returns EInvalid, naming field, for a password too short
-// or too long.
-func validPassword(field, pw string) error {
-	switch {
-	case utf8.RuneCountInString(pw) < MinPasswordLen:
-		return statesrv.Errorf(statesrv.EInvalid, "%s: at least %d characters", field, MinPasswordLen)
-	case len(pw) > maxPasswordLen:
-		return statesrv.Errorf(statesrv.EInvalid, "%s: at most %d bytes", field, maxPasswordLen)
+// AddUser creates the user name with role and password pw and waits for
+// it to be recorded. The error is EConflict for a name that is taken, or
+// that of DefineUser or of recording it.
+func (s *Service) AddUser(ctx context.Context, name, role, pw, actor string) error {
+	if _, exists := s.User(name); exists {
+		return statesrv.Errorf(statesrv.EConflict, "user %s exists", name)
 	}
-	return nil
-}
-
-// CreateToken records a new API token of user named name and returns its
-// secret, which is shown once and never stored. The error is EInvalid for
-// a bad name or when the user has too many tokens.
-func (s *Service) CreateToken(user, name string) (secret string, rc *Receipt, err error) {
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		return "", nil, statesrv.Errorf(statesrv.EInvalid, "name: required")
-	case utf8.RuneCountInString(name) > maxTokenName:
-		return "", nil, statesrv.Errorf(statesrv.EInvalid, "name: at most %d characters", maxTokenName)
+	if role == "" {
+		return validRole(role)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.core.Tokens) >= maxTokens {
-		return "", nil, statesrv.Errorf(statesrv.EInvalid, "name: at most %d tokens; revoke one first", maxTokens)
+	_, rc, err := s.DefineUser(name, role, pw, actor)
+	if err != nil {
+		return err
 	}
-	secret = "ss_" + RandomSecret(24)
-	d := s.decide(user)
-	d.add(statesrv.EventAPITokenCreated, 0, &statesrv.APITokenCreatedData{
-		TokenID: uuid.Must(uuid.NewV7()).String(), User: user, Name: name, Hash: TokenHash(secret)})
-	return secret, d.submit(""), nil
-}
-
-// RevokeToken withdraws a token. The error is ENotFound for an unknown id.
-func (s *Service) RevokeToken(id, actor string) (*Receipt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if _, ok := s.core.Tokens[id]; !ok {
-		return nil, statesrv.Errorf(statesrv.ENotFound, "token %s not found", id)
-	}
-	d := s.decide(actor)
-	d.add(statesrv.EventAPITokenRevoked, 0, &statesrv.APITokenRevokedData{TokenID: id})
-	return d.submit(""), nil
-}
-
-// Tokens returns the API tokens that have not been revoked, oldest first.
-func (s *Service) Tokens() []statesrv.APIToken {
-	s.mu.Lock()
-	out := make([]statesrv.APIToken, 0, len(s.core.Tokens))
-	for _, t := range s.core.Tokens {
-		out = append(out, t)
-	}
-	s.mu.Unlock()
-	slices.SortFunc(out, func(a, b statesrv.APIToken) int { return a.CreatedAt.Compare(b.CreatedAt) })
-	return out
-}
-
-// TokenUser returns the user of the token whose secret is secret.
-func (s *Service) TokenUser(secret string) (user string, ok bool) {
-	h := []byte(TokenHash(secret))
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range s.core.Tokens {
-		if subtle.ConstantTimeCompare([]byte(t.Hash), h) == 1 {
-			user, ok = t.User, true
-		}
-	}
-	return user, ok
-}
-
-// TokenHash is how a token's secret is kept: hex SHA-256.
-func TokenHash(secret string) string {
-	sum := sha256.Sum256([]byte(secret))
-	return hex.EncodeToString(sum[:])
-}
-
-// RandomSecret returns n random bytes, base64url encoded.
-func RandomSecret(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// HashPassword returns an argon2id hash of pw in the usual encoded form.
-func HashPassword(pw string) string {
-	salt := make([]byte, 16)
-	rand.Read(salt)
-	const t, mem, threads = 2, 19 * 1024, 1
-	key := argon2.IDKey([]byte(pw), salt, t, mem, threads, 32)
-	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$%s$%s", mem, t, threads,
-		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
-}
-
-// CheckPassword reports whether pw matches an encoded argon2id hash.
-func CheckPassword(encoded, pw string) bool {
-	var mem, t uint32
-	var threads uint8
-	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
-	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &t, &threads); err != nil {
-		return false
-	}
-	if mem > 256*1024 || t > 10 || threads == 0 {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(parts[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(parts[5])
-	if err1 != nil || err2 != nil || len(want) == 0 {
-		return false
-	}
-	got := argon2.IDKey([]byte(pw), salt, t, mem, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	_, err = rc.Wait(ctx)
+	return err
 }

@@ -70,7 +70,8 @@ type Core struct {
 	// order they opened.
 	Runs   map[string]*statesrv.Run
 	byProc map[int64][]*statesrv.Run
-	Users  map[string]string
+	// Users holds the dashboard users by name.
+	Users map[string]statesrv.User
 	// Tokens holds the API tokens that have not been revoked, by id.
 	Tokens map[string]statesrv.APIToken
 	// Alerts holds the alerts waiting for delivery, by id.
@@ -106,13 +107,26 @@ type received struct {
 func NewCore() *Core {
 	return &Core{
 		Procs: map[int64]*ProcessState{}, Runs: map[string]*statesrv.Run{},
-		byProc: map[int64][]*statesrv.Run{}, Users: map[string]string{},
+		byProc: map[int64][]*statesrv.Run{}, Users: map[string]statesrv.User{},
 		Tokens: map[string]statesrv.APIToken{}, dirtyTokens: map[string]bool{},
 		Alerts: map[string]*PendingAlert{}, Pauses: map[int64]time.Time{},
 		dirtyPauses: map[int64]bool{},
 		dirtyProcs:  map[int64]bool{}, dirtyRuns: map[string]bool{}, dirtyUsers: map[string]bool{},
 		dirtyAlerts: map[string]bool{},
 	}
+}
+
+// tokenRole is the role of a new token: the one it was given, or, for a
+// token of an older log, that of its user then (admin for a user not
+// defined, as the --api-token's).
+func (c *Core) tokenRole(d *statesrv.APITokenCreatedData) string {
+	if d.Role != "" {
+		return d.Role
+	}
+	if u, ok := c.Users[d.User]; ok {
+		return u.Role
+	}
+	return statesrv.RoleAdmin
 }
 
 // Effect is what one event changed in the persisted views beyond Core.
@@ -253,10 +267,32 @@ func (c *Core) ApplyPayload(seq uint64, at time.Time, pid int64, payload any) Ef
 			c.dirtyProcs[pid] = true
 		}
 	case *statesrv.UserPasswordSetData:
-		c.Users[d.User] = d.Hash
+		// Logs older than roles made their one user, admin, with this
+		// event alone: a password for a user not defined makes an admin.
+		u, ok := c.Users[d.User]
+		if !ok {
+			u = statesrv.User{Name: d.User, Role: statesrv.RoleAdmin, CreatedAt: at}
+		}
+		u.Hash = d.Hash
+		c.Users[d.User] = u
+		c.dirtyUsers[d.User] = true
+	case *statesrv.UserDefinedData:
+		u, ok := c.Users[d.User]
+		if !ok {
+			u = statesrv.User{Name: d.User, CreatedAt: at}
+		}
+		u.Role = d.Role
+		if d.Hash != "" {
+			u.Hash = d.Hash
+		}
+		c.Users[d.User] = u
+		c.dirtyUsers[d.User] = true
+	case *statesrv.UserDeletedData:
+		delete(c.Users, d.User)
 		c.dirtyUsers[d.User] = true
 	case *statesrv.APITokenCreatedData:
-		c.Tokens[d.TokenID] = statesrv.APIToken{ID: d.TokenID, User: d.User, Name: d.Name, Hash: d.Hash, CreatedAt: at}
+		c.Tokens[d.TokenID] = statesrv.APIToken{ID: d.TokenID, User: d.User, Name: d.Name,
+			Role: c.tokenRole(d), Hash: d.Hash, CreatedAt: at}
 		c.dirtyTokens[d.TokenID] = true
 	case *statesrv.APITokenRevokedData:
 		delete(c.Tokens, d.TokenID)

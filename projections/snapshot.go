@@ -68,14 +68,14 @@ type snapshot struct {
 	At     time.Time `json:"at"`
 	Latest time.Time `json:"latest"`
 	// Complete is false when the messages were left out (too many).
-	Complete    bool                   `json:"complete"`
-	Procs       []*ProcessState        `json:"procs"`
-	Runs        []*statesrv.Run        `json:"runs"`
-	Users       map[string]string      `json:"users,omitempty"`
-	Tokens      []statesrv.APIToken    `json:"tokens,omitempty"`
-	Alerts      []*PendingAlert        `json:"alerts,omitempty"`
-	Pauses      map[int64]time.Time    `json:"pauses,omitempty"`
-	Unprocessed []statesrv.Unprocessed `json:"unprocessed,omitempty"`
+	Complete    bool                     `json:"complete"`
+	Procs       []*ProcessState          `json:"procs"`
+	Runs        []*statesrv.Run          `json:"runs"`
+	Users       map[string]statesrv.User `json:"users,omitempty"`
+	Tokens      []statesrv.APIToken      `json:"tokens,omitempty"`
+	Alerts      []*PendingAlert          `json:"alerts,omitempty"`
+	Pauses      map[int64]time.Time      `json:"pauses,omitempty"`
+	Unprocessed []statesrv.Unprocessed   `json:"unprocessed,omitempty"`
 }
 
 // SnapshotInfo describes one stored snapshot.
@@ -162,7 +162,10 @@ func (s *snapshot) core() *Core {
 	byID(c.Runs, s.Runs, func(r *statesrv.Run) string { return r.ID })
 	byID(c.Tokens, s.Tokens, func(t statesrv.APIToken) string { return t.ID })
 	byID(c.Alerts, s.Alerts, func(a *PendingAlert) string { return a.AlertID })
-	maps.Copy(c.Users, s.Users)
+	for name, u := range s.Users {
+		u.Name = name // snapshots older than roles kept only the hash
+		c.Users[name] = u
+	}
 	maps.Copy(c.Pauses, s.Pauses)
 	c.rebuildIndex()
 	return c

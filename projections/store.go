@@ -23,7 +23,9 @@ import (
 //	                                    indexes get them on open)
 //	c/p/<pid 8>                         ProcessState JSON
 //	c/r/<run id>                        open run JSON
-//	c/u/<user>                          password hash
+//	c/u/<user>                          user JSON (statesrv.User); views
+//	                                    older than roles hold the bare
+//	                                    password hash of an admin
 //	c/t/<token id>                      API token JSON (statesrv.APIToken)
 //	h/<finished ns 8><run id>           finished run JSON (history)
 //	hp/<pid 8><finished ns 8><run id>   history by process; value: the state
@@ -259,7 +261,14 @@ func (s *Store) LoadCore() (*Core, error) {
 			return err
 		}
 		return scan(txn, []byte("c/u/"), func(k, v []byte) error {
-			c.Users[string(k[4:])] = string(v)
+			name := string(k[4:])
+			u := statesrv.User{Name: name, Role: statesrv.RoleAdmin, Hash: string(v)}
+			if len(v) > 0 && v[0] == '{' {
+				if err := json.Unmarshal(v, &u); err != nil {
+					return fmt.Errorf("user %s: %w", name, err)
+				}
+			}
+			c.Users[name] = u
 			return nil
 		})
 	})
@@ -537,10 +546,8 @@ func (b *batch) core(c *Core) error {
 	}); err != nil {
 		return err
 	}
-	for u := range c.dirtyUsers {
-		if err := b.set(key("c/u/", []byte(u)), []byte(c.Users[u])); err != nil {
-			return err
-		}
+	if err := persist(b, c.dirtyUsers, c.Users, idKey("c/u/"), jsonOf); err != nil {
+		return err
 	}
 	if err := persist(b, c.dirtyTokens, c.Tokens, idKey("c/t/"), jsonOf); err != nil {
 		return err

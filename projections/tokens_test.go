@@ -11,6 +11,8 @@ import (
 
 // TestTokensPersist folds token events, persists them with the checkpoint,
 // and checks that a restart (LoadCore) and a rebuild give the same tokens.
+// The tokens, as in logs older than roles, name no role: each takes its
+// user's (admin for a user not defined).
 func TestTokensPersist(t *testing.T) {
 	v := newViews(t)
 	created := func(id, user string) any {
@@ -22,8 +24,8 @@ func TestTokensPersist(t *testing.T) {
 	v.append(rec(t0.Add(3*time.Minute), statesrv.EventAPITokenRevoked, 0, &statesrv.APITokenRevokedData{TokenID: "t2"}))
 	v.catchUp()
 	want := map[string]statesrv.APIToken{
-		"t1": {ID: "t1", User: "admin", Name: "name of t1", Hash: "hash-t1", CreatedAt: t0},
-		"t3": {ID: "t3", User: "admin", Name: "name of t3", Hash: "hash-t3", CreatedAt: t0.Add(2 * time.Minute)},
+		"t1": {ID: "t1", User: "admin", Name: "name of t1", Role: statesrv.RoleAdmin, Hash: "hash-t1", CreatedAt: t0},
+		"t3": {ID: "t3", User: "admin", Name: "name of t3", Role: statesrv.RoleAdmin, Hash: "hash-t3", CreatedAt: t0.Add(2 * time.Minute)},
 	}
 	var live map[string]statesrv.APIToken
 	v.runner.View(func(c *projections.Core) { live = c.Tokens })

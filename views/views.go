@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
+
+	"github.com/statesrv/statesrv"
 )
 
 // Page is what every page's layout needs: its title, who is logged in and
@@ -21,6 +23,9 @@ type Page struct {
 	Title string
 	// User is the logged-in user; empty on the login page.
 	User string
+	// Role is the logged-in user's role: forms that change anything are
+	// shown only to the roles that may send them.
+	Role string
 	// Section is the path of the navigation entry to highlight ("/runs").
 	Section string
 	// Live marks a page that reloads its main content when events arrive;
@@ -35,6 +40,13 @@ type Page struct {
 	// beside its navigation entry.
 	Unprocessed int
 }
+
+// CanEdit reports whether the user may change processes, runs, alerts
+// and messages (editor or admin).
+func (p Page) CanEdit() bool { return statesrv.RoleAllows(p.Role, statesrv.RoleEditor) }
+
+// IsAdmin reports whether the user may manage users and every token.
+func (p Page) IsAdmin() bool { return statesrv.RoleAllows(p.Role, statesrv.RoleAdmin) }
 
 // NavItem is one entry of the navigation bar.
 type NavItem struct{ Path, Label string }

@@ -6,19 +6,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 )
 
 // TestAPIActor checks that a change made through the JSON API is recorded
-// with the user whose token made it, and with admin for --api-token.
+// with the token that made it ("token:NAME"), and with admin for
+// --api-token.
 func TestAPIActor(t *testing.T) {
 	e := newEnv(t)
-	secret, rc, err := e.Service.CreateToken("ops", "deploy pipeline")
+	secret, rc, err := e.Service.CreateToken(commands.Caller{User: "ops", Role: statesrv.RoleEditor, Actor: "ops"}, "deploy pipeline", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.wait(t, rc)
 	for _, tt := range []struct{ token, id, want string }{
-		{secret, "7", "ops"},
+		{secret, "7", "token:deploy pipeline"},
 		{"test-token", "8", "admin"},
 	} {
 		res := e.do(t, http.MethodPut, "/api/v1/processes/"+tt.id, strings.NewReader(`{"name":"job"}`),

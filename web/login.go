@@ -12,9 +12,9 @@ import (
 )
 
 func (h *Handler) loginRoutes() {
-	h.handle("GET /login", http.HandlerFunc(h.loginForm))
-	h.handle("POST /login", http.HandlerFunc(h.login))
-	h.handle("POST /logout", http.HandlerFunc(h.logout))
+	h.public("GET /login", http.HandlerFunc(h.loginForm))
+	h.public("POST /login", http.HandlerFunc(h.login))
+	h.public("POST /logout", http.HandlerFunc(h.logout))
 }
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {

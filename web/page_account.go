@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/statesrv/statesrv"
@@ -10,10 +11,14 @@ import (
 )
 
 func (h *Handler) accountRoutes() {
-	h.handle("GET /account", h.page(h.accountPage))
-	h.handle("POST /account/password", h.page(h.changePassword))
-	h.handle("POST /account/tokens", h.page(h.createToken))
-	h.handle("POST /account/tokens/{id}/revoke", h.page(h.revokeToken))
+	h.page("GET /account", statesrv.RoleViewer, h.accountPage)
+	h.page("POST /account/password", statesrv.RoleEditor, h.changePassword)
+	h.page("POST /account/tokens", statesrv.RoleEditor, h.createToken)
+	h.page("POST /account/tokens/{id}/revoke", statesrv.RoleEditor, h.revokeToken)
+	h.page("POST /account/users", statesrv.RoleAdmin, h.addUser)
+	h.page("POST /account/users/{name}/role", statesrv.RoleAdmin, h.changeUserRole)
+	h.page("POST /account/users/{name}/password", statesrv.RoleAdmin, h.resetUserPassword)
+	h.page("POST /account/users/{name}/delete", statesrv.RoleAdmin, h.removeUser)
 }
 
 func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, user string) {
@@ -22,14 +27,36 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, user strin
 	h.render(w, r, http.StatusOK, views.Account(m))
 }
 
-// accountOf is the model of user's account page: their tokens, oldest
-// first.
+// accountOf is the model of user's account page: the tokens the user may
+// see (its own, every one for an admin), oldest first, and for an admin
+// the users.
 func (h *Handler) accountOf(user string) views.AccountPage {
-	m := views.AccountPage{Page: h.pageOf(user, "Account", "/account"), MinPassword: commands.MinPasswordLen}
-	for _, t := range h.cfg.Service.Tokens() {
-		if t.User == user {
-			m.Tokens = append(m.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt})
+	p := h.pageOf(user, "Account", "/account")
+	m := views.AccountPage{Page: p, MinPassword: commands.MinPasswordLen}
+	c, _ := h.cfg.Service.SessionCaller(user)
+	for _, t := range h.visibleTokens(c) {
+		m.Tokens = append(m.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, Role: t.Role, User: t.User,
+			CreatedAt: t.CreatedAt, LastUsedAt: h.cfg.Service.TokenLastUsed(t.ID)})
+	}
+	for _, r := range statesrv.Roles() {
+		if statesrv.RoleAllows(c.Role, r) {
+			m.TokenRoles = append(m.TokenRoles, r)
 		}
+	}
+	if !p.IsAdmin() {
+		return m
+	}
+	m.Roles = statesrv.Roles()
+	users := h.cfg.Service.Users()
+	admins := 0
+	for _, u := range users {
+		if u.Role == statesrv.RoleAdmin {
+			admins++
+		}
+	}
+	for _, u := range users {
+		m.Users = append(m.Users, views.UserRow{Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt,
+			LastAdmin: u.Role == statesrv.RoleAdmin && admins == 1})
 	}
 	return m
 }
@@ -91,36 +118,34 @@ func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, user st
 // itself, this once: a redirect would put it in a URL.
 func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, user string) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	name := r.PostFormValue("name")
-	secret, rc, err := h.cfg.Service.CreateToken(user, name)
+	name, role := r.PostFormValue("name"), r.PostFormValue("role")
+	c := callerOf(r)
+	secret, rc, err := h.cfg.Service.CreateToken(c, name, role)
 	if err != nil {
 		m := h.accountOf(user)
-		m.TokenName, m.TokenErrors = name, accountFieldErrors(err, "name")
-		h.render(w, r, http.StatusBadRequest, views.Account(m))
+		m.TokenName, m.TokenRole, m.TokenErrors = name, role, accountFieldErrors(err, "name")
+		h.render(w, r, statusOf(err), views.Account(m))
 		return
 	}
 	if _, err := h.settle(r.Context(), rc); err != nil {
 		h.pageError(w, r, user, err)
 		return
 	}
+	t, _ := h.tokenNamed(c, strings.TrimSpace(name))
 	m := h.accountOf(user)
-	m.NewToken = &views.NewToken{Name: strings.TrimSpace(name), Secret: secret}
+	m.NewToken = &views.NewToken{Name: t.Name, Role: t.Role, Secret: secret}
 	h.render(w, r, http.StatusOK, views.Account(m))
 }
 
-// revokeToken withdraws one of the user's own tokens; another user's token
-// is as unknown as a token that never was.
+// revokeToken withdraws a token the user may see (its own; any for an
+// admin); another is as unknown as a token that never was.
 func (h *Handler) revokeToken(w http.ResponseWriter, r *http.Request, user string) {
 	id := r.PathValue("id")
-	mine := false
-	for _, t := range h.cfg.Service.Tokens() {
-		mine = mine || (t.ID == id && t.User == user)
-	}
-	if !mine {
+	if !slices.ContainsFunc(h.visibleTokens(callerOf(r)), func(t statesrv.APIToken) bool { return t.ID == id }) {
 		h.pageError(w, r, user, statesrv.Errorf(statesrv.ENotFound, "You have no API token %s.", id))
 		return
 	}
-	rc, err := h.cfg.Service.RevokeToken(id, user)
+	rc, err := h.cfg.Service.RevokeToken(id, callerOf(r).Actor)
 	h.commandDone(w, r, user, rc, err, "/account", "Token revoked.")
 }
 

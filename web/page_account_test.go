@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -176,8 +177,9 @@ func TestAccountTokens(t *testing.T) {
 		if strings.Contains(doc.Text(), secret) || testid(doc, "token-secret").Length() != 0 {
 			t.Fatal("the secret is shown again")
 		}
-		if rows.Find("time").Length() != 1 {
-			t.Error("no creation time")
+		// Created, and last used by the API call above.
+		if rows.Find("time").Length() != 2 {
+			t.Errorf("%d times in the row, want the creation and the last use", rows.Find("time").Length())
 		}
 		action, _ := rows.Find("form").Attr("action")
 		res = e.postForm(t, action, nil)
@@ -221,13 +223,14 @@ func TestAccountTokens(t *testing.T) {
 	})
 	t.Run("ErrRevokeAnotherUsers", func(t *testing.T) {
 		e := newEnv(t)
-		_, rc, err := e.Service.CreateToken("ops", "theirs")
+		e.addUser(t, "ops", statesrv.RoleEditor)
+		_, rc, err := e.Service.CreateToken(commands.Caller{User: "admin", Role: statesrv.RoleAdmin, Actor: "admin"}, "theirs", "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		e.wait(t, rc)
 		id := e.Service.Tokens()[0].ID
-		e.login(t)
+		e.loginAs(t, "ops")
 		if n := testid(e.page(t, "/account"), "token-row").Length(); n != 0 {
 			t.Errorf("another user's token listed (%d rows)", n)
 		}

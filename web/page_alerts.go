@@ -16,10 +16,10 @@ import (
 const alertsPageSize = 50
 
 func (h *Handler) alertRoutes() {
-	h.handle("GET /alerts", h.page(h.alertsPage))
-	h.handle("POST /alerts/pause", h.page(h.pauseAllAlerts))
-	h.handle("POST /alerts/resume", h.page(h.resumeAllAlerts))
-	h.handle("POST /alerts/test", h.page(h.sendTestAlert))
+	h.page("GET /alerts", statesrv.RoleViewer, h.alertsPage)
+	h.page("POST /alerts/pause", statesrv.RoleEditor, h.pauseAllAlerts)
+	h.page("POST /alerts/resume", statesrv.RoleEditor, h.resumeAllAlerts)
+	h.page("POST /alerts/test", statesrv.RoleEditor, h.sendTestAlert)
 }
 
 // alertsPage lists every alert newest first, filtered by status and

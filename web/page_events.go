@@ -39,9 +39,10 @@ const (
 var eventTypes = statesrv.EventTypeNames()
 
 func (h *Handler) eventRoutes() {
-	h.handle("GET /events", h.page(h.eventsPage))
-	h.handle("GET /events/{seq}", h.page(h.eventPage))
-	h.handle("POST /events/verify", h.page(h.verifyEvents))
+	h.page("GET /events", statesrv.RoleViewer, h.eventsPage)
+	h.page("GET /events/{seq}", statesrv.RoleViewer, h.eventPage)
+	// Verifying the chain reads and changes nothing: auditors may.
+	h.page("POST /events/verify", statesrv.RoleViewer, h.verifyEvents)
 }
 
 // eventsFilter is a parsed /events query.

@@ -15,8 +15,8 @@ import (
 const historyPageSize = 50
 
 func (h *Handler) historyRoutes() {
-	h.handle("GET /history", h.page(h.historyPage))
-	h.handle("GET /runs/{id}", h.page(h.runPage))
+	h.page("GET /history", statesrv.RoleViewer, h.historyPage)
+	h.page("GET /runs/{id}", statesrv.RoleViewer, h.runPage)
 }
 
 // historyFilter is a parsed /history query.

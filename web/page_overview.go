@@ -27,7 +27,7 @@ const (
 )
 
 func (h *Handler) overviewRoutes() {
-	h.handle("GET /{$}", h.page(h.overviewPage))
+	h.page("GET /{$}", statesrv.RoleViewer, h.overviewPage)
 }
 
 // overviewPage shows what needs attention first. A bad since gives 400 with

@@ -14,17 +14,17 @@ import (
 )
 
 func (h *Handler) processRoutes() {
-	h.handle("GET /processes", h.page(h.processesPage))
-	h.handle("GET /processes/new", h.page(h.newProcessForm))
-	h.handle("GET /processes/preview", h.page(h.schedulePreview))
-	h.handle("POST /processes", h.page(h.createProcess))
-	h.handle("GET /processes/{id}", h.page(h.processPage))
-	h.handle("GET /processes/{id}/edit", h.page(h.editProcessForm))
-	h.handle("POST /processes/{id}", h.page(h.updateProcess))
-	h.handle("POST /processes/{id}/start", h.page(h.startProcessRun))
-	h.handle("POST /processes/{id}/pause", h.page(h.pauseProcessAlerts))
-	h.handle("POST /processes/{id}/resume", h.page(h.resumeProcessAlerts))
-	h.handle("POST /processes/{id}/delete", h.page(h.deleteProcessPage))
+	h.page("GET /processes", statesrv.RoleViewer, h.processesPage)
+	h.page("GET /processes/new", statesrv.RoleEditor, h.newProcessForm)
+	h.page("GET /processes/preview", statesrv.RoleViewer, h.schedulePreview)
+	h.page("POST /processes", statesrv.RoleEditor, h.createProcess)
+	h.page("GET /processes/{id}", statesrv.RoleViewer, h.processPage)
+	h.page("GET /processes/{id}/edit", statesrv.RoleEditor, h.editProcessForm)
+	h.page("POST /processes/{id}", statesrv.RoleEditor, h.updateProcess)
+	h.page("POST /processes/{id}/start", statesrv.RoleEditor, h.startProcessRun)
+	h.page("POST /processes/{id}/pause", statesrv.RoleEditor, h.pauseProcessAlerts)
+	h.page("POST /processes/{id}/resume", statesrv.RoleEditor, h.resumeProcessAlerts)
+	h.page("POST /processes/{id}/delete", statesrv.RoleEditor, h.deleteProcessPage)
 }
 
 // processesPerPage is the length of one page of the process list.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/views"
 )
@@ -16,7 +17,7 @@ import (
 const runsPerPage = 100
 
 func (h *Handler) runRoutes() {
-	h.handle("GET /runs", h.page(h.runsPage))
+	h.page("GET /runs", statesrv.RoleViewer, h.runsPage)
 }
 
 // runsPage lists the open runs, earliest deadline first, a page at a time.

@@ -27,8 +27,8 @@ const (
 var scheduleWindows = map[string]time.Duration{"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour}
 
 func (h *Handler) scheduleRoutes() {
-	h.handle("GET /schedule", h.page(h.schedulePage))
-	h.handle("GET /schedule/crontab", h.page(h.crontabFile))
+	h.page("GET /schedule", statesrv.RoleViewer, h.schedulePage)
+	h.page("GET /schedule/crontab", statesrv.RoleViewer, h.crontabFile)
 }
 
 // schedulePage lists the fire times of the processes over the chosen window,

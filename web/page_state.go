@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -14,7 +15,7 @@ import (
 const stateRows = 200
 
 func (h *Handler) stateRoutes() {
-	h.handle("GET /state", h.page(h.statePage))
+	h.page("GET /state", statesrv.RoleViewer, h.statePage)
 }
 
 // statePage shows the views as they stood at a moment (at) or after an

@@ -25,8 +25,8 @@ const (
 )
 
 func (h *Handler) unprocessedRoutes() {
-	h.handle("GET /unprocessed", h.page(h.unprocessedPage))
-	h.handle("POST /unprocessed/dismiss", h.page(h.dismissUnprocessed))
+	h.page("GET /unprocessed", statesrv.RoleViewer, h.unprocessedPage)
+	h.page("POST /unprocessed/dismiss", statesrv.RoleEditor, h.dismissUnprocessed)
 }
 
 // unprocessedPage lists the messages that closed no run, newest first, a

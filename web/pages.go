@@ -14,15 +14,12 @@ import (
 	"github.com/statesrv/statesrv/views"
 )
 
-// pageHandler serves one dashboard page to the logged-in user.
-type pageHandler func(w http.ResponseWriter, r *http.Request, user string)
-
 // pageRoutes registers the dashboard. Each feature file registers its own
 // pages.
 func (h *Handler) pageRoutes() {
-	h.handle("GET /static/{name}", http.HandlerFunc(h.static))
+	h.public("GET /static/{name}", http.HandlerFunc(h.static))
 	h.loginRoutes()
-	h.handle("GET /live", h.page(h.live))
+	h.page("GET /live", statesrv.RoleViewer, h.live)
 	h.overviewRoutes()
 	h.processRoutes()
 	h.runRoutes()
@@ -35,27 +32,10 @@ func (h *Handler) pageRoutes() {
 	h.accountRoutes()
 }
 
-// page requires a live session: without one, a GET is sent to the login
-// page (and back after it), anything else gets 401.
-func (h *Handler) page(fn pageHandler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, ok := h.currentSession(r)
-		if !ok {
-			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
-				return
-			}
-			http.Error(w, "401 login required", http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		fn(w, r, s.user)
-	})
-}
-
 // pageOf is the layout model of a page.
 func (h *Handler) pageOf(user, title, section string) views.Page {
-	return views.Page{Title: title, User: user, Section: section, Version: h.cfg.Version,
+	u, _ := h.cfg.Service.User(user)
+	return views.Page{Title: title, User: user, Role: u.Role, Section: section, Version: h.cfg.Version,
 		Unprocessed: h.cfg.Runner.Unprocessed()}
 }
 

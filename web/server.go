@@ -6,12 +6,10 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -59,7 +57,7 @@ type Config struct {
 type Handler struct {
 	cfg      Config
 	mux      *http.ServeMux
-	routes   []string
+	routes   []Route
 	sessions *sessions
 	throttle *throttle
 	// hashes bounds the password checks computed at once.
@@ -92,52 +90,49 @@ func NewHandler(cfg Config) *Handler {
 	return h
 }
 
-// handle registers a route and remembers its pattern for Routes.
-func (h *Handler) handle(pattern string, handler http.Handler) {
-	h.routes = append(h.routes, pattern)
-	h.mux.Handle(pattern, handler)
-}
-
-// Routes lists the patterns of every registered route, in the order
-// registered ("POST /processes/{id}/delete").
-func (h *Handler) Routes() []string { return slices.Clone(h.routes) }
-
 func (h *Handler) register() {
-	h.handle("GET /healthz", http.HandlerFunc(h.healthz))
+	h.public("GET /healthz", http.HandlerFunc(h.healthz))
 	if h.cfg.Metrics != nil {
-		h.handle("GET /metrics", h.cfg.Metrics)
+		h.public("GET /metrics", h.cfg.Metrics)
 	}
-	h.handle("GET /ping/{id}/{state}", http.HandlerFunc(h.ping))
-	h.handle("POST /ping/{id}/{state}", http.HandlerFunc(h.ping))
-	h.handle("HEAD /ping/{id}/{state}", http.HandlerFunc(pingHead))
+	h.public("GET /ping/{id}/{state}", http.HandlerFunc(h.ping))
+	h.public("POST /ping/{id}/{state}", http.HandlerFunc(h.ping))
+	h.public("HEAD /ping/{id}/{state}", http.HandlerFunc(pingHead))
 	h.pageRoutes()
 
-	api := func(pattern string, fn http.HandlerFunc) { h.handle(pattern, h.auth(fn)) }
-	api("GET /api/v1/processes", h.listProcesses)
-	api("GET /api/v1/processes/{id}", h.getProcess)
-	api("PUT /api/v1/processes/{id}", h.putProcess)
-	api("PATCH /api/v1/processes/{id}", h.patchProcess)
-	api("DELETE /api/v1/processes/{id}", h.deleteProcess)
-	api("POST /api/v1/processes/{id}/start", h.startRun)
-	api("GET /api/v1/runs", h.listRuns)
-	api("GET /api/v1/runs/{id}", h.getRun)
-	api("GET /api/v1/history", h.history)
-	api("GET /api/v1/unprocessed", h.listUnprocessed)
-	api("POST /api/v1/unprocessed/{id}/dismiss", h.dismiss)
-	api("GET /api/v1/events", h.events)
-	api("GET /api/v1/state", h.state)
-	api("POST /api/v1/rebuild", h.rebuild)
-	api("POST /api/v1/apply", h.applyDefinitions)
-	api("GET /api/v1/alerts", h.listAlerts)
-	api("POST /api/v1/alerts/pause", h.pauseAlerts)
-	api("POST /api/v1/alerts/resume", h.resumeAlerts)
-	api("POST /api/v1/processes/{id}/pause", h.pauseAlerts)
-	api("POST /api/v1/processes/{id}/resume", h.resumeAlerts)
-	api("POST /api/v1/processes/{id}/test-alert", h.testAlert)
-	api("GET /api/v1/backup", h.backup)
-	h.mux.Handle("/api/", h.auth(func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, statesrv.Errorf(statesrv.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
-	}))
+	const viewer, editor, admin = statesrv.RoleViewer, statesrv.RoleEditor, statesrv.RoleAdmin
+	h.api("GET /api/v1/processes", viewer, h.listProcesses)
+	h.api("GET /api/v1/processes/{id}", viewer, h.getProcess)
+	h.api("PUT /api/v1/processes/{id}", editor, h.putProcess)
+	h.api("PATCH /api/v1/processes/{id}", editor, h.patchProcess)
+	h.api("DELETE /api/v1/processes/{id}", editor, h.deleteProcess)
+	h.api("POST /api/v1/processes/{id}/start", editor, h.startRun)
+	h.api("GET /api/v1/runs", viewer, h.listRuns)
+	h.api("GET /api/v1/runs/{id}", viewer, h.getRun)
+	h.api("GET /api/v1/history", viewer, h.history)
+	h.api("GET /api/v1/unprocessed", viewer, h.listUnprocessed)
+	h.api("POST /api/v1/unprocessed/{id}/dismiss", editor, h.dismiss)
+	h.api("GET /api/v1/events", viewer, h.events)
+	h.api("GET /api/v1/state", viewer, h.state)
+	h.api("POST /api/v1/rebuild", admin, h.rebuild)
+	h.api("POST /api/v1/apply", editor, h.applyDefinitions)
+	h.api("GET /api/v1/alerts", viewer, h.listAlerts)
+	h.api("POST /api/v1/alerts/pause", editor, h.pauseAlerts)
+	h.api("POST /api/v1/alerts/resume", editor, h.resumeAlerts)
+	h.api("POST /api/v1/processes/{id}/pause", editor, h.pauseAlerts)
+	h.api("POST /api/v1/processes/{id}/resume", editor, h.resumeAlerts)
+	h.api("POST /api/v1/processes/{id}/test-alert", editor, h.testAlert)
+	// A backup holds every event, password hashes included.
+	h.api("GET /api/v1/backup", admin, h.backup)
+	h.api("GET /api/v1/users", admin, h.listUsers)
+	h.api("PUT /api/v1/users/{name}", admin, h.putUser)
+	h.api("DELETE /api/v1/users/{name}", admin, h.deleteUser)
+	// An editor manages its own tokens, an admin every token.
+	h.api("GET /api/v1/tokens", editor, h.listTokens)
+	h.api("POST /api/v1/tokens", editor, h.postToken)
+	h.api("DELETE /api/v1/tokens/{name}", editor, h.deleteToken)
+	// Not a route of the table: what no route matches, after the token check.
+	h.mux.Handle("/api/", h.guard(KindAPI, viewer, h.notFoundAPI))
 }
 
 // ServeHTTP refuses cross-origin browser requests that change state, then
@@ -179,51 +174,6 @@ func NewServer(addr string, h http.Handler, logger *slog.Logger) *http.Server {
 	}
 }
 
-// auth accepts a request with a known bearer token ("Authorization:
-// Bearer TOKEN", the scheme in any case), and records who it
-// acts for: the user who created the token on the account page, or admin
-// for the --api-token.
-func (h *Handler) auth(next http.HandlerFunc) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, tok, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-		user, valid := "", false
-		if strings.EqualFold(scheme, "Bearer") { // the scheme is case-insensitive (RFC 7235)
-			user, valid = h.tokenUser(strings.TrimSpace(tok))
-		}
-		if !valid {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="statesrv"`)
-			writeError(w, statesrv.Errorf(statesrv.EAuth, "a valid bearer token is required"))
-			return
-		}
-		next(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, user)))
-	})
-}
-
-// actorKey is the context key of the user an API request acts for.
-type actorKey struct{}
-
-// apiActor is the actor recorded for the changes of an API request.
-func apiActor(r *http.Request) string {
-	if u, ok := r.Context().Value(actorKey{}).(string); ok && u != "" {
-		return u
-	}
-	return statesrv.ActorAdmin
-}
-
-// tokenUser returns the user a bearer token acts for.
-func (h *Handler) tokenUser(tok string) (string, bool) {
-	if tok == "" {
-		return "", false
-	}
-	user, ok := h.cfg.Service.TokenUser(tok)
-	for _, t := range h.cfg.Tokens {
-		if subtle.ConstantTimeCompare([]byte(t), []byte(tok)) == 1 && !ok {
-			user, ok = statesrv.ActorAdmin, true
-		}
-	}
-	return user, ok
-}
-
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -246,6 +196,8 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case statesrv.EAuth:
 		return http.StatusUnauthorized
+	case statesrv.EForbidden:
+		return http.StatusForbidden
 	case statesrv.EUnavail, statesrv.EFull:
 		return http.StatusServiceUnavailable
 	}

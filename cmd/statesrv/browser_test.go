@@ -400,6 +400,42 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// A viewer logs in and, on every page, finds no form that changes
+	// state: only logging out and checking the chain are left.
+	t.Run("Viewer", func(t *testing.T) {
+		_, rc, err := s.Main.Service.DefineUser("vic", statesrv.RoleViewer, browserPassword, statesrv.ActorAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := rc.Wait(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		b.open(t, "/login")
+		b.do(t, "fill the login form as vic",
+			chromedp.SendKeys(chromedp.ID("user"), "vic"),
+			chromedp.SendKeys(chromedp.ID("password"), browserPassword))
+		b.follow(t, tid("login-submit"))
+		if p := b.path(t); p != "/" {
+			t.Fatalf("after the viewer's login the tab shows %s, want /", p)
+		}
+		const changing = `[...document.querySelectorAll("form")]
+			.filter(f => f.method.toLowerCase() === "post" && !["/logout", "/events/verify"].includes(new URL(f.action).pathname))
+			.map(f => f.getAttribute("action"))`
+		for _, p := range []string{"/", "/processes", "/processes/25", "/runs", "/history", "/unprocessed", "/alerts", "/events", "/state", "/schedule", "/account"} {
+			b.mustOpen(t, p, "")
+			if forms := eval[[]string](t, b, changing); len(forms) != 0 {
+				t.Errorf("%s shows the viewer forms that change state: %v", p, forms)
+			}
+		}
+		b.mustOpen(t, "/account", "viewer-account")
+		if b.count(t, tid("viewer-note")) != 1 {
+			t.Error("the viewer's account page does not say what a viewer may do")
+		}
+		b.open(t, "/")
+		b.follow(t, tid("logout"))
+		b.waitFn(t, "the login form", has(tid("login-form")))
+	})
+
 	// With JavaScript off the dashboard still works: login, a form with an
 	// error and its preview rendered by the server, and the overview.
 	t.Run("WithoutJavaScript", func(t *testing.T) {

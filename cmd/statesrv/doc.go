@@ -15,6 +15,7 @@
 //	backup           write the whole log to stdout (eventlog.WriteBackup, audit.CopyBackup)
 //	restore          create a log from a backup in an empty directory (datadir.Restore)
 //	user reset-password  a new password of a user on a stopped server's data (Service.ResetPassword)
+//	user add, user list  add a user with a role, list the users (Service.AddUser, Service.Users, the API)
 //	cron export      crontab lines that open runs from the system cron (crontab.Export)
 //	export           print the definitions as a YAML or JSON document (document.Write)
 //	apply            make the definitions those of a document (document.NewPlan, the API)

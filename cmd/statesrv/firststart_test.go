@@ -115,14 +115,19 @@ var (
 	resetPassword = regexp.MustCompile(`user admin, new password (\S+) `)
 )
 
-// passwordsStored counts the UserPasswordSet events in dir's log.
+// passwordsStored counts the events that set a password in dir's log
+// (UserDefined, UserPasswordSet).
 func passwordsStored(t *testing.T, dir string) int {
 	t.Helper()
-	res := runCLI("replay", "--data", dir, "--type", "UserPasswordSet", "--json")
-	if res.code != 0 {
-		t.Fatalf("replay: %s", res.stderr)
+	n := 0
+	for _, typ := range []string{"UserDefined", "UserPasswordSet"} {
+		res := runCLI("replay", "--data", dir, "--type", typ, "--json")
+		if res.code != 0 {
+			t.Fatalf("replay: %s", res.stderr)
+		}
+		n += strings.Count(res.stdout, "\n")
 	}
-	return strings.Count(res.stdout, "\n")
+	return n
 }
 
 // TestFirstStartAndPasswordReset: a first start that fails stores and
