@@ -15,7 +15,7 @@ import (
 // few events already commits several times.
 func openSmall(tb testing.TB) *Badger {
 	tb.Helper()
-	l, err := OpenBadger(Options{MemTableBytes: 8 << 20})
+	l, err := OpenBadger(Options{Tuning: Tuning{MemTableBytes: 8 << 20}})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/google/uuid"
 )
 
@@ -36,6 +35,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now stamps records whose Time is zero; nil means time.Now.
 	Now func() time.Time
+	// Tuning sizes the Badger database; zero fields take DefaultLogTuning.
+	Tuning Tuning
 	// MaxBatchBytes caps one group commit (default a sixteenth of a
 	// memtable, well under Badger's transaction limit of 15% of one).
 	MaxBatchBytes int
@@ -50,10 +51,6 @@ type Options struct {
 	// instead of refusing to open: Full then reports ErrDiskFull and every
 	// append is refused with it until the log is reopened.
 	ReadOnlyIfFull bool
-	// MemTableBytes is the size of one of Badger's memtables (default 32
-	// MiB; three are kept). Larger ones flush less often and let ingest run
-	// faster at the cost of memory.
-	MemTableBytes int64
 	// ReadOnly opens the log for reading (verify, replay of a stopped
 	// server's directory): nothing in Dir is written, so it works on
 	// read-only media, and Dir is locked shared, so readers may overlap but
@@ -124,12 +121,10 @@ func OpenBadger(opt Options) (*Badger, error) {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	if opt.MemTableBytes <= 0 {
-		opt.MemTableBytes = 32 << 20
-	}
+	opt.Tuning = opt.Tuning.Or(DefaultLogTuning)
 	if opt.MaxBatchBytes <= 0 {
 		// Badger refuses a transaction over 15% of a memtable.
-		opt.MaxBatchBytes = int(opt.MemTableBytes / 16)
+		opt.MaxBatchBytes = int(opt.Tuning.MemTableBytes / 16)
 	}
 	if opt.MinFreeBytes == 0 {
 		opt.MinFreeBytes = DefaultHeadRoom
@@ -160,9 +155,13 @@ func OpenBadger(opt Options) (*Badger, error) {
 			l.logger.Warn("eventlog: disk full at open; the log is read-only", "error", err)
 		}
 	}
-	db, err := badger.Open(badgerOptions(opt))
+	bo, err := badgerOptions(opt)
+	if err != nil {
+		return nil, err
+	}
+	db, err := badger.Open(bo)
 	if opt.ReadOnly && readOnlyUnsupported(err) {
-		db, err = badger.Open(badgerOptions(opt).WithReadOnly(false))
+		db, err = badger.Open(bo.WithReadOnly(false))
 	}
 	if err != nil {
 		return nil, openError(opt, err)
@@ -183,24 +182,20 @@ func OpenBadger(opt Options) (*Badger, error) {
 
 // badgerOptions are chosen for a small machine and a write-once log; doc.go
 // gives the reasons.
-func badgerOptions(opt Options) badger.Options {
+func badgerOptions(opt Options) (badger.Options, error) {
 	o := badger.DefaultOptions(opt.Dir).
 		WithInMemory(opt.Dir == "").
 		WithSyncWrites(opt.Dir != "").
 		WithDetectConflicts(false).
-		WithMemTableSize(opt.MemTableBytes).
-		WithNumMemtables(3).
-		WithNumLevelZeroTables(4).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(0).
-		WithNumCompactors(2).
-		WithValueLogFileSize(256 << 20).
 		WithCompactL0OnClose(true).
-		WithCompression(options.None).
 		WithMetricsEnabled(false).
 		WithReadOnly(opt.ReadOnly).
 		WithLogger(BadgerLogger(opt.Logger))
-	return o
+	o, err := opt.Tuning.Apply(o)
+	if err != nil {
+		return o, fmt.Errorf("eventlog: open %s: %w", opt.Dir, err)
+	}
+	return o, nil
 }
 
 // loadHead reads the last seq and hash, and checks that nothing follows it.

@@ -70,12 +70,29 @@
 //
 // # Badger options
 //
-// Chosen for a 2-core machine and a write-once log: three memtables of 32
-// MiB (Options.MemTableBytes; smaller ones flush more often and cost ingest
-// speed, see BENCHMARKS.md), a group commit capped at a sixteenth of one
-// (Badger refuses a transaction over 15% of a memtable); no block or index cache and no
-// compression (tables are memory-mapped and read in order; compression
-// costs CPU the ingest path needs); conflict detection off (there is a
-// single writer); values stay in the LSM tree (they are small), so value
-// log garbage collection is not needed.
+// Chosen for a 2-core machine and a write-once log, and gathered in a
+// Tuning (DefaultLogTuning; Options.Tuning overrides any field):
+//
+//   - table blocks compressed with ZSTD at level 1, which stores a report
+//     in about a third of the bytes (its JSON and ids compress well) and
+//     keeps fewer table pages memory-mapped; Badger needs a block cache
+//     with compression (16 MiB, on the Go heap), no index cache;
+//   - three memtables of 32 MiB (smaller ones flush more often and cost
+//     ingest speed), and a group commit capped at a sixteenth of one
+//     (Badger refuses a transaction over 15% of a memtable);
+//   - four level-0 tables before a compaction, tables of 2 MiB, two
+//     compactors;
+//   - value log files of 16 MiB: values stay in the LSM tree (they are
+//     small), so these files stay nearly empty, but Badger creates each at
+//     twice its size (apparent, not allocated) and value log garbage
+//     collection is not needed;
+//   - conflict detection off (there is a single writer).
+//
+// Badger v4 always memory-maps its tables (there is no loading mode to read
+// them with plain file I/O), and a table it has just written stays in the
+// page cache and in the mapping: `ps -o rss` counts those file-backed
+// pages, which the kernel drops only under memory pressure. Everything
+// else Badger allocates (memtables, table builders, the block cache) is on
+// the Go heap, which the server's soft memory limit bounds. BENCHMARKS.md
+// has the measurements behind these choices.
 package eventlog

@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -138,6 +142,11 @@ func BenchmarkStateAt(b *testing.B) {
 		at   time.Time
 		seq  uint64
 	}{{"seq", time.Time{}, worst}, {"time", at.Add(-time.Second), 0}, {"at-snapshot", time.Time{}, worst + 1}}
+	var end time.Time
+	for e := range log.Range(context.Background(), log.LastSeq(), 0) {
+		end = e.Time
+	}
+	b.Run("snapshot/random", func(b *testing.B) { benchStateAtRandom(b, log, store, t0, end) })
 	for _, c := range cases {
 		b.Run("pure/"+c.name, func(b *testing.B) {
 			for b.Loop() {
@@ -154,4 +163,34 @@ func BenchmarkStateAt(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchStateAtRandom asks the store for the state at STATESRV_STATE_SAMPLES
+// (default 50) random instants between from and to, as /state does, each
+// iteration, and reports the percentiles of the time one answer took.
+func benchStateAtRandom(b *testing.B, log eventlog.Log, store *projections.Store, from, to time.Time) {
+	samples := 50
+	if n, err := strconv.Atoi(os.Getenv("STATESRV_STATE_SAMPLES")); err == nil && n > 0 {
+		samples = n
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var took []time.Duration
+	for b.Loop() {
+		for range samples {
+			at := from.Add(time.Duration(rng.Int64N(int64(to.Sub(from)))))
+			start := time.Now()
+			if _, err := store.StateAt(context.Background(), log, at, 0); err != nil {
+				b.Fatal(err)
+			}
+			took = append(took, time.Since(start))
+		}
+	}
+	slices.Sort(took)
+	pct := func(p float64) float64 {
+		return float64(took[min(len(took)-1, int(p*float64(len(took))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(pct(1), "max-ms")
+	b.ReportMetric(float64(len(took)), "instants")
 }

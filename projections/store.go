@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	"github.com/dgraph-io/badger/v4/options"
 	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
 )
@@ -81,6 +80,24 @@ type StoreOptions struct {
 	// ReadOnlyIfFull opens the views read-only when the disk is full at
 	// open: they are read but not brought up to date until a restart.
 	ReadOnlyIfFull bool
+	// Tuning sizes the Badger database; zero fields take DefaultTuning.
+	Tuning eventlog.Tuning
+}
+
+// DefaultTuning is the views database's Tuning: blocks compressed with
+// ZSTD (JSON records and snapshots shrink to about a quarter) behind a
+// 16 MiB block cache, and smaller memtables than the log's (its writes are
+// not synced, so they need no large batches). BENCHMARKS.md has the
+// measurements.
+var DefaultTuning = eventlog.Tuning{
+	Compression:        eventlog.CompressionZSTD,
+	BlockCacheBytes:    16 << 20,
+	MemTableBytes:      16 << 20,
+	NumMemtables:       2,
+	NumLevelZeroTables: 4,
+	BaseTableBytes:     2 << 20,
+	NumCompactors:      2,
+	ValueLogFileBytes:  16 << 20,
 }
 
 // OpenStore opens the views database in dir ("" for memory).
@@ -104,21 +121,16 @@ func OpenStoreWith(o StoreOptions) (*Store, error) {
 		logger.Warn("views: disk full at open; the views are read-only", "error", err)
 		s.readOnly = true
 	}
-	opts := badger.DefaultOptions(dir).
+	opts, err := o.Tuning.Or(DefaultTuning).Apply(badger.DefaultOptions(dir).
 		WithInMemory(dir == "").
 		WithSyncWrites(false).
 		WithDetectConflicts(false).
-		WithMemTableSize(16 << 20).
-		WithNumMemtables(2).
-		WithNumLevelZeroTables(4).
-		WithBlockCacheSize(0).
-		WithIndexCacheSize(0).
-		WithCompression(options.None).
-		WithNumCompactors(2).
-		WithValueLogFileSize(128 << 20).
 		WithMetricsEnabled(false).
 		WithReadOnly(s.readOnly).
-		WithLogger(eventlog.BadgerLogger(logger))
+		WithLogger(eventlog.BadgerLogger(logger)))
+	if err != nil {
+		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
+	}
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
