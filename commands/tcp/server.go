@@ -335,7 +335,21 @@ func (s *Server) write(c net.Conn, remote string, replies *replyQueue) {
 		if w == nil {
 			w = s.writers.get(c)
 		}
-		w.Write(append(buf, '\n'))
+		buf = append(buf, '\n')
+		if w.Available() < len(buf) {
+			// This write flushes the buffer by itself, while replies are
+			// still owed: it gets a deadline of its own, as a flush does.
+			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		}
+		if _, err := w.Write(buf); err != nil {
+			s.cfg.Logger.Debug("tcp: write failed; dropping client", "remote", remote, "error", err)
+			broken = true
+			c.Close()
+			s.writers.put(w)
+			w = nil
+			unflushed = unflushed.report(s.cfg.Observe)
+			continue
+		}
 		if replies.pending() == 0 {
 			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 			if err := w.Flush(); err != nil {

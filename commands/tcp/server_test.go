@@ -199,3 +199,58 @@ func inUse() int64 {
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapInuse + m.StackInuse)
 }
+
+// TestPipelinedClientOutlivesWriteTimeout keeps lines in flight without a
+// pause for several write timeouts while taking every reply. The replies
+// flush by themselves when the write buffer fills, with no moment of
+// catching up; each such write must get a deadline of its own, or the
+// client is dropped for being slow although it reads everything.
+func TestPipelinedClientOutlivesWriteTimeout(t *testing.T) {
+	const timeout = 10 * time.Millisecond
+	srv := startServer(t, tcp.Config{WriteTimeout: timeout})
+	c := dialFrom(t, srv, "127.0.0.1")
+	r := bufio.NewReader(c)
+	// One line answered: the writer has caught up once, so a deadline is set.
+	io.WriteString(c, unknownReport)
+	if got := readReply(t, c, r); !strings.HasPrefix(got, "ACK ") {
+		t.Fatalf("reply %q, want ACK", got)
+	}
+	sent := make(chan int, 1)
+	go func() {
+		n := 0
+		line := []byte(strings.Repeat(unknownReport, 64))
+		for start := time.Now(); time.Since(start) < 150*timeout; n += 64 {
+			if _, err := c.Write(line); err != nil {
+				break
+			}
+		}
+		sent <- n
+	}()
+	acks := 0
+	var n int
+	for got := false; ; {
+		if !got {
+			select {
+			case n = <-sent:
+				got = true
+			default:
+			}
+		}
+		if got && acks == n {
+			break
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		line, err := r.ReadString('\n')
+		if err != nil {
+			t.Fatalf("after %d replies: %v; the server dropped a client that read every reply", acks, err)
+		}
+		if !strings.HasPrefix(line, "ACK ") {
+			t.Fatalf("reply %q, want ACK", line)
+		}
+		acks++
+	}
+	if acks < 1000 {
+		t.Fatalf("only %d lines went through in %s: the test did not keep replies owed", acks, 150*timeout)
+	}
+	t.Logf("%d pipelined lines answered over %s with a write timeout of %s", acks, 150*timeout, timeout)
+}
