@@ -15,11 +15,12 @@ const MaxTags = 20
 // misses a tag by its case.
 var tagPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
-// ValidTag returns an EInvalid error naming tag when it is no tag.
-func ValidTag(tag string) error {
+// ValidTag returns an EInvalid error, prefixed with field ("tags: ",
+// "tag: "), naming tag when it is no tag.
+func ValidTag(field, tag string) error {
 	if !tagPattern.MatchString(tag) {
 		return statesrv.Errorf(statesrv.EInvalid,
-			"tags: %q is not a tag: 1 to 32 of a-z, 0-9, '_' and '-', starting with a letter or digit", tag)
+			"%s: %q is not a tag: 1 to 32 of a-z, 0-9, '_' and '-', starting with a letter or digit", field, tag)
 	}
 	return nil
 }
@@ -31,7 +32,7 @@ func normalizeTags(tags *[]string) error {
 	out := make([]string, 0, len(*tags))
 	for _, t := range *tags {
 		t = strings.TrimSpace(t)
-		if err := ValidTag(t); err != nil {
+		if err := ValidTag("tags", t); err != nil {
 			return err
 		}
 		out = append(out, t)
