@@ -95,6 +95,7 @@ var ProcessFields = []Field{
 	optional(windowsField("maintenance", func(p *Process) *[]Window { return &p.Maintenance })),
 	optional(durationField("start_grace", func(p *Process) *Duration { return &p.StartGrace })),
 	optional(durationField("min_runtime", func(p *Process) *Duration { return &p.MinRuntime })),
+	optional(listField("tags", func(p *Process) *[]string { return &p.Tags })),
 }
 
 // FieldNamed returns the field of that wire name.
@@ -269,6 +270,14 @@ func numberField(name string, at func(*Process) *int) Field {
 
 func recipientsField(name string, at func(*Process) *[]string) Field {
 	return Field{Name: name, Kind: KindRecipients, Strings: at,
+		Text:  func(p *Process) string { return strings.Join(*at(p), ", ") },
+		Value: func(p *Process) any { return *at(p) },
+		zero:  func(p *Process) bool { return len(*at(p)) == 0 },
+		equal: func(a, b *Process) bool { return slices.Equal(*at(a), *at(b)) }}
+}
+
+func listField(name string, at func(*Process) *[]string) Field {
+	return Field{Name: name, Kind: KindList, Strings: at,
 		Text:  func(p *Process) string { return strings.Join(*at(p), ", ") },
 		Value: func(p *Process) any { return *at(p) },
 		zero:  func(p *Process) bool { return len(*at(p)) == 0 },

@@ -21,7 +21,8 @@ func base() statesrv.Process {
 			Recovered: []string{"mailto:c@example.com"}},
 		FiredBy: statesrv.FiredByCron, AlertAfter: 3, RepeatEvery: hours(4),
 		Maintenance: []statesrv.Window{{Schedule: "0 1 * * 0", Duration: hours(1.5)}},
-		StartGrace:  statesrv.Duration(5 * time.Minute), MinRuntime: statesrv.Duration(30 * time.Second)}
+		StartGrace:  statesrv.Duration(5 * time.Minute), MinRuntime: statesrv.Duration(30 * time.Second),
+		Tags: []string{"backup", "nightly"}}
 }
 
 // TestProcessFieldsCoverProcess keeps ProcessFields in step with Process:
@@ -142,6 +143,7 @@ func TestDiff(t *testing.T) {
 		{"StartGraceOff", func(p *statesrv.Process) { p.StartGrace = 0 }, "start_grace", "5m", "0s"},
 		{"MinRuntimeLonger", func(p *statesrv.Process) { p.MinRuntime = statesrv.Duration(90 * time.Second) },
 			"min_runtime", "30s", "1m30s"},
+		{"TagAdded", func(p *statesrv.Process) { p.Tags = append(p.Tags, "prod") }, "tags", "backup, nightly", "backup, nightly, prod"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ package statesrv
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -94,7 +95,14 @@ type Process struct {
 	// MinRuntime, when set, is the shortest run that counts as OK: an OK
 	// that ends a run sooner closes it as FAIL, marked too fast.
 	MinRuntime Duration `json:"min_runtime,omitempty"`
+	// Tags group processes for filters (?tag=) and `cron export --tag`:
+	// at most 20, each of [a-z0-9][a-z0-9_-]{0,31}, sorted, no
+	// duplicates (commands.NormalizeProcess makes them so).
+	Tags []string `json:"tags,omitempty"`
 }
+
+// HasTag reports whether p carries tag.
+func (p *Process) HasTag(tag string) bool { return slices.Contains(p.Tags, tag) }
 
 // Window is a recurring period: it opens at each fire time of Schedule
 // (cron, in the process's zone) and lasts Duration.

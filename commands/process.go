@@ -93,6 +93,9 @@ func NormalizeProcess(p *statesrv.Process) error {
 			return statesrv.Errorf(statesrv.EInvalid, "maintenance[%d].duration: from 1m to 744h", i)
 		}
 	}
+	if err := normalizeTags(&p.Tags); err != nil {
+		return err
+	}
 	for i := range statesrv.ProcessFields {
 		if f := &statesrv.ProcessFields[i]; f.Kind == statesrv.KindRecipients {
 			if err := normalizeRecipients(f.Name, f.Strings(p)); err != nil {

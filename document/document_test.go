@@ -22,7 +22,8 @@ func two() []document.Entry {
 		Alerts: statesrv.Alerts{OK: []string{"mailto:a@example.com"}, Fail: []string{"mailto:a@example.com", "sms:+420600000000"},
 			Late: []string{"https://hooks.example.com/x?a=1&b=2"}},
 		FiredBy: statesrv.FiredByCron, AlertAfter: 3, RepeatEvery: hours(4) + statesrv.Duration(time.Second),
-		Maintenance: []statesrv.Window{{Schedule: "0 1 * * 0", Duration: hours(1.5)}, {Schedule: "@daily", Duration: hours(0.25)}}}
+		Maintenance: []statesrv.Window{{Schedule: "0 1 * * 0", Duration: hours(1.5)}, {Schedule: "@daily", Duration: hours(0.25)}},
+		Tags:        []string{"backup", "nightly"}}
 	bare := statesrv.Process{ID: 26, Name: "0123", MaxRuntime: statesrv.Duration(90 * time.Second)}
 	return []document.Entry{{Process: full, Comment: "from crontab line 3"}, {Process: bare}}
 }

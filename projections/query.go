@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -22,6 +23,9 @@ type HistoryQuery struct {
 	// the previous page), so runs finishing at one instant are not skipped.
 	BeforeRun string
 	Limit     int
+	// Processes, when not nil, keeps only the runs of these processes (the
+	// processes of a tag); an empty list keeps none.
+	Processes []int64
 }
 
 // History returns finished runs matching q, newest first. It reads only as
@@ -30,6 +34,14 @@ type HistoryQuery struct {
 func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 	if q.Limit <= 0 {
 		q.Limit = 100
+	}
+	if q.Processes != nil {
+		if q.ProcessID == 0 {
+			return s.historyOf(q)
+		}
+		if !slices.Contains(q.Processes, q.ProcessID) {
+			return []statesrv.Run{}, nil
+		}
 	}
 	var prefix []byte
 	switch {
@@ -389,4 +401,77 @@ func (s *Store) AlertsBefore(q AlertQuery) ([]statesrv.Alert, error) {
 // reads only the index of failed alerts, however many alerts there are.
 func (s *Store) FailedAlerts(before string, limit int) ([]statesrv.Alert, error) {
 	return s.AlertsBefore(AlertQuery{Status: statesrv.AlertFailed, Before: before, Limit: limit})
+}
+
+// historyOf answers History for q.Processes: it merges the processes'
+// own indexes, newest first, so that it reads only the entries it returns
+// (and those of other outcomes when q.State is given).
+func (s *Store) historyOf(q HistoryQuery) ([]statesrv.Run, error) {
+	out := []statesrv.Run{}
+	err := s.db.View(func(txn *badger.Txn) error {
+		type cursor struct {
+			it     *badger.Iterator
+			prefix int
+		}
+		var cs []cursor
+		defer func() {
+			for _, c := range cs {
+				c.it.Close()
+			}
+		}()
+		for _, pid := range q.Processes {
+			prefix := key("hp/", u64(uint64(pid)))
+			it := keysOnly(txn, prefix, true)
+			seek := append([]byte(nil), prefix...)
+			switch {
+			case q.Before.IsZero():
+				seek = append(seek, 0xff)
+			case q.BeforeRun != "":
+				seek = append(append(seek, nsKey(q.Before)...), q.BeforeRun...)
+			default:
+				seek = append(seek, nsKey(q.Before)...)
+			}
+			it.Seek(seek)
+			if it.Valid() && bytes.Equal(it.Item().Key(), seek) {
+				it.Next() // the last run of the previous page
+			}
+			cs = append(cs, cursor{it, len(prefix)})
+		}
+		for len(out) < q.Limit {
+			best := -1
+			for i, c := range cs {
+				if c.it.Valid() && (best < 0 ||
+					bytes.Compare(c.it.Item().Key()[c.prefix:], cs[best].it.Item().Key()[cs[best].prefix:]) > 0) {
+					best = i
+				}
+			}
+			if best < 0 {
+				return nil
+			}
+			c := cs[best]
+			item := c.it.Item()
+			rest := append([]byte(nil), item.Key()[c.prefix:]...) // finished ns + run id
+			match := true
+			if q.State != "" {
+				var err error
+				if match, err = valueIs(item, q.State); err != nil {
+					return err
+				}
+			}
+			c.it.Next()
+			if !match {
+				continue
+			}
+			run, err := getJSON[statesrv.Run](txn, key("h/", rest))
+			if err != nil {
+				return err
+			}
+			out = append(out, run)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("projections: history: %w", err)
+	}
+	return out, nil
 }

@@ -15,6 +15,7 @@ func (h *Handler) loginRoutes() {
 	h.public("GET /login", http.HandlerFunc(h.loginForm))
 	h.public("POST /login", http.HandlerFunc(h.login))
 	h.public("POST /logout", http.HandlerFunc(h.logout))
+	h.ssoRoutes()
 }
 
 func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
@@ -25,7 +26,7 @@ func (h *Handler) loginForm(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, views.Login(views.LoginPage{
-		Page: views.Page{Title: "Log in", Version: h.cfg.Version}, Next: next}))
+		Page: views.Page{Title: "Log in", Version: h.cfg.Version}, Next: next, SSO: h.cfg.SSO != nil}))
 }
 
 // login checks the password, slowing down repeated failures by remote
@@ -37,7 +38,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	user := strings.TrimSpace(r.PostFormValue("user"))
 	pw := r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
-	m := views.LoginPage{Page: views.Page{Title: "Log in", Version: h.cfg.Version}, User: user, Next: next}
+	m := views.LoginPage{Page: views.Page{Title: "Log in", Version: h.cfg.Version}, User: user, Next: next, SSO: h.cfg.SSO != nil}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

@@ -32,8 +32,8 @@ func (h *Handler) accountPage(w http.ResponseWriter, r *http.Request, user strin
 // the users.
 func (h *Handler) accountOf(user string) views.AccountPage {
 	p := h.pageOf(user, "Account", "/account")
-	m := views.AccountPage{Page: p, MinPassword: commands.MinPasswordLen}
-	c, _ := h.cfg.Service.SessionCaller(user)
+	m := views.AccountPage{Page: p, MinPassword: commands.MinPasswordLen, SSO: isSSOUser(user)}
+	c := commands.Caller{User: user, Role: p.Role, Actor: user}
 	for _, t := range h.visibleTokens(c) {
 		m.Tokens = append(m.Tokens, views.TokenRow{ID: t.ID, Name: t.Name, Role: t.Role, User: t.User,
 			CreatedAt: t.CreatedAt, LastUsedAt: h.cfg.Service.TokenLastUsed(t.ID)})
@@ -66,6 +66,10 @@ func (h *Handler) accountOf(user string) views.AccountPage {
 // like failed logins, so a session left open does not give away the
 // password by guessing.
 func (h *Handler) changePassword(w http.ResponseWriter, r *http.Request, user string) {
+	if isSSOUser(user) {
+		h.pageError(w, r, user, errSSONoPassword)
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	current, next, confirm := r.PostFormValue("current"), r.PostFormValue("new"), r.PostFormValue("confirm")
 	m := h.accountOf(user)
@@ -120,6 +124,12 @@ func (h *Handler) createToken(w http.ResponseWriter, r *http.Request, user strin
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	name, role := r.PostFormValue("name"), r.PostFormValue("role")
 	c := callerOf(r)
+	if isSSOUser(c.User) {
+		// A token would outlive the sign-in and the provider's say on the
+		// role.
+		h.pageError(w, r, user, errSSONoTokens)
+		return
+	}
 	secret, rc, err := h.cfg.Service.CreateToken(c, name, role)
 	if err != nil {
 		m := h.accountOf(user)

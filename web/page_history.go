@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/projections"
 	"github.com/statesrv/statesrv/views"
 )
@@ -40,6 +41,9 @@ func (h *Handler) historyPage(w http.ResponseWriter, r *http.Request, user strin
 		return
 	}
 	f.query.Limit = historyPageSize + 1
+	if m.Filter.Tag != "" {
+		h.cfg.Runner.View(func(c *projections.Core) { f.query.Processes = tagFilterOf(c, m.Filter.Tag).ids })
+	}
 	runs, err := h.cfg.Runner.Store().History(f.query)
 	if err != nil {
 		h.pageError(w, r, user, err)
@@ -76,6 +80,11 @@ func parseHistoryFilter(q url.Values, form *views.HistoryFilter) (historyFilter,
 	form.Process = strings.TrimSpace(q.Get("process"))
 	form.Outcome = strings.ToUpper(strings.TrimSpace(q.Get("outcome")))
 	form.From, form.To = strings.TrimSpace(q.Get("from")), strings.TrimSpace(q.Get("to"))
+	if form.Tag = strings.TrimSpace(q.Get("tag")); form.Tag != "" {
+		if err := commands.ValidTag("Tag", form.Tag); err != nil {
+			errs["tag"] = statesrv.ErrorMessage(err) + "."
+		}
+	}
 	f.query.ProcessID = formProcessID(form.Process, errs)
 	switch form.Outcome {
 	case "", statesrv.StateOK, statesrv.StateFail, statesrv.StateTimeout:
@@ -107,7 +116,7 @@ func parseHistoryFilter(q url.Values, form *views.HistoryFilter) (historyFilter,
 
 // historyValues is the query of a /history link with the filter f.
 func historyValues(f views.HistoryFilter) url.Values {
-	return filterValues(map[string]string{"process": f.Process, "outcome": f.Outcome, "from": f.From, "to": f.To})
+	return filterValues(map[string]string{"process": f.Process, "outcome": f.Outcome, "from": f.From, "to": f.To, "tag": f.Tag})
 }
 
 // formTimeField parses the time field *s, noting in errs under field what

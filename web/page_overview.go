@@ -45,6 +45,13 @@ func (h *Handler) overviewPage(w http.ResponseWriter, r *http.Request, user stri
 		since = m.Now.Add(-overviewDefaultSince)
 	}
 	m.Since = since
+	m.Tag = strings.TrimSpace(r.URL.Query().Get("tag"))
+	if msg := validTagFilter(m.Tag); msg != "" {
+		if m.Errors == nil {
+			m.Errors = views.FieldErrors{}
+		}
+		m.Errors["tag"], m.Tag, status = msg, "", http.StatusBadRequest
+	}
 	if err := h.overview(&m); err != nil {
 		h.pageError(w, r, user, err)
 		return
@@ -58,8 +65,12 @@ func (h *Handler) overviewPage(w http.ResponseWriter, r *http.Request, user stri
 func (h *Handler) overview(m *views.OverviewPage) error {
 	store := h.cfg.Runner.Store()
 	m.Events = h.cfg.Log.LastSeq()
+	var tf tagFilter
+	if m.Tag != "" {
+		h.cfg.Runner.View(func(c *projections.Core) { tf = tagFilterOf(c, m.Tag) })
+	}
 	var err error
-	if m.Failed, m.FailedMore, err = failedSince(store, m.Since); err != nil {
+	if m.Failed, m.FailedMore, err = failedSince(store, m.Since, tf.ids); err != nil {
 		return err
 	}
 	if m.Unprocessed, err = store.UnprocessedBefore(0, overviewUnprocessed); err != nil {
@@ -68,6 +79,7 @@ func (h *Handler) overview(m *views.OverviewPage) error {
 	if m.FailedAlerts, err = failedAlerts(store, m.Since); err != nil {
 		return err
 	}
+	m.FailedAlerts = slices.DeleteFunc(m.FailedAlerts, func(a statesrv.Alert) bool { return !tf.keeps(a.ProcessID) })
 	m.CountsFrom = m.Now.Add(-24 * time.Hour).Truncate(time.Hour)
 	counts, err := store.FinishedCounts(m.CountsFrom, m.Now)
 	if err != nil {
@@ -83,9 +95,9 @@ func (h *Handler) overview(m *views.OverviewPage) error {
 	m.Names = map[int64]string{}
 	h.cfg.Runner.View(func(c *projections.Core) {
 		m.Processes = len(c.Procs)
-		m.Open, m.OpenTotal = earliestDeadlines(c, overviewOpen, time.Time{}, "")
+		m.Open, m.OpenTotal = earliestDeadlines(c, overviewOpen, time.Time{}, "", tf)
 		for _, f := range fires {
-			if ps := c.Procs[f.ProcessID]; ps != nil {
+			if ps := c.Procs[f.ProcessID]; ps != nil && tf.keeps(f.ProcessID) {
 				m.NextRuns = append(m.NextRuns, views.NextRun{ProcessID: f.ProcessID, Name: ps.Name, At: f.At})
 			}
 		}
@@ -103,11 +115,12 @@ func (h *Handler) overview(m *views.OverviewPage) error {
 	return nil
 }
 
-// failedSince returns the runs that failed or timed out since since,
+// failedSince returns the runs that failed or timed out since since (of
+// processes, when not nil),
 // newest first, at most overviewFailed; more tells that there are others.
-func failedSince(store *projections.Store, since time.Time) (runs []statesrv.Run, more bool, err error) {
+func failedSince(store *projections.Store, since time.Time, processes []int64) (runs []statesrv.Run, more bool, err error) {
 	for _, state := range []string{statesrv.StateFail, statesrv.StateTimeout} {
-		got, err := store.History(projections.HistoryQuery{State: state, Limit: overviewFailed + 1})
+		got, err := store.History(projections.HistoryQuery{State: state, Limit: overviewFailed + 1, Processes: processes})
 		if err != nil {
 			return nil, false, err
 		}
@@ -145,11 +158,11 @@ func failedAlerts(store *projections.Store, since time.Time) ([]statesrv.Alert, 
 	return all, nil
 }
 
-// earliestDeadlines returns the first n open runs in deadline order (then
-// by id) after the run (deadline, id) — from the first when id is "" — and
-// how many runs are open in all. It keeps only n runs aside, so a page
+// earliestDeadlines returns the first n open runs that f keeps in
+// deadline order (then by id) after the run (deadline, id) — from the
+// first when id is "" — and how many such runs are open in all. It keeps only n runs aside, so a page
 // costs one pass over the open runs and no sort of them all.
-func earliestDeadlines(c *projections.Core, n int, deadline time.Time, id string) ([]statesrv.Run, int) {
+func earliestDeadlines(c *projections.Core, n int, deadline time.Time, id string, f tagFilter) ([]statesrv.Run, int) {
 	order := func(a *statesrv.Run, d time.Time, id string) int {
 		if c := a.Deadline.Compare(d); c != 0 {
 			return c
@@ -157,7 +170,12 @@ func earliestDeadlines(c *projections.Core, n int, deadline time.Time, id string
 		return cmp.Compare(a.ID, id)
 	}
 	best := make([]*statesrv.Run, 0, n+1)
+	total := 0
 	for _, r := range c.Runs {
+		if !f.keepsRun(r) {
+			continue
+		}
+		total++
 		if id != "" && order(r, deadline, id) <= 0 {
 			continue
 		}
@@ -174,7 +192,7 @@ func earliestDeadlines(c *projections.Core, n int, deadline time.Time, id string
 	for i, r := range best {
 		out[i] = *r
 	}
-	return out, len(c.Runs)
+	return out, total
 }
 
 var relativeSince = regexp.MustCompile(`^(\d{1,4})([mhd])$`)

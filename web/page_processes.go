@@ -40,6 +40,11 @@ func (h *Handler) processesPage(w http.ResponseWriter, r *http.Request, user str
 	if len([]rune(m.Query)) > maxQueryLen {
 		m.Errors["q"] = "Search for at most 200 characters."
 	}
+	if m.Tag = strings.TrimSpace(r.URL.Query().Get("tag")); m.Tag != "" {
+		if err := commands.ValidTag("Tag", m.Tag); err != nil {
+			m.Errors["tag"] = statesrv.ErrorMessage(err) + "."
+		}
+	}
 	if s := r.URL.Query().Get("after"); s != "" {
 		after, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || after < 0 {
@@ -57,7 +62,7 @@ func (h *Handler) processesPage(w http.ResponseWriter, r *http.Request, user str
 		m.Defined = len(c.Procs)
 		ids := make([]int64, 0, min(len(c.Procs), 1024))
 		for id, ps := range c.Procs {
-			if id > m.After && match(ps) {
+			if id > m.After && match(ps) && (m.Tag == "" || ps.HasTag(m.Tag)) {
 				ids = append(ids, id)
 			}
 		}
@@ -96,7 +101,8 @@ func processMatcher(q string) func(*projections.ProcessState) bool {
 
 func processRow(c *projections.Core, ps *projections.ProcessState, now time.Time) views.ProcessRow {
 	row := views.ProcessRow{ID: ps.ID, Name: ps.Name, Cron: ps.Schedule, Timezone: ps.Timezone,
-		MaxRuntime: time.Duration(ps.MaxRuntime), LastState: ps.LastState, LastAt: ps.LastAt, Enabled: ps.Enabled}
+		MaxRuntime: time.Duration(ps.MaxRuntime), LastState: ps.LastState, LastAt: ps.LastAt, Enabled: ps.Enabled,
+		Tags: ps.Tags}
 	if ps.Schedule != "" {
 		row.Words = commands.DescribeSchedule(ps.Schedule)
 	}

@@ -171,7 +171,7 @@ func inputs(v *views.ProcessFormValues) map[string]*string {
 		"alerts_ok": &v.AlertsOK, "alerts_fail": &v.AlertsFail, "alerts_timeout": &v.AlertsTimeout,
 		"alerts_late": &v.AlertsLate, "alerts_recovered": &v.AlertsRecovered,
 		"fired_by": &v.FiredBy, "alert_after": &v.AlertAfter, "repeat_every": &v.RepeatEvery,
-		"start_grace": &v.StartGrace, "min_runtime": &v.MinRuntime,
+		"start_grace": &v.StartGrace, "min_runtime": &v.MinRuntime, "tags": &v.Tags,
 	}
 }
 
@@ -201,7 +201,7 @@ func valuesOf(p statesrv.Process) views.ProcessFormValues {
 		at, ok := in[inputName(f.Name)]
 		switch {
 		case !ok || f.Optional && f.IsZero(&p):
-		case f.Strings != nil:
+		case f.Kind == statesrv.KindRecipients:
 			*at = strings.Join(*f.Strings(&p), "\n")
 		default:
 			*at = f.Text(&p)
@@ -275,6 +275,13 @@ func parseProcessForm(v views.ProcessFormValues) (statesrv.Process, views.FieldE
 		*f.Strings(&p) = list
 		if msg != "" {
 			errs[inputName(f.Name)] = msg
+		}
+	}
+	p.Tags = commands.SplitTags(v.Tags)
+	for _, t := range p.Tags {
+		if err := commands.ValidTag("tags", t); err != nil {
+			_, errs["tags"], _ = strings.Cut(statesrv.ErrorMessage(err), ": ")
+			break
 		}
 	}
 	if strings.ContainsAny(key, ";\r\n") {

@@ -31,14 +31,21 @@ func (h *Handler) runsPage(w http.ResponseWriter, r *http.Request, user string) 
 		m.Error = "after: not a page of this list; showing the first page"
 		status = http.StatusBadRequest
 	}
+	m.Tag = strings.TrimSpace(r.URL.Query().Get("tag"))
+	if err := validTagFilter(m.Tag); err != "" {
+		m.TagError, m.Tag, status = views.FieldErrors{"tag": err}, "", http.StatusBadRequest
+	}
 	h.cfg.Runner.View(func(c *projections.Core) {
-		m.Runs, m.Total = earliestDeadlines(c, runsPerPage+1, after, afterRun)
+		m.Runs, m.Total = earliestDeadlines(c, runsPerPage+1, after, afterRun, tagFilterOf(c, m.Tag))
 	})
 	m.Paged = afterRun != ""
 	if len(m.Runs) > runsPerPage {
 		m.Runs = m.Runs[:runsPerPage]
 		last := m.Runs[runsPerPage-1]
 		m.Next = "/runs?after=" + url.QueryEscape(runCursor(last.Deadline, last.ID))
+		if m.Tag != "" {
+			m.Next += "&tag=" + url.QueryEscape(m.Tag)
+		}
 	}
 	h.render(w, r, status, views.RunningView(m))
 }

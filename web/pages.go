@@ -35,6 +35,9 @@ func (h *Handler) pageRoutes() {
 // pageOf is the layout model of a page.
 func (h *Handler) pageOf(user, title, section string) views.Page {
 	u, _ := h.cfg.Service.User(user)
+	if isSSOUser(user) {
+		u.Role, _ = h.sessions.ssoRole(user)
+	}
 	return views.Page{Title: title, User: user, Role: u.Role, Section: section, Version: h.cfg.Version,
 		Unprocessed: h.cfg.Runner.Unprocessed()}
 }

@@ -12,10 +12,17 @@ import (
 )
 
 func (h *Handler) listProcesses(w http.ResponseWriter, r *http.Request) {
+	tag, err := tagParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	out := api.ProcessList{}
 	h.cfg.Runner.View(func(c *projections.Core) {
 		for _, p := range c.ProcessList() {
-			out = append(out, p.Process.Redacted())
+			if tag == "" || p.HasTag(tag) {
+				out = append(out, p.Process.Redacted())
+			}
 		}
 	})
 	writeJSON(w, http.StatusOK, out)

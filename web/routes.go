@@ -111,6 +111,10 @@ func (h *Handler) caller(kind string, r *http.Request) (commands.Caller, bool) {
 	if !ok {
 		return commands.Caller{}, false
 	}
+	if isSSOUser(s.user) {
+		role, ok := h.sessions.ssoRole(s.user)
+		return commands.Caller{User: s.user, Role: role, Actor: s.user}, ok
+	}
 	// The role is read at each request: a demotion or removal takes effect
 	// at once.
 	return h.cfg.Service.SessionCaller(s.user)

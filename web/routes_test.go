@@ -52,6 +52,7 @@ var publicRoutes = map[string]bool{
 	"GET /healthz": true, "GET /metrics": true, "GET /static/{name}": true,
 	"GET /ping/{id}/{state}": true, "POST /ping/{id}/{state}": true, "HEAD /ping/{id}/{state}": true,
 	"GET /login": true, "POST /login": true, "POST /logout": true,
+	"GET /login/sso": true, "GET /login/sso/callback": true,
 }
 
 // readOnlyPosts are the routes with a method other than GET that change

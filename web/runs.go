@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/statesrv/statesrv"
@@ -10,8 +11,16 @@ import (
 )
 
 func (h *Handler) listRuns(w http.ResponseWriter, r *http.Request) {
+	tag, err := tagParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
 	var out []statesrv.Run
-	h.cfg.Runner.View(func(c *projections.Core) { out = c.AllOpenRuns() })
+	h.cfg.Runner.View(func(c *projections.Core) {
+		f := tagFilterOf(c, tag)
+		out = slices.DeleteFunc(c.AllOpenRuns(), func(r statesrv.Run) bool { return !f.keeps(r.ProcessID) })
+	})
 	writeJSON(w, http.StatusOK, api.RunList(out))
 }
 
@@ -64,6 +73,14 @@ func (h *Handler) history(w http.ResponseWriter, r *http.Request) {
 	if q.Limit, err = limitParam(r); err != nil {
 		writeError(w, err)
 		return
+	}
+	tag, err := tagParam(r)
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if tag != "" {
+		h.cfg.Runner.View(func(c *projections.Core) { q.Processes = tagFilterOf(c, tag).ids })
 	}
 	runs, err := h.cfg.Runner.Store().History(q)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/sso"
 )
 
 // Config wires the HTTP side.
@@ -48,6 +49,9 @@ type Config struct {
 	IdleTimeout, AbsoluteTimeout time.Duration
 	// Now is the clock of sessions and pages (default: the Service's).
 	Now func() time.Time
+	// SSO, when set, signs users in with OpenID Connect besides passwords
+	// (GET /login/sso).
+	SSO *sso.Provider
 	// ObservePing, when set, is told of every ping's result ("ack" or
 	// "err") and the time from the request's start to its reply.
 	ObservePing func(result string, latency time.Duration)

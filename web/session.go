@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/statesrv/statesrv/sso"
 )
 
 // Session limits: a session ends after IdleTimeout without a request (live
@@ -24,19 +26,57 @@ type session struct {
 	lastSeen time.Time
 }
 
+// ssoFlowSeconds is how long the cookie of a single sign-on under way
+// lives, as the flow does on the server.
+const ssoFlowSeconds = sso.FlowTTL / time.Second
+
 // sessions keeps the logged-in browsers in memory: a restart logs every
 // browser out, which is the safe side for an audit tool. The cookie holds
 // only the random id.
 type sessions struct {
-	mu       sync.Mutex
-	m        map[string]*session
+	mu sync.Mutex
+	m  map[string]*session
+	// ssoRoles is, for each user signed in by single sign-on, the role
+	// its latest sign-in brought: every session of the user has it, as a
+	// local user's role is read at each request.
+	ssoRoles map[string]string
 	idle     time.Duration
 	absolute time.Duration
 	now      func() time.Time
 }
 
 func newSessions(idle, absolute time.Duration, now func() time.Time) *sessions {
-	return &sessions{m: map[string]*session{}, idle: idle, absolute: absolute, now: now}
+	return &sessions{m: map[string]*session{}, ssoRoles: map[string]string{}, idle: idle, absolute: absolute, now: now}
+}
+
+// createSSO starts a session for user, signed in by single sign-on with
+// role, and gives role to the user's other sessions too.
+func (s *sessions) createSSO(user, role string) string {
+	id := s.create(user)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.ssoRoles) >= maxSessions {
+		// Forget the users without a session left.
+		live := map[string]bool{}
+		for _, v := range s.m {
+			live[v.user] = true
+		}
+		for u := range s.ssoRoles {
+			if !live[u] {
+				delete(s.ssoRoles, u)
+			}
+		}
+	}
+	s.ssoRoles[user] = role
+	return id
+}
+
+// ssoRole returns the role of user, signed in by single sign-on.
+func (s *sessions) ssoRole(user string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	role, ok := s.ssoRoles[user]
+	return role, ok
 }
 
 // create starts a session for user and returns its id.

@@ -134,3 +134,41 @@ func TestCronExport(t *testing.T) {
 		}
 	})
 }
+
+// TestCronExportTag: --tag keeps only the processes with the tag; a value
+// that is no tag is a usage error.
+func TestCronExportTag(t *testing.T) {
+	s := MustOpenServer(t)
+	for id, tags := range map[int64][]string{1: {"nightly", "db"}, 2: {"db"}, 3: nil} {
+		p := scheduled(id, "0 2 * * *", time.Hour)
+		p.FiredBy, p.Tags = statesrv.FiredByCron, tags
+		s.MustDefine(p)
+	}
+	base := "http://" + s.HTTPAddr
+	t.Setenv("STATESRV_API_TOKEN", testToken)
+	eventually(t, func() error {
+		var procs []statesrv.Process
+		if err := s.getJSON("/api/v1/processes", &procs); err != nil || len(procs) != 3 {
+			return fmt.Errorf("%d processes listed, want 3 (%v)", len(procs), err)
+		}
+		return nil
+	})
+	for tag, want := range map[string][]string{"nightly": {"1"}, "db": {"1", "2"}, "none": {}} {
+		res := runCLI("cron", "export", "--url", base, "--tag", tag)
+		if res.code != 0 {
+			t.Fatalf("--tag %s: exit %d: %s", tag, res.code, res.stderr)
+		}
+		var got []string
+		for _, line := range strings.Split(res.stdout, "\n") {
+			if f := strings.Fields(line); len(f) > 9 && f[5] == "statesrv" {
+				got = append(got, f[9])
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("--tag %s: lines for %v, want %v\n%s", tag, got, want, res.stdout)
+		}
+	}
+	if res := runCLI("cron", "export", "--url", base, "--tag", "Bad Tag"); res.code != 2 || !strings.Contains(res.stderr, `"Bad Tag" is not a tag`) {
+		t.Errorf("bad tag: exit %d, stderr %q", res.code, res.stderr)
+	}
+}

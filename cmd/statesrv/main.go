@@ -202,6 +202,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "debug|info|warn|error")
 	fs.StringVar(&cfg.LogFormat, "log-format", "text", "text|json")
 	fs.StringVar(&cfg.PIDFile, "pid-file", "", "write the pid to this file while running")
+	fs.StringVar(&cfg.OIDC.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL: single sign-on (off when empty)")
+	fs.StringVar(&cfg.OIDC.ClientID, "oidc-client-id", "", "this server's client id at the OpenID Connect provider")
+	fs.StringVar(&cfg.OIDC.ClientSecret, "oidc-client-secret", "", "the client's secret (better given as STATESRV_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&cfg.OIDC.RoleClaim, "oidc-role-claim", "", "ID token claim holding the role admin|editor|viewer (empty: every SSO user is a viewer)")
+	fs.StringVar(&cfg.OIDC.RedirectURL, "oidc-redirect-url", "", "where the provider sends browsers back (default: --public-url + /login/sso/callback)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/statesrv/statesrv/metrics"
 	"github.com/statesrv/statesrv/pidfile"
 	"github.com/statesrv/statesrv/projections"
+	"github.com/statesrv/statesrv/sso"
 	"github.com/statesrv/statesrv/tlsreload"
 	"github.com/statesrv/statesrv/web"
 )
@@ -49,6 +51,8 @@ type Config struct {
 	LogFormat     string
 	// PIDFile, when set, gets the server's pid while it runs.
 	PIDFile string
+	// OIDC configures single sign-on; an empty Issuer turns it off.
+	OIDC OIDCConfig
 	// TCPMaxConnsPerIP and UnprocessedRate bound what one address costs
 	// (0: the defaults, 256 and 600 a minute).
 	TCPMaxConnsPerIP int
@@ -67,6 +71,11 @@ type Config struct {
 	Logger    *slog.Logger
 }
 
+// OIDCConfig is serve's --oidc-* flags.
+type OIDCConfig struct {
+	Issuer, ClientID, ClientSecret, RoleClaim, RedirectURL string
+}
+
 // Main is the running server: storage, the write side, the projection
 // runner, the scheduler and the TCP and HTTP listeners. Tests start it on
 // 127.0.0.1:0 with a temp directory.
@@ -81,6 +90,7 @@ type Main struct {
 	Service *commands.Service
 
 	dispatcher *dispatch.Dispatcher
+	sso        *sso.Provider // with --oidc-issuer
 
 	tcp      *tcp.Server
 	http     *http.Server
@@ -137,6 +147,9 @@ func (m *Main) open(ctx context.Context) error {
 	}
 	var err error
 	if m.dispatcher, err = m.newDispatcher(); err != nil {
+		return err
+	}
+	if m.sso, err = m.discoverSSO(ctx); err != nil {
 		return err
 	}
 	if err := m.listen(); err != nil {
@@ -219,7 +232,7 @@ func (m *Main) listen() error {
 			Service: m.Service, Runner: m.Runner, Log: m.Log, Logger: m.logger,
 			Tokens: tokens, Version: version, TCPAddr: m.TCPAddr, Healthy: m.dir.Degraded,
 			Metrics: met.Handler(), ObservePing: met.Observer("http"), TLS: m.cfg.TLSCert != "",
-			Now: m.cfg.Clock.Now,
+			Now: m.cfg.Clock.Now, SSO: m.sso,
 		})
 		m.http = web.NewServer(m.cfg.HTTP, h, m.logger)
 		if m.certs != nil {
@@ -338,4 +351,28 @@ func (m *Main) closeStorage() error {
 		errs = append(errs, pidfile.Remove(m.cfg.PIDFile))
 	}
 	return errors.Join(errs...)
+}
+
+// discoverSSO reads the OpenID Connect provider's discovery document at
+// start, when --oidc-issuer is set: a provider that cannot be reached
+// refuses the start with the reason, rather than failing the first user
+// later.
+func (m *Main) discoverSSO(ctx context.Context) (*sso.Provider, error) {
+	c := m.cfg.OIDC
+	if c.Issuer == "" || m.cfg.HTTP == "" {
+		return nil, nil
+	}
+	redirect := c.RedirectURL
+	if redirect == "" {
+		redirect = strings.TrimRight(m.cfg.PublicURL, "/") + "/login/sso/callback"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	p, err := sso.Discover(ctx, sso.Config{Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: c.ClientSecret,
+		RedirectURL: redirect, RoleClaim: c.RoleClaim, Now: m.cfg.Clock.Now, Logger: m.logger})
+	if err != nil {
+		return nil, fmt.Errorf("--oidc-issuer: %w", err)
+	}
+	m.logger.Info("single sign-on", "issuer", c.Issuer, "redirect_url", redirect, "role_claim", c.RoleClaim)
+	return p, nil
 }

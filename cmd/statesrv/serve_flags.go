@@ -21,5 +21,29 @@ func checkServeFlags(cfg Config) error {
 	if cfg.ClockSkew < 0 {
 		return fmt.Errorf("%w: --clock-skew %s: must not be negative (0 turns it off)", errUsage, cfg.ClockSkew)
 	}
+	return checkOIDCFlags(cfg.OIDC)
+}
+
+// checkOIDCFlags refuses an incomplete single sign-on: --oidc-client-id
+// and --oidc-client-secret go with --oidc-issuer, the other --oidc-* flags
+// need it, and the URLs are absolute http(s) URLs.
+func checkOIDCFlags(c OIDCConfig) error {
+	if c.Issuer == "" {
+		if c.ClientID != "" || c.ClientSecret != "" || c.RoleClaim != "" || c.RedirectURL != "" {
+			return fmt.Errorf("%w: the --oidc-* flags need --oidc-issuer", errUsage)
+		}
+		return nil
+	}
+	for _, f := range []struct{ name, value string }{{"--oidc-issuer", c.Issuer}, {"--oidc-redirect-url", c.RedirectURL}} {
+		if f.value == "" {
+			continue
+		}
+		if u, err := url.Parse(f.value); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("%w: %s %q: want an absolute http:// or https:// URL", errUsage, f.name, f.value)
+		}
+	}
+	if c.ClientID == "" || c.ClientSecret == "" {
+		return fmt.Errorf("%w: --oidc-issuer needs --oidc-client-id and --oidc-client-secret", errUsage)
+	}
 	return nil
 }

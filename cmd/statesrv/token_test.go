@@ -66,6 +66,10 @@ func TestServeFlagsRefused(t *testing.T) {
 		{"ErrAlertRetryForNegative", []string{"--alert-retry-for", "-1h"}, "--alert-retry-for"},
 		{"ErrAlertRetryForZero", []string{"--alert-retry-for", "0s"}, "--alert-retry-for"},
 		{"ErrClockSkewNegative", []string{"--clock-skew", "-1m"}, "--clock-skew"},
+		{"ErrOIDCWithoutIssuer", []string{"--oidc-client-id", "x"}, "--oidc-issuer"},
+		{"ErrOIDCIssuerNotAURL", []string{"--oidc-issuer", "idp.example.com", "--oidc-client-id", "x", "--oidc-client-secret", "y"}, "--oidc-issuer"},
+		{"ErrOIDCNoClient", []string{"--oidc-issuer", "https://idp.example.com"}, "--oidc-client-id"},
+		{"ErrOIDCRedirectNotAURL", []string{"--oidc-issuer", "https://idp.example.com", "--oidc-client-id", "x", "--oidc-client-secret", "y", "--oidc-redirect-url", "/cb"}, "--oidc-redirect-url"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			args := append([]string{"serve", "--data", t.TempDir(), "--tcp", "", "--http", ""}, tt.args...)
