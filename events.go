@@ -35,11 +35,16 @@ const (
 	EventMessagesDropped    = "MessagesDropped"
 )
 
-// EventType is one registered type of event: its name, a constructor of a
-// pointer to its zero payload, which the event's data decodes into, and,
-// for a type whose data may hold a secret, the redaction of its data.
+// EventType is one registered type of event: its name, its code in the
+// log, a constructor of a pointer to its zero payload, which the event's
+// data decodes into, and, for a type whose data may hold a secret, the
+// redaction of its data.
 type EventType struct {
 	Name string
+	// Code is the number the log stores instead of the name. A code is
+	// given once and never changed or given to another type: a log holds
+	// the codes it was written with (TestEventTypeCodesNeverChange).
+	Code uint64
 	New  func() any
 	// Redact, when not nil, returns the event's data as it may be shown
 	// (API, pages, replay): without the secrets, saying only that they
@@ -53,29 +58,29 @@ func payload[T any]() any { return new(T) }
 // type filter offers them. Decoding, that filter and the log's interning of
 // type names all derive from it: a new type is added here and nowhere else.
 var eventTypes = []EventType{
-	{EventProcessDefined, payload[ProcessDefinedData], redactProcessDefined},
-	{EventProcessDeleted, payload[ProcessDeletedData], nil},
-	{EventRunStarted, payload[RunStartedData], nil},
-	{EventRunAttached, payload[RunAttachedData], nil},
-	{EventRunStartMissed, payload[RunStartMissedData], nil},
-	{EventMessageReceived, payload[MessageReceivedData], nil},
-	{EventMessageRejected, payload[MessageRejectedData], nil},
-	{EventRunFinished, payload[RunFinishedData], nil},
-	{EventRunTimedOut, payload[RunTimedOutData], nil},
-	{EventMessageUnprocessed, payload[MessageUnprocessedData], nil},
-	{EventMessageDismissed, payload[MessageDismissedData], nil},
-	{EventMessagesDropped, payload[MessagesDroppedData], nil},
-	{EventScheduleGap, payload[ScheduleGapData], nil},
-	{EventAlertRequested, payload[AlertRequestedData], nil},
-	{EventAlertAttemptFailed, payload[AlertAttemptFailedData], nil},
-	{EventAlertDelivered, payload[AlertDeliveredData], nil},
-	{EventAlertFailed, payload[AlertFailedData], nil},
-	{EventAlertSuppressed, payload[AlertSuppressedData], nil},
-	{EventAlertsPaused, payload[AlertsPausedData], nil},
-	{EventAlertsResumed, payload[AlertsResumedData], nil},
-	{EventUserPasswordSet, payload[UserPasswordSetData], redactPasswordSet},
-	{EventAPITokenCreated, payload[APITokenCreatedData], nil},
-	{EventAPITokenRevoked, payload[APITokenRevokedData], nil},
+	{EventProcessDefined, 1, payload[ProcessDefinedData], redactProcessDefined},
+	{EventProcessDeleted, 2, payload[ProcessDeletedData], nil},
+	{EventRunStarted, 3, payload[RunStartedData], nil},
+	{EventRunAttached, 4, payload[RunAttachedData], nil},
+	{EventRunStartMissed, 5, payload[RunStartMissedData], nil},
+	{EventMessageReceived, 6, payload[MessageReceivedData], nil},
+	{EventMessageRejected, 7, payload[MessageRejectedData], nil},
+	{EventRunFinished, 8, payload[RunFinishedData], nil},
+	{EventRunTimedOut, 9, payload[RunTimedOutData], nil},
+	{EventMessageUnprocessed, 10, payload[MessageUnprocessedData], nil},
+	{EventMessageDismissed, 11, payload[MessageDismissedData], nil},
+	{EventMessagesDropped, 12, payload[MessagesDroppedData], nil},
+	{EventScheduleGap, 13, payload[ScheduleGapData], nil},
+	{EventAlertRequested, 14, payload[AlertRequestedData], nil},
+	{EventAlertAttemptFailed, 15, payload[AlertAttemptFailedData], nil},
+	{EventAlertDelivered, 16, payload[AlertDeliveredData], nil},
+	{EventAlertFailed, 17, payload[AlertFailedData], nil},
+	{EventAlertSuppressed, 18, payload[AlertSuppressedData], nil},
+	{EventAlertsPaused, 19, payload[AlertsPausedData], nil},
+	{EventAlertsResumed, 20, payload[AlertsResumedData], nil},
+	{EventUserPasswordSet, 21, payload[UserPasswordSetData], redactPasswordSet},
+	{EventAPITokenCreated, 22, payload[APITokenCreatedData], nil},
+	{EventAPITokenRevoked, 23, payload[APITokenRevokedData], nil},
 }
 
 // EventTypes returns the registered event types, in the audit log's order.
@@ -89,6 +94,16 @@ func EventTypeNames() []string {
 		names[i] = t.Name
 	}
 	return names
+}
+
+// EventTypeCodes returns the code of every registered type by its name,
+// for the log (eventlog.Options.TypeCodes).
+func EventTypeCodes() map[string]uint64 {
+	m := make(map[string]uint64, len(eventTypes))
+	for _, t := range eventTypes {
+		m[t.Name] = t.Code
+	}
+	return m
 }
 
 // NewPayload returns a pointer to a zero payload of the event type name,

@@ -79,7 +79,7 @@ func (s *server) open() {
 		minFree = 0 // the default head-room
 	}
 	l, err := eventlog.OpenBadger(eventlog.Options{Dir: s.logDir, Now: s.clock.Now, MinFreeBytes: minFree,
-		FreeBytes: s.FreeBytes})
+		FreeBytes: s.FreeBytes, TypeCodes: statesrv.EventTypeCodes()})
 	if err != nil {
 		s.tb.Fatalf("open log: %v", err)
 	}

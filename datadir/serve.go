@@ -41,8 +41,8 @@ func OpenServer(ctx context.Context, data string, opt ServerOptions) (*Dir, uint
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return nil, 0, fmt.Errorf("data directory: %w", err)
 	}
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir, Logger: opt.Logger, Now: opt.Now,
-		FreeBytes: opt.FreeBytes, ReadOnlyIfFull: opt.Serving})
+	l, err := eventlog.OpenBadger(logOptions(eventlog.Options{Dir: logDir, Logger: opt.Logger, Now: opt.Now,
+		FreeBytes: opt.FreeBytes, ReadOnlyIfFull: opt.Serving}))
 	if err != nil {
 		return nil, 0, err
 	}
