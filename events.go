@@ -123,11 +123,16 @@ var payloadOf = func() map[string]func() any {
 	return m
 }()
 
-// RedactEvent returns the data of an event of type typ as it may be shown
-// outside the server: the registry's Redact of the type, or data itself.
-// Events of every version are covered, including definitions that an
-// older version stored with the key in clear.
-func RedactEvent(typ string, data []byte) []byte {
+// RedactEvent returns the data of an event of type typ at time at as it
+// may be shown outside the server: as JSON (PayloadJSON; {} for a payload
+// that does not decode), through the registry's Redact of the type. Events
+// of every version are covered, including definitions that an older
+// version stored with the key in clear.
+func RedactEvent(typ string, at time.Time, data []byte) []byte {
+	data, err := PayloadJSON(typ, at, data)
+	if err != nil {
+		return []byte("{}")
+	}
 	if f := redactOf[typ]; f != nil {
 		return f(data)
 	}

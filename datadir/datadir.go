@@ -110,8 +110,9 @@ func (d *Dir) Close() error {
 }
 
 // logOptions are o with what the log must know of statesrv's events: the
-// codes of their types.
+// codes of their types, and their payloads' JSON for backups.
 func logOptions(o eventlog.Options) eventlog.Options {
 	o.TypeCodes = statesrv.EventTypeCodes()
+	o.Payloads = statesrv.Payloads{}
 	return o
 }
