@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -26,15 +28,24 @@ import (
 // payloadCodecs below:
 //
 //	flags   one byte: the booleans and which optional fields follow
-//	id      uvarint 0 then 16 bytes (a UUID in its canonical text form),
-//	        or uvarint n+1 then the n bytes of any other string
+//	id      a UUID in its canonical text form: uvarint 0 then 16 bytes;
+//	        a UUID v7 of that form: uvarint 1, zigzag varint of its
+//	        milliseconds after the event's time's, then its last 10
+//	        bytes; any other string: uvarint n+2 then its n bytes
 //	enum    uvarint i+1 for the i-th of the field's known values, or 0
 //	        then a string; values are only ever appended to a list
 //	string  uvarint length, then UTF-8 bytes
-//	time    uvarint 0 for the zero time, else zigzag(ns after the
-//	        event's time) << 1 | 1, in UTC
+//	addr    an "ip:port" in netip's form: byte 4 or 16, the address,
+//	        2 bytes of port (big-endian); else byte 0 then a string
+//	time    uvarint: 0 the zero time; zigzag(d) << 1 | 1 for d ns after
+//	        the event's time; zigzag(d) << 2 | 2 for d whole seconds
+//	        (d not 0); in UTC
 //	int     zigzag varint
 //	map     uvarint count, then key and value strings in key order
+//
+// A report's line holds its msg: with its flag, the line is stored
+// without the first occurrence of the msg, preceded by the uvarint
+// offset where the msg goes back in.
 const payloadCompact = 0x01
 
 // ErrBadPayload is returned (wrapped) for a compact payload that cannot be
@@ -85,30 +96,52 @@ func codecOf[T any](enc func(*pwriter, *T), dec func(*preader, *T)) payloadCodec
 var payloadCodecs = map[string]payloadCodec{
 	EventMessageReceived: codecOf(
 		func(w *pwriter, d *MessageReceivedData) {
-			w.flags(d.Code != nil, d.KeyGiven, d.NameMismatch)
+			at := -1
+			if d.Msg != "" {
+				at = strings.Index(d.Line, d.Msg)
+			}
+			if !utf8.ValidString(d.Line) {
+				w.ok = false // its parts may be UTF-8, the whole is not
+			}
+			w.flags(d.Code != nil, d.KeyGiven, d.NameMismatch, at >= 0)
 			w.id(d.MessageID)
 			w.enum(d.Transport, enumTransports)
-			w.str(d.Remote)
-			w.str(d.Line)
+			w.addr(d.Remote)
 			w.enum(d.State, enumStates)
 			w.str(d.Name)
 			w.str(d.Run)
 			w.str(d.Msg)
+			if at >= 0 {
+				w.b = binary.AppendUvarint(w.b, uint64(at))
+				w.str(d.Line[:at] + d.Line[at+len(d.Msg):])
+			} else {
+				w.str(d.Line)
+			}
 			w.intPtr(d.Code)
 			w.str(d.MID)
 			w.strMap(d.Extra)
 		},
 		func(r *preader, d *MessageReceivedData) {
-			f := r.flags(3)
+			f := r.flags(4)
 			d.KeyGiven, d.NameMismatch = f[1], f[2]
 			d.MessageID = r.id()
 			d.Transport = r.enum(enumTransports)
-			d.Remote = r.str()
-			d.Line = r.str()
+			d.Remote = r.addr()
 			d.State = r.enum(enumStates)
 			d.Name = r.str()
 			d.Run = r.str()
 			d.Msg = r.str()
+			if f[3] {
+				at := r.uvarint()
+				rest := r.str()
+				if at > uint64(len(rest)) || d.Msg == "" {
+					r.fail("bad line")
+					return
+				}
+				d.Line = rest[:at] + d.Msg + rest[at:]
+			} else {
+				d.Line = r.str()
+			}
 			d.Code = r.intPtr(f[0])
 			d.MID = r.str()
 			d.Extra = r.strMap()
@@ -316,11 +349,17 @@ func (w *pwriter) str(s string) {
 func (w *pwriter) id(s string) {
 	if len(s) == 36 {
 		if u, err := uuid.Parse(s); err == nil && u.String() == s {
+			if u.Version() == 7 && u.Variant() == uuid.RFC4122 {
+				w.b = binary.AppendUvarint(w.b, 1)
+				w.b = binary.AppendVarint(w.b, v7Millis(u)-w.at.UnixMilli())
+				w.b = append(w.b, u[6:]...)
+				return
+			}
 			w.b = append(binary.AppendUvarint(w.b, 0), u[:]...)
 			return
 		}
 	}
-	w.b = binary.AppendUvarint(w.b, uint64(len(s))+1)
+	w.b = binary.AppendUvarint(w.b, uint64(len(s))+2)
 	w.b = append(w.b, s...)
 	if !utf8.ValidString(s) {
 		w.ok = false
@@ -353,6 +392,11 @@ func (w *pwriter) time(t time.Time) {
 	d := t.Sub(w.at)
 	if d >= maxDelta || d <= -maxDelta || !w.at.Add(d).Equal(t) {
 		w.ok = false
+		return
+	}
+	if d != 0 && d%time.Second == 0 {
+		s := d / time.Second
+		w.b = binary.AppendUvarint(w.b, (uint64(s<<1)^uint64(s>>63))<<2|2)
 		return
 	}
 	z := uint64(d<<1) ^ uint64(d>>63)
@@ -429,15 +473,71 @@ func (r *preader) flags(n int) []bool {
 func (r *preader) str() string { return string(r.bytes(r.uvarint())) }
 
 func (r *preader) id() string {
-	n := r.uvarint()
-	if n > 0 || r.err != nil {
-		return string(r.bytes(n - 1))
+	var u uuid.UUID
+	switch n := r.uvarint(); {
+	case r.err != nil:
+		return ""
+	case n == 0:
+		copy(u[:], r.bytes(16))
+	case n == 1:
+		ms := r.at.UnixMilli()
+		if d, k := binary.Varint(r.b); k > 0 {
+			ms += d
+			r.b = r.b[k:]
+		} else {
+			r.fail("short id")
+		}
+		for i := range 6 {
+			u[i] = byte(ms >> (40 - 8*i))
+		}
+		copy(u[6:], r.bytes(10))
+	default:
+		return string(r.bytes(n - 2))
 	}
-	b := r.bytes(16)
 	if r.err != nil {
 		return ""
 	}
-	return uuid.UUID(b).String()
+	return u.String()
+}
+
+// v7Millis returns the Unix milliseconds a UUID v7 begins with.
+func v7Millis(u uuid.UUID) int64 {
+	var ms int64
+	for _, b := range u[:6] {
+		ms = ms<<8 | int64(b)
+	}
+	return ms
+}
+
+func (w *pwriter) addr(s string) {
+	if ap, err := netip.ParseAddrPort(s); err == nil && ap.String() == s && ap.Addr().Zone() == "" {
+		a := ap.Addr().AsSlice()
+		w.b = append(w.b, byte(len(a)))
+		w.b = append(w.b, a...)
+		w.b = binary.BigEndian.AppendUint16(w.b, ap.Port())
+		return
+	}
+	w.b = append(w.b, 0)
+	w.str(s)
+}
+
+func (r *preader) addr() string {
+	n := r.bytes(1)
+	switch {
+	case r.err != nil:
+		return ""
+	case n[0] == 0:
+		return r.str()
+	case n[0] != 4 && n[0] != 16:
+		r.fail("bad address")
+		return ""
+	}
+	a, _ := netip.AddrFromSlice(r.bytes(uint64(n[0])))
+	p := r.bytes(2)
+	if r.err != nil {
+		return ""
+	}
+	return netip.AddrPortFrom(a, binary.BigEndian.Uint16(p)).String()
 }
 
 func (r *preader) enum(values []string) string {
@@ -457,13 +557,20 @@ func (r *preader) time() time.Time {
 	if v == 0 {
 		return time.Time{}
 	}
-	if v&1 == 0 {
+	unit, z := time.Duration(1), v>>1
+	switch {
+	case v&3 == 2:
+		unit, z = time.Second, v>>2
+	case v&1 == 0:
 		r.fail("bad time")
 		return time.Time{}
 	}
-	z := v >> 1
 	d := time.Duration(int64(z>>1) ^ -int64(z&1))
-	return r.at.Add(d).UTC()
+	if unit == time.Second && (d == 0 || d >= maxDelta/time.Second || d <= -maxDelta/time.Second) {
+		r.fail("bad time")
+		return time.Time{}
+	}
+	return r.at.Add(d * unit).UTC()
 }
 
 func (r *preader) intPtr(present bool) *int {

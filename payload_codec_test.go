@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,16 +19,19 @@ import (
 var at0 = time.Date(2026, 11, 26, 8, 0, 0, 123456789, time.UTC)
 
 // genString draws strings that are mostly what writers store, now and then
-// a UUID, an upper-case UUID, an enumerated value, or bytes that are not
-// UTF-8 (which the compact form leaves to JSON).
+// a UUID (of any version, or a v7 of now), an upper-case UUID, an
+// enumerated value, or bytes that are not UTF-8 (which the compact form
+// leaves to JSON).
 func genString(values ...string) *rapid.Generator[string] {
 	return rapid.Custom(func(t *rapid.T) string {
 		switch rapid.IntRange(0, 9).Draw(t, "kind") {
 		case 0:
 			return ""
-		case 1, 2:
+		case 1:
 			id := uuid.UUID(rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "uuid"))
 			return id.String()
+		case 2:
+			return uuid.Must(uuid.NewV7()).String()
 		case 3:
 			return fmt.Sprintf("%X", rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "hex"))
 		case 4, 5:
@@ -35,6 +40,9 @@ func genString(values ...string) *rapid.Generator[string] {
 			}
 		case 6:
 			return string(rapid.SliceOf(rapid.Byte()).Draw(t, "bytes"))
+		case 7:
+			return netip.AddrPortFrom(netip.AddrFrom16([16]byte(rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "ip"))).Unmap(),
+				rapid.Uint16().Draw(t, "port")).String()
 		}
 		return rapid.String().Draw(t, "s")
 	})
@@ -74,14 +82,20 @@ func genPayload(t *rapid.T) (string, any) {
 	states := genString(statesrv.StateOK, statesrv.StateFail, statesrv.StateStart, "ok")
 	switch rapid.IntRange(0, 5).Draw(t, "type") {
 	case 0:
+		// The line holds the msg, as a report's does, or not.
+		msg, line := str.Draw(t, "msg"), str.Draw(t, "line")
+		if rapid.Bool().Draw(t, "msg in line") {
+			cut := rapid.IntRange(0, len(line)).Draw(t, "cut")
+			line = line[:cut] + msg + line[cut:]
+		}
 		var extra map[string]string
 		if rapid.Bool().Draw(t, "extra") {
 			extra = rapid.MapOf(genString(), genString()).Draw(t, "extra map")
 		}
 		return statesrv.EventMessageReceived, &statesrv.MessageReceivedData{
 			MessageID: str.Draw(t, "message_id"), Transport: genString("tcp", "http").Draw(t, "transport"),
-			Remote: str.Draw(t, "remote"), Line: str.Draw(t, "line"), State: states.Draw(t, "state"),
-			Name: str.Draw(t, "name"), Run: str.Draw(t, "run"), Msg: str.Draw(t, "msg"),
+			Remote: str.Draw(t, "remote"), Line: line, State: states.Draw(t, "state"),
+			Name: str.Draw(t, "name"), Run: str.Draw(t, "run"), Msg: msg,
 			Code: genIntPtr(t, "code"), MID: str.Draw(t, "mid"), KeyGiven: rapid.Bool().Draw(t, "key_given"),
 			Extra: extra, NameMismatch: rapid.Bool().Draw(t, "name_mismatch"),
 		}
@@ -170,15 +184,18 @@ func TestPayloadCompactForWriters(t *testing.T) {
 		max int
 	}{
 		{statesrv.EventMessageReceived, &statesrv.MessageReceivedData{MessageID: uuid.NewString(), Transport: "tcp",
-			Remote: "127.0.0.1:35404", Line: "#id=1;state=OK;msg=load 7", State: "OK", Msg: "load 7", Code: &code}, 80},
+			Remote: "127.0.0.1:35404", Line: "#id=1;state=OK;msg=load 7", State: "OK", Msg: "load 7", Code: &code}, 65},
 		{statesrv.EventRunStarted, &statesrv.RunStartedData{RunID: uuid.NewString(), Source: statesrv.SourceReport,
 			StartedAt: at0, Deadline: at0.Add(time.Hour), MessageID: uuid.NewString(), Name: "load"}, 50},
 		{statesrv.EventRunFinished, &statesrv.RunFinishedData{RunID: uuid.NewString(), State: "OK",
 			MessageID: uuid.NewString(), FinishedAt: at0, Message: "load 7", Name: "load"}, 50},
+		{statesrv.EventRunFinished + " (UUID v7 ids)", &statesrv.RunFinishedData{RunID: v7(at0), State: "OK",
+			MessageID: v7(at0), FinishedAt: at0, Message: "load 7", Name: "load"}, 40},
 		{statesrv.EventRunTimedOut, statesrv.RunTimedOutData{RunID: uuid.NewString(), Deadline: at0}, 20},
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
-			b, err := statesrv.EncodePayload(tc.typ, at0, tc.v)
+			typ, _, _ := strings.Cut(tc.typ, " ")
+			b, err := statesrv.EncodePayload(typ, at0, tc.v)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,6 +204,16 @@ func TestPayloadCompactForWriters(t *testing.T) {
 			}
 		})
 	}
+}
+
+// v7 returns a UUID v7 of the instant at, as the write side makes them.
+func v7(at time.Time) string {
+	u := uuid.Must(uuid.NewV7())
+	ms := at.UnixMilli()
+	for i := range 6 {
+		u[i] = byte(ms >> (40 - 8*i))
+	}
+	return u.String()
 }
 
 // TestPayloadJSONStillReads: data stored as JSON (every event of a version

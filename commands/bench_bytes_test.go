@@ -45,12 +45,14 @@ func loadReports(tb testing.TB, s *server, n int) {
 // BenchmarkLogBytes writes 100,000 reports through the real Service and
 // reports what the log keeps of each: the bytes of its group values
 // (value-B/report) and, after close, the disk use of the log's and the
-// views' directories (du-log-B/report, du-views-B/report).
+// views' directories (du-log-B/report, du-views-B/report). The clock
+// starts at the real time, as a server's does: ids are made from the real
+// clock, and the log stores them against the events' times.
 func BenchmarkLogBytes(b *testing.B) {
 	const reports = 100_000
 	for b.Loop() {
 		logDir, viewsDir := b.TempDir(), b.TempDir()
-		s := openServer(b, clock.NewFake(t0), logDir, viewsDir)
+		s := openServer(b, clock.NewFake(time.Now().UTC()), logDir, viewsDir)
 		s.MustDefine(statesrv.Process{ID: 1, Name: "load", Timezone: "UTC", MaxRuntime: statesrv.Duration(time.Hour), Enabled: true})
 		loadReports(b, s, reports)
 		f, err := s.Log.Footprint(context.Background())

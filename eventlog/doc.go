@@ -54,9 +54,13 @@
 //	members, each:
 //	  byte     flags: 0x01 type as a code, 0x02 same time, 0x04 same
 //	           actor, 0x08 same process id, 0x10 id begins with the
-//	           previous id's first 6 bytes, 0x20 a key follows; other bits
-//	           are invalid, and the "same" bits in the first member
-//	  16 bytes id, or its last 10 with 0x10
+//	           previous id's first 6 bytes, 0x20 a key follows, 0x40 id
+//	           begins with the member's time in milliseconds plus a
+//	           number; other bits, 0x10 with 0x40, and the "same" bits
+//	           and 0x10 in the first member are invalid
+//	  id:      16 bytes; with 0x10 its last 10; with 0x40 a varint (its
+//	           first 6 bytes as a 48-bit number, less the member's Unix
+//	           milliseconds) then its last 10
 //	  varint   time: Unix nanoseconds in the first member, nanoseconds
 //	           after the previous member's in the others; absent with 0x02
 //	  varint   process id; absent with 0x08

@@ -34,6 +34,7 @@ const (
 	flagSamePID               // the process id is the previous member's
 	flagIDPrefix              // the id's first 6 bytes are the previous member's
 	flagKey                   // an idempotency key follows
+	flagIDTime                // the id's first 6 bytes are the member's time in ms plus a varint
 	flagsKnown    = 1<<iota - 1
 )
 
@@ -117,13 +118,23 @@ func appendMember(b []byte, e, prev *Event, first bool, codes map[string]uint64)
 			flags |= flagIDPrefix
 		}
 	}
+	// A UUID v7 begins with the milliseconds of its making, close to the
+	// event's time: stored as the difference when that is shorter.
+	idDelta := idMillis(e.ID) - e.Time.UnixMilli()
+	if flags&flagIDPrefix == 0 && idDelta > -1<<20 && idDelta < 1<<20 {
+		flags |= flagIDTime
+	}
 	if e.Key != "" {
 		flags |= flagKey
 	}
 	b = append(b, flags)
-	if flags&flagIDPrefix != 0 {
+	switch {
+	case flags&flagIDPrefix != 0:
 		b = append(b, e.ID[idPrefix:]...)
-	} else {
+	case flags&flagIDTime != 0:
+		b = binary.AppendVarint(b, idDelta)
+		b = append(b, e.ID[idPrefix:]...)
+	default:
 		b = append(b, e.ID[:]...)
 	}
 	switch {
@@ -188,14 +199,20 @@ func (r *groupReader) more() bool { return len(r.d.b) > 0 }
 func (r *groupReader) next(e *Event) error {
 	d := &r.d
 	flags := d.byte()
-	if flags&^flagsKnown != 0 || (r.n == 0 && flags&(flagSameTime|flagSameActor|flagSamePID|flagIDPrefix) != 0) {
+	if flags&^flagsKnown != 0 || flags&(flagIDPrefix|flagIDTime) == flagIDPrefix|flagIDTime ||
+		(r.n == 0 && flags&(flagSameTime|flagSameActor|flagSamePID|flagIDPrefix) != 0) {
 		return fmt.Errorf("%w: member %d: bad flags %#x", ErrCorrupt, r.n, flags)
 	}
 	e.Seq = r.seq
-	if flags&flagIDPrefix != 0 {
+	var idDelta int64
+	switch {
+	case flags&flagIDPrefix != 0:
 		copy(e.ID[:idPrefix], r.id[:idPrefix])
 		copy(e.ID[idPrefix:], d.bytes(16-idPrefix))
-	} else {
+	case flags&flagIDTime != 0:
+		idDelta = d.varint()
+		copy(e.ID[idPrefix:], d.bytes(16-idPrefix))
+	default:
 		copy(e.ID[:], d.bytes(16))
 	}
 	switch {
@@ -205,6 +222,9 @@ func (r *groupReader) next(e *Event) error {
 		r.nanos += d.varint()
 	}
 	e.Time = time.Unix(0, r.nanos).UTC()
+	if flags&flagIDTime != 0 {
+		setIDMillis(&e.ID, e.Time.UnixMilli()+idDelta)
+	}
 	if flags&flagSamePID == 0 {
 		r.pid = d.varint()
 	}
@@ -239,4 +259,21 @@ func (r *groupReader) next(e *Event) error {
 	r.seq++
 	r.n++
 	return nil
+}
+
+// idMillis returns the number the first 6 bytes of id hold: the Unix
+// milliseconds of a UUID v7.
+func idMillis(id uuid.UUID) int64 {
+	var ms int64
+	for _, b := range id[:idPrefix] {
+		ms = ms<<8 | int64(b)
+	}
+	return ms
+}
+
+// setIDMillis sets the first 6 bytes of id to the low 48 bits of ms.
+func setIDMillis(id *uuid.UUID, ms int64) {
+	for i := range idPrefix {
+		id[i] = byte(ms >> (8 * (idPrefix - 1 - i)))
+	}
 }
