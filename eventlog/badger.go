@@ -443,8 +443,7 @@ func (l *Badger) commit(batch []submission) {
 			}
 			e.Time = time.Unix(0, e.Time.UnixNano()).UTC() // what decode gives back
 			e.ID = newID()
-			l.buf = appendEnvelope(l.buf[:0], e)
-			e.Hash = chainHash(hash, l.buf)
+			e.Hash, l.buf = hashEvent(l.buf, hash, e)
 			hash = e.Hash
 			l.group.add(e)
 			if err = l.codes.record(e, l.opt.TypeCodes, txn.Set); err != nil {
@@ -642,6 +641,7 @@ type rangeReader struct {
 	txn  *badger.Txn
 	from uint64
 	ev   Event
+	g    groupReader
 	buf  []byte
 	// prev is the hash of the last event of the group read before, once
 	// known (havePrev).
@@ -670,8 +670,9 @@ func (r *rangeReader) group(v []byte, fn func(*Event) bool) error {
 		}
 		return nil
 	}
-	g, err := openGroup(v, r.l.codes.names(), &r.l.types)
-	if err != nil {
+	var err error
+	g := &r.g
+	if *g, err = openGroup(v, r.l.codes.names(), &r.l.types); err != nil {
 		return err
 	}
 	for g.more() {
@@ -709,8 +710,7 @@ func (r *rangeReader) chain(e *Event) error {
 		}
 		r.havePrev = true
 	}
-	r.buf = appendEnvelope(r.buf[:0], e)
-	e.Hash = chainHash(r.prev, r.buf)
+	e.Hash, r.buf = hashEvent(r.buf, r.prev, e)
 	return nil
 }
 

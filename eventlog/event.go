@@ -81,6 +81,15 @@ func chainHash(prev [32]byte, envelope []byte) [32]byte {
 	return out
 }
 
+// hashEvent returns the hash e must carry when prev is the previous
+// event's, computed in buf (returned for reuse): the previous hash and e's
+// canonical form hashed in one call, without a hasher to allocate.
+func hashEvent(buf []byte, prev [32]byte, e *Event) ([32]byte, []byte) {
+	buf = append(buf[:0], prev[:]...)
+	buf = appendEnvelope(buf, e)
+	return sha256.Sum256(buf), buf
+}
+
 // encode returns the stored form of e: envelope then hash.
 func encode(b []byte, e *Event) []byte {
 	b = appendEnvelope(b, e)

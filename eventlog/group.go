@@ -178,15 +178,15 @@ type groupReader struct {
 
 // openGroup starts reading the version 2 group entry v; names resolves
 // type codes and types interns type names (nil: not interned).
-func openGroup(v []byte, names map[uint64]string, types *typeNames) (*groupReader, error) {
+func openGroup(v []byte, names map[uint64]string, types *typeNames) (groupReader, error) {
 	if !isV2(v) || len(v) < 1+1+32 {
-		return nil, fmt.Errorf("%w: not a version 2 group", ErrCorrupt)
+		return groupReader{}, fmt.Errorf("%w: not a version 2 group", ErrCorrupt)
 	}
-	r := &groupReader{d: decoder{b: v[1 : len(v)-32]}, names: names, types: types}
+	r := groupReader{d: decoder{b: v[1 : len(v)-32]}, names: names, types: types}
 	r.hash = [32]byte(v[len(v)-32:])
 	r.seq = r.d.uvarint()
 	if r.d.err != nil || len(r.d.b) == 0 {
-		return nil, fmt.Errorf("%w: group without members", ErrCorrupt)
+		return groupReader{}, fmt.Errorf("%w: group without members", ErrCorrupt)
 	}
 	return r, nil
 }

@@ -111,8 +111,9 @@ func (v *verifier) next() [32]byte {
 		v.problem("gap: expected seq %d, found %d", v.expect, v.ev.Seq)
 	}
 	v.rep.LastSeq, v.expect = v.ev.Seq, v.ev.Seq+1
-	v.buf = appendEnvelope(v.buf[:0], &v.ev)
-	return chainHash(v.prev, v.buf)
+	var h [32]byte
+	h, v.buf = hashEvent(v.buf, v.prev, &v.ev)
+	return h
 }
 
 // group checks one group entry. It returns an error for a group that
