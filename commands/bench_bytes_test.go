@@ -78,3 +78,31 @@ func duBytes(tb testing.TB, dir string) int64 {
 	kb, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
 	return kb << 10
 }
+
+// maxLogBytesPerReport bounds what the log stores of a report (its group's
+// value: three events, one hash). Measured 242 bytes (BENCHMARKS.md, issue
+// 14); a change that makes reports larger than this bound fails here.
+const maxLogBytesPerReport = 260
+
+// TestLogBytesPerReport writes reports through the Service and checks that
+// the log stores each in at most maxLogBytesPerReport bytes.
+func TestLogBytesPerReport(t *testing.T) {
+	const reports = 2_000
+	s := openServer(t, clock.NewFake(time.Now().UTC()), t.TempDir(), t.TempDir())
+	t.Cleanup(s.Close)
+	s.MustDefine(statesrv.Process{ID: 1, Name: "load", Timezone: "UTC", MaxRuntime: statesrv.Duration(time.Hour), Enabled: true})
+	before, err := s.Log.Footprint(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	loadReports(t, s, reports)
+	after, err := s.Log.Footprint(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := float64(after.ValueBytes-before.ValueBytes) / reports
+	t.Logf("%.1f bytes of log a report", per)
+	if per > maxLogBytesPerReport {
+		t.Fatalf("the log stores %.1f bytes a report, more than the bound of %d", per, maxLogBytesPerReport)
+	}
+}

@@ -27,7 +27,9 @@ type Record struct {
 	// Key, when not empty, is an idempotency key: an append whose first
 	// record carries a key already stored is not appended again (see
 	// Log.Existing).
-	Key  string
+	Key string
+	// Data is the writer's payload, stored as given: JSON, or a compact
+	// form that begins with a byte JSON never begins with (doc.go).
 	Data json.RawMessage
 }
 
@@ -264,7 +266,9 @@ type eventJSON struct {
 	Hash      string          `json:"hash"`
 }
 
-// MarshalJSON writes the event in the shape of SPEC §6.
+// MarshalJSON writes the event in the shape of SPEC §6. Data must be
+// JSON: a compact payload is shown through its writer's Payloads first
+// (WriteBackup does), else this fails.
 func (e Event) MarshalJSON() ([]byte, error) {
 	data := e.Data
 	if len(data) == 0 {

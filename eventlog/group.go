@@ -233,7 +233,7 @@ func (r *groupReader) next(e *Event) error {
 		code := d.uvarint()
 		name, ok := r.names[code]
 		if !ok && d.err == nil {
-			return fmt.Errorf("%w: member %d: unknown type code %d (the log must be opened with its type codes)", ErrCorrupt, r.n, code)
+			return fmt.Errorf("%w: member %d: type code %d is not in the log's table", ErrCorrupt, r.n, code)
 		}
 		e.Type = name
 	} else if t := d.bytes(int(d.uvarint())); d.err == nil {
