@@ -603,7 +603,7 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 		err := l.db.View(func(txn *badger.Txn) error {
 			it := groupIterator(txn)
 			defer it.Close()
-			rd := rangeReader{l: l, txn: txn, from: from}
+			rd := rangeReader{l: l, txn: txn}
 			n := 0
 			for it.Seek(eventKey(from)); it.Valid() && !stopped; it.Next() {
 				if n++; n%1024 == 0 && ctx.Err() != nil {
@@ -637,12 +637,11 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 // every event: stored for version 1 members and for the last member of a
 // version 2 group, computed along the chain for the others.
 type rangeReader struct {
-	l    *Badger
-	txn  *badger.Txn
-	from uint64
-	ev   Event
-	g    groupReader
-	buf  []byte
+	l   *Badger
+	txn *badger.Txn
+	ev  Event
+	g   groupReader
+	buf []byte
 	// prev is the hash of the last event of the group read before, once
 	// known (havePrev).
 	prev     [32]byte
