@@ -123,7 +123,7 @@ var payloadCodecs = map[string]payloadCodec{
 		},
 		func(r *preader, d *MessageReceivedData) {
 			f := r.flags(4)
-			d.KeyGiven, d.NameMismatch = f[1], f[2]
+			d.KeyGiven, d.NameMismatch = f.has(1), f.has(2)
 			d.MessageID = r.id()
 			d.Transport = r.enum(enumTransports)
 			d.Remote = r.addr()
@@ -131,7 +131,7 @@ var payloadCodecs = map[string]payloadCodec{
 			d.Name = r.str()
 			d.Run = r.str()
 			d.Msg = r.str()
-			if f[3] {
+			if f.has(3) {
 				at := r.uvarint()
 				rest := r.str()
 				if at > uint64(len(rest)) || d.Msg == "" {
@@ -142,7 +142,7 @@ var payloadCodecs = map[string]payloadCodec{
 			} else {
 				d.Line = r.str()
 			}
-			d.Code = r.intPtr(f[0])
+			d.Code = r.intPtr(f.has(0))
 			d.MID = r.str()
 			d.Extra = r.strMap()
 		}),
@@ -161,12 +161,12 @@ var payloadCodecs = map[string]payloadCodec{
 		},
 		func(r *preader, d *RunStartedData) {
 			f := r.flags(3)
-			d.Missed, d.Early = f[1], f[2]
+			d.Missed, d.Early = f.has(1), f.has(2)
 			d.RunID = r.id()
 			d.Source = r.enum(enumSources)
 			d.StartedAt = r.time()
 			d.ScheduledAt = nil
-			if f[0] {
+			if f.has(0) {
 				t := r.time()
 				d.ScheduledAt = &t
 			}
@@ -187,13 +187,13 @@ var payloadCodecs = map[string]payloadCodec{
 		},
 		func(r *preader, d *RunFinishedData) {
 			f := r.flags(2)
-			d.TooFast = f[1]
+			d.TooFast = f.has(1)
 			d.RunID = r.id()
 			d.State = r.enum(enumStates)
 			d.MessageID = r.id()
 			d.FinishedAt = r.time()
 			d.Message = r.str()
-			d.Code = r.intPtr(f[0])
+			d.Code = r.intPtr(f.has(0))
 			d.Name = r.str()
 		}),
 	EventRunAttached: codecOf(
@@ -452,22 +452,24 @@ func (r *preader) bytes(n uint64) []byte {
 	return v
 }
 
-func (r *preader) flags(n int) []bool {
-	out := make([]bool, n)
+// flagBits is a payload's flags byte.
+type flagBits byte
+
+func (f flagBits) has(i int) bool { return f&(1<<i) != 0 }
+
+// flags reads a flags byte of n bits.
+func (r *preader) flags(n int) flagBits {
 	if len(r.b) < 1 {
 		r.fail("short flags")
-		return out
+		return 0
 	}
 	f := r.b[0]
 	r.b = r.b[1:]
 	if f>>n != 0 {
 		r.fail("unknown flags")
-		return out
+		return 0
 	}
-	for i := range out {
-		out[i] = f&(1<<i) != 0
-	}
-	return out
+	return flagBits(f)
 }
 
 func (r *preader) str() string { return string(r.bytes(r.uvarint())) }

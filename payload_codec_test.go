@@ -276,3 +276,42 @@ func FuzzDecodePayload(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkDecodePayload decodes a report's RunFinished and MessageReceived
+// from JSON and from the compact form, as a fold of the log does.
+func BenchmarkDecodePayload(b *testing.B) {
+	code := 0
+	payloads := []struct {
+		typ string
+		v   any
+	}{
+		{statesrv.EventMessageReceived, &statesrv.MessageReceivedData{MessageID: v7(at0), Transport: "tcp",
+			Remote: "127.0.0.1:35404", Line: "#id=1;state=OK;msg=load 7", State: "OK", Msg: "load 7"}},
+		{statesrv.EventRunFinished, &statesrv.RunFinishedData{RunID: v7(at0), State: "OK",
+			MessageID: v7(at0), FinishedAt: at0, Message: "load 7", Code: &code}},
+	}
+	for _, form := range []string{"json", "compact"} {
+		b.Run(form, func(b *testing.B) {
+			var stored [][]byte
+			for _, p := range payloads {
+				data, err := statesrv.EncodePayload(p.typ, at0, p.v)
+				if form == "json" {
+					data, err = json.Marshal(p.v)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				stored = append(stored, data)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				var m statesrv.MessageReceivedData
+				var f statesrv.RunFinishedData
+				if statesrv.DecodePayload(payloads[0].typ, at0, stored[0], &m) != nil ||
+					statesrv.DecodePayload(payloads[1].typ, at0, stored[1], &f) != nil {
+					b.Fatal("decode failed")
+				}
+			}
+		})
+	}
+}
