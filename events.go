@@ -37,11 +37,16 @@ const (
 	EventUserDeleted        = "UserDeleted"
 )
 
-// EventType is one registered type of event: its name, a constructor of a
-// pointer to its zero payload, which the event's data decodes into, and,
-// for a type whose data may hold a secret, the redaction of its data.
+// EventType is one registered type of event: its name, its code in the
+// log, a constructor of a pointer to its zero payload, which the event's
+// data decodes into, and, for a type whose data may hold a secret, the
+// redaction of its data.
 type EventType struct {
 	Name string
+	// Code is the number the log stores instead of the name. A code is
+	// given once and never changed or given to another type: a log holds
+	// the codes it was written with (TestEventTypeCodesNeverChange).
+	Code uint64
 	New  func() any
 	// Redact, when not nil, returns the event's data as it may be shown
 	// (API, pages, replay): without the secrets, saying only that they
@@ -55,31 +60,31 @@ func payload[T any]() any { return new(T) }
 // type filter offers them. Decoding, that filter and the log's interning of
 // type names all derive from it: a new type is added here and nowhere else.
 var eventTypes = []EventType{
-	{EventProcessDefined, payload[ProcessDefinedData], redactProcessDefined},
-	{EventProcessDeleted, payload[ProcessDeletedData], nil},
-	{EventRunStarted, payload[RunStartedData], nil},
-	{EventRunAttached, payload[RunAttachedData], nil},
-	{EventRunStartMissed, payload[RunStartMissedData], nil},
-	{EventMessageReceived, payload[MessageReceivedData], nil},
-	{EventMessageRejected, payload[MessageRejectedData], nil},
-	{EventRunFinished, payload[RunFinishedData], nil},
-	{EventRunTimedOut, payload[RunTimedOutData], nil},
-	{EventMessageUnprocessed, payload[MessageUnprocessedData], nil},
-	{EventMessageDismissed, payload[MessageDismissedData], nil},
-	{EventMessagesDropped, payload[MessagesDroppedData], nil},
-	{EventScheduleGap, payload[ScheduleGapData], nil},
-	{EventAlertRequested, payload[AlertRequestedData], nil},
-	{EventAlertAttemptFailed, payload[AlertAttemptFailedData], nil},
-	{EventAlertDelivered, payload[AlertDeliveredData], nil},
-	{EventAlertFailed, payload[AlertFailedData], nil},
-	{EventAlertSuppressed, payload[AlertSuppressedData], nil},
-	{EventAlertsPaused, payload[AlertsPausedData], nil},
-	{EventAlertsResumed, payload[AlertsResumedData], nil},
-	{EventUserDefined, payload[UserDefinedData], redactUserDefined},
-	{EventUserDeleted, payload[UserDeletedData], nil},
-	{EventUserPasswordSet, payload[UserPasswordSetData], redactPasswordSet},
-	{EventAPITokenCreated, payload[APITokenCreatedData], redactTokenCreated},
-	{EventAPITokenRevoked, payload[APITokenRevokedData], nil},
+	{EventProcessDefined, 1, payload[ProcessDefinedData], redactProcessDefined},
+	{EventProcessDeleted, 2, payload[ProcessDeletedData], nil},
+	{EventRunStarted, 3, payload[RunStartedData], nil},
+	{EventRunAttached, 4, payload[RunAttachedData], nil},
+	{EventRunStartMissed, 5, payload[RunStartMissedData], nil},
+	{EventMessageReceived, 6, payload[MessageReceivedData], nil},
+	{EventMessageRejected, 7, payload[MessageRejectedData], nil},
+	{EventRunFinished, 8, payload[RunFinishedData], nil},
+	{EventRunTimedOut, 9, payload[RunTimedOutData], nil},
+	{EventMessageUnprocessed, 10, payload[MessageUnprocessedData], nil},
+	{EventMessageDismissed, 11, payload[MessageDismissedData], nil},
+	{EventMessagesDropped, 12, payload[MessagesDroppedData], nil},
+	{EventScheduleGap, 13, payload[ScheduleGapData], nil},
+	{EventAlertRequested, 14, payload[AlertRequestedData], nil},
+	{EventAlertAttemptFailed, 15, payload[AlertAttemptFailedData], nil},
+	{EventAlertDelivered, 16, payload[AlertDeliveredData], nil},
+	{EventAlertFailed, 17, payload[AlertFailedData], nil},
+	{EventAlertSuppressed, 18, payload[AlertSuppressedData], nil},
+	{EventAlertsPaused, 19, payload[AlertsPausedData], nil},
+	{EventAlertsResumed, 20, payload[AlertsResumedData], nil},
+	{EventUserDefined, 24, payload[UserDefinedData], redactUserDefined},
+	{EventUserDeleted, 25, payload[UserDeletedData], nil},
+	{EventUserPasswordSet, 21, payload[UserPasswordSetData], redactPasswordSet},
+	{EventAPITokenCreated, 22, payload[APITokenCreatedData], redactTokenCreated},
+	{EventAPITokenRevoked, 23, payload[APITokenRevokedData], nil},
 }
 
 // EventTypes returns the registered event types, in the audit log's order.
@@ -93,6 +98,16 @@ func EventTypeNames() []string {
 		names[i] = t.Name
 	}
 	return names
+}
+
+// EventTypeCodes returns the code of every registered type by its name,
+// for the log (eventlog.Options.TypeCodes).
+func EventTypeCodes() map[string]uint64 {
+	m := make(map[string]uint64, len(eventTypes))
+	for _, t := range eventTypes {
+		m[t.Name] = t.Code
+	}
+	return m
 }
 
 // NewPayload returns a pointer to a zero payload of the event type name,
@@ -112,11 +127,16 @@ var payloadOf = func() map[string]func() any {
 	return m
 }()
 
-// RedactEvent returns the data of an event of type typ as it may be shown
-// outside the server: the registry's Redact of the type, or data itself.
-// Events of every version are covered, including definitions that an
-// older version stored with the key in clear.
-func RedactEvent(typ string, data []byte) []byte {
+// RedactEvent returns the data of an event of type typ at time at as it
+// may be shown outside the server: as JSON (PayloadJSON; {} for a payload
+// that does not decode), through the registry's Redact of the type. Events
+// of every version are covered, including definitions that an older
+// version stored with the key in clear.
+func RedactEvent(typ string, at time.Time, data []byte) []byte {
+	data, err := PayloadJSON(typ, at, data)
+	if err != nil {
+		return []byte("{}")
+	}
 	if f := redactOf[typ]; f != nil {
 		return f(data)
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/statesrv/statesrv"
 )
@@ -103,7 +104,7 @@ func TestRedactEvent(t *testing.T) {
 		{"NotAnObject", statesrv.EventProcessDefined, `"s3cret"`, `{}`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(statesrv.RedactEvent(tc.typ, []byte(tc.data))); got != tc.want {
+			if got := string(statesrv.RedactEvent(tc.typ, time.Time{}, []byte(tc.data))); got != tc.want {
 				t.Errorf("RedactEvent = %s, want %s", got, tc.want)
 			}
 		})

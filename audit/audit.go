@@ -43,7 +43,7 @@ func NewPrinter(w io.Writer, asJSON bool) *Printer {
 // Columns are written out by Flush.
 func (p *Printer) Print(e *eventlog.Event) error {
 	shown := *e
-	shown.Data = statesrv.RedactEvent(e.Type, e.Data)
+	shown.Data = statesrv.RedactEvent(e.Type, e.Time, e.Data)
 	e = &shown
 	if p.json {
 		return p.enc.Encode(e)

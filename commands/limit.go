@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -128,7 +127,7 @@ func (s *Service) dropsDue(d *decision) {
 // flushDrop adds src's MessagesDropped to d, with the address's actor, and
 // forgets the window.
 func (s *Service) flushDrop(d *decision, ip string, src *source) {
-	raw, err := json.Marshal(src.drop)
+	raw, err := statesrv.EncodePayload(statesrv.EventMessagesDropped, d.at, src.drop)
 	if err != nil && d.err == nil {
 		d.err = err
 	}

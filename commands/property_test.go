@@ -363,7 +363,11 @@ func (m *propModel) check() {
 			var d struct {
 				RunID string `json:"run_id"`
 			}
-			if err := json.Unmarshal(e.Data, &d); err != nil {
+			data, err := statesrv.PayloadJSON(e.Type, e.Time, e.Data)
+			if err == nil {
+				err = json.Unmarshal(data, &d)
+			}
+			if err != nil {
 				rt.Fatalf("decode %d: %v", e.Seq, err)
 			}
 			if prev, ok := closed[d.RunID]; ok {

@@ -13,7 +13,6 @@ package commands
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -206,7 +205,7 @@ func (s *Service) decide(actor string) *decision {
 // add appends one event of type typ about process pid with payload data.
 // It returns what the event changed in the views (the closed run, say).
 func (d *decision) add(typ string, pid int64, data any) projections.Effect {
-	raw, err := json.Marshal(data)
+	raw, err := statesrv.EncodePayload(typ, d.at, data)
 	if err != nil && d.err == nil {
 		d.err = fmt.Errorf("commands: encode %s: %w", typ, err)
 	}

@@ -79,7 +79,7 @@ func (s *server) open() {
 		minFree = 0 // the default head-room
 	}
 	l, err := eventlog.OpenBadger(eventlog.Options{Dir: s.logDir, Now: s.clock.Now, MinFreeBytes: minFree,
-		FreeBytes: s.FreeBytes})
+		FreeBytes: s.FreeBytes, TypeCodes: statesrv.EventTypeCodes(), Payloads: statesrv.Payloads{}})
 	if err != nil {
 		s.tb.Fatalf("open log: %v", err)
 	}
@@ -297,7 +297,7 @@ func ofType(evs []eventlog.Event, typ string) []eventlog.Event {
 func payload[T any](tb fataler, e eventlog.Event) T {
 	tb.Helper()
 	var v T
-	if err := json.Unmarshal(e.Data, &v); err != nil {
+	if err := statesrv.DecodePayload(e.Type, e.Time, e.Data, &v); err != nil {
 		tb.Fatalf("decode %s %d: %v", e.Type, e.Seq, err)
 	}
 	return v

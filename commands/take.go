@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -104,7 +103,7 @@ func (s *Service) Report(rep Report) *Receipt {
 			return
 		}
 		*recv = keptOnce(*recv)
-		d.recs[0].Data, d.err = json.Marshal(recv)
+		d.recs[0].Data, d.err = statesrv.EncodePayload(statesrv.EventMessageReceived, d.at, recv)
 		d.add(statesrv.EventMessageUnprocessed, rep.ProcessID,
 			&statesrv.MessageUnprocessedData{MessageID: msgID, Reason: reason, RunID: runID})
 		if reason == statesrv.ReasonLate {

@@ -49,7 +49,7 @@ func TestDefineUser(t *testing.T) {
 		if ev.Type != statesrv.EventUserDefined || ev.Actor != "admin" {
 			t.Errorf("recorded %s by %q", ev.Type, ev.Actor)
 		}
-		if shown := string(statesrv.RedactEvent(ev.Type, ev.Data)); strings.Contains(shown, "argon2") {
+		if shown := string(statesrv.RedactEvent(ev.Type, ev.Time, ev.Data)); strings.Contains(shown, "argon2") {
 			t.Errorf("the event shows %s", shown)
 		}
 	})

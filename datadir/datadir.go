@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
 )
@@ -88,11 +89,11 @@ func Open(ctx context.Context, data string, opt Options) (*Dir, error) {
 // log left by a crash tries the recovery of a writable open, and says so
 // when that fails too.
 func openLog(dir string, readOnly bool) (*eventlog.Badger, error) {
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: dir, ReadOnly: readOnly})
+	l, err := eventlog.OpenBadger(logOptions(eventlog.Options{Dir: dir, ReadOnly: readOnly}))
 	if !errors.Is(err, eventlog.ErrNeedsRecovery) {
 		return l, err
 	}
-	l, rerr := eventlog.OpenBadger(eventlog.Options{Dir: dir})
+	l, rerr := eventlog.OpenBadger(logOptions(eventlog.Options{Dir: dir}))
 	if rerr != nil {
 		return nil, fmt.Errorf("%w; recovering it failed: %w", err, rerr)
 	}
@@ -106,4 +107,12 @@ func (d *Dir) Close() error {
 		errs = append(errs, d.Store.Close())
 	}
 	return errors.Join(append(errs, d.Log.Close())...)
+}
+
+// logOptions are o with what the log must know of statesrv's events: the
+// codes of their types, and their payloads' JSON for backups.
+func logOptions(o eventlog.Options) eventlog.Options {
+	o.TypeCodes = statesrv.EventTypeCodes()
+	o.Payloads = statesrv.Payloads{}
+	return o
 }

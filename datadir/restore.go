@@ -31,7 +31,7 @@ func Restore(data string, r io.Reader) (uint64, error) {
 		return 0, err
 	}
 	logDir, viewsDir := Paths(data)
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir})
+	l, err := eventlog.OpenBadger(logOptions(eventlog.Options{Dir: logDir}))
 	if err != nil {
 		return 0, err
 	}

@@ -41,8 +41,8 @@ func OpenServer(ctx context.Context, data string, opt ServerOptions) (*Dir, uint
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return nil, 0, fmt.Errorf("data directory: %w", err)
 	}
-	l, err := eventlog.OpenBadger(eventlog.Options{Dir: logDir, Logger: opt.Logger, Now: opt.Now,
-		FreeBytes: opt.FreeBytes, ReadOnlyIfFull: opt.Serving})
+	l, err := eventlog.OpenBadger(logOptions(eventlog.Options{Dir: logDir, Logger: opt.Logger, Now: opt.Now,
+		FreeBytes: opt.FreeBytes, ReadOnlyIfFull: opt.Serving}))
 	if errors.Is(err, eventlog.ErrLocked) {
 		return nil, 0, fmt.Errorf("%w (another server is running on %s: stop it, or give this one its own --data)", err, data)
 	}

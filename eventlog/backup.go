@@ -37,7 +37,8 @@ var ErrBadBackup = errors.New("eventlog: not a complete backup")
 
 // WriteBackup writes every event of l to w as a backup. The events are
 // those of one consistent read of the log; appends that commit meanwhile
-// are in the next backup. It returns the number of events written.
+// are in the next backup. Data stored in a compact form is written as JSON
+// (a log with Options.Payloads). It returns the number of events written.
 func WriteBackup(ctx context.Context, l Log, w io.Writer, now time.Time) (uint64, error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
@@ -46,7 +47,11 @@ func WriteBackup(ctx context.Context, l Log, w io.Writer, now time.Time) (uint64
 	}
 	var n, last uint64
 	var head [32]byte
+	payloads := payloadsOf(l)
 	for e, err := range l.Range(ctx, 1, 0) {
+		if err == nil && payloads != nil {
+			e.Data, err = payloads.JSON(e.Type, e.Time, e.Data)
+		}
 		if err == nil {
 			err = enc.Encode(e)
 		}
@@ -97,4 +102,12 @@ func ReadBackup(r io.Reader, fn func(*Event) error) (uint64, error) {
 		}
 		n, last = n+1, e
 	}
+}
+
+// payloadsOf returns the Payloads of l, or nil when it has none.
+func payloadsOf(l Log) Payloads {
+	if b, ok := l.(*Badger); ok {
+		return b.opt.Payloads
+	}
+	return nil
 }

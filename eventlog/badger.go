@@ -58,6 +58,28 @@ type Options struct {
 	// (ErrNeedsRecovery). On Windows and Plan 9, where Badger cannot open
 	// read-only, the log is opened as usual and only appends are refused.
 	ReadOnly bool
+	// TypeCodes gives event type names a number, stored in their place (a
+	// byte instead of a dozen). A code stands for its name forever: a log
+	// is read with the codes it was written with, and a code is never
+	// given to another name. A name without a code is stored as it is.
+	TypeCodes map[string]uint64
+	// Payloads shows data stored in a compact form as JSON and turns it
+	// back, for backups; nil when every payload is JSON.
+	Payloads Payloads
+	// EnvelopeVersion is the form new groups are written in: 0 the
+	// current one (2); 1 the first, for tests of logs that older versions
+	// wrote.
+	EnvelopeVersion int
+}
+
+// Payloads converts the data of events between the form their writer
+// stores and JSON. Data that is JSON already is returned as it is.
+type Payloads interface {
+	// JSON returns the data of an event of type typ at time at as JSON.
+	JSON(typ string, at time.Time, data []byte) ([]byte, error)
+	// Compact returns the form a writer stores the JSON data of an event
+	// of type typ at time at in (data itself when the type has none).
+	Compact(typ string, at time.Time, data []byte) ([]byte, error)
 }
 
 // Badger is a Log stored in a Badger database, with group commit: every
@@ -87,6 +109,8 @@ type Badger struct {
 
 	lastSeq atomic.Uint64
 	types   typeNames
+	codes   codeTable
+	group   groupWriter
 	stats   Stats
 	room    HeadRoom
 
@@ -129,6 +153,19 @@ func OpenBadger(opt Options) (*Badger, error) {
 	if opt.MinFreeBytes == 0 {
 		opt.MinFreeBytes = DefaultHeadRoom
 	}
+	if opt.EnvelopeVersion == 0 {
+		opt.EnvelopeVersion = currentGroup
+	}
+	if opt.EnvelopeVersion != groupV1 && opt.EnvelopeVersion != groupV2 {
+		return nil, fmt.Errorf("eventlog: open: no envelope version %d", opt.EnvelopeVersion)
+	}
+	names := make(map[uint64]string, len(opt.TypeCodes)) // to find a code given twice
+	for name, code := range opt.TypeCodes {
+		if other, dup := names[code]; dup {
+			return nil, fmt.Errorf("eventlog: open: type code %d given to both %s and %s", code, other, name)
+		}
+		names[code] = name
+	}
 	l := &Badger{
 		opt:      opt,
 		logger:   opt.Logger,
@@ -137,6 +174,7 @@ func OpenBadger(opt Options) (*Badger, error) {
 		wake:     make(chan struct{}, 1),
 		stopped:  make(chan struct{}),
 		failedCh: make(chan struct{}),
+		group:    groupWriter{version: opt.EnvelopeVersion, codes: opt.TypeCodes},
 	}
 	l.room = HeadRoom{Dir: opt.Dir, Min: opt.MinFreeBytes, Free: opt.FreeBytes}
 	if opt.Dir != "" && !opt.ReadOnly {
@@ -167,6 +205,10 @@ func OpenBadger(opt Options) (*Badger, error) {
 		return nil, openError(opt, err)
 	}
 	l.db = db
+	if err := db.View(func(txn *badger.Txn) error { return l.codes.load(txn, opt.TypeCodes) }); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := l.loadHead(); err != nil {
 		db.Close()
 		return nil, err
@@ -374,6 +416,7 @@ func (l *Badger) takeBatch() []submission {
 func (l *Badger) commit(batch []submission) {
 	seq, hash := l.nextSeq, l.lastHash
 	results := make([][]Event, len(batch))
+	l.group.reset()
 	txn := l.db.NewTransaction(true)
 	defer txn.Discard()
 	if err := l.room.Check(0); err != nil {
@@ -381,7 +424,6 @@ func (l *Badger) commit(batch []submission) {
 		return
 	}
 	var err error
-	var group []byte
 	for i, s := range batch {
 		if err != nil {
 			break
@@ -396,10 +438,12 @@ func (l *Badger) commit(batch []submission) {
 			}
 			e.Time = time.Unix(0, e.Time.UnixNano()).UTC() // what decode gives back
 			e.ID = newID()
-			l.buf = appendEnvelope(l.buf[:0], e)
-			e.Hash = chainHash(hash, l.buf)
+			e.Hash, l.buf = hashEvent(l.buf, hash, e)
 			hash = e.Hash
-			group = appendGroupMember(group, append(l.buf, e.Hash[:]...))
+			l.group.add(e)
+			if err = l.codes.record(e, l.opt.TypeCodes, txn.Set); err != nil {
+				break
+			}
 			if j == 0 && r.Key != "" {
 				if err = txn.Set(idemKey(r.Key), eventKey(seq)[1:]); err != nil {
 					break
@@ -407,11 +451,10 @@ func (l *Badger) commit(batch []submission) {
 			}
 			// A submission is stored as group entries of at most
 			// groupMax events, keyed by their last seq.
-			if len(group) > 0 && (j == len(s.recs)-1 || (j+1)%groupMax == 0) {
-				if err = txn.Set(eventKey(seq), group); err != nil {
+			if j == len(s.recs)-1 || (j+1)%groupMax == 0 {
+				if err = txn.Set(eventKey(seq), l.group.take()); err != nil {
 					break
 				}
-				group = nil
 			}
 			seq++
 		}
@@ -555,37 +598,26 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 		err := l.db.View(func(txn *badger.Txn) error {
 			it := groupIterator(txn)
 			defer it.Close()
-			var ev Event
+			rd := rangeReader{l: l, txn: txn}
 			n := 0
 			for it.Seek(eventKey(from)); it.Valid() && !stopped; it.Next() {
 				if n++; n%1024 == 0 && ctx.Err() != nil {
 					return ctx.Err()
 				}
 				err := it.Item().Value(func(v []byte) error {
-					for len(v) > 0 {
-						raw, rest, err := nextMember(v)
-						if err == nil {
-							err = decode(raw, &ev, &l.types)
-						}
-						if err != nil {
-							return fmt.Errorf("eventlog: read: %w", err)
-						}
-						v = rest
+					return rd.group(v, func(e *Event) bool {
 						switch {
-						case ev.Seq < from:
-						case to != 0 && ev.Seq > to:
+						case e.Seq < from:
+						case to != 0 && e.Seq > to:
 							stopped = true
 						default:
-							stopped = !yield(&ev, nil)
+							stopped = !yield(e, nil)
 						}
-						if stopped {
-							return nil
-						}
-					}
-					return nil
+						return !stopped
+					})
 				})
 				if err != nil {
-					return err
+					return fmt.Errorf("eventlog: read: %w", err)
 				}
 			}
 			return nil
@@ -594,6 +626,86 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 			yield(nil, err)
 		}
 	}
+}
+
+// rangeReader decodes the groups of one read in order, with the hash of
+// every event: stored for version 1 members and for the last member of a
+// version 2 group, computed along the chain for the others.
+type rangeReader struct {
+	l   *Badger
+	txn *badger.Txn
+	ev  Event
+	g   groupReader
+	buf []byte
+	// prev is the hash of the last event of the group read before, once
+	// known (havePrev).
+	prev     [32]byte
+	havePrev bool
+}
+
+// group calls fn for each event of the group entry v until fn returns
+// false.
+func (r *rangeReader) group(v []byte, fn func(*Event) bool) error {
+	e := &r.ev
+	if !isV2(v) {
+		for len(v) > 0 {
+			raw, rest, err := nextMember(v)
+			if err == nil {
+				err = decode(raw, e, &r.l.types)
+			}
+			if err != nil {
+				return err
+			}
+			v = rest
+			r.prev, r.havePrev = e.Hash, true
+			if !fn(e) {
+				return nil
+			}
+		}
+		return nil
+	}
+	var err error
+	g := &r.g
+	if *g, err = openGroup(v, r.l.codes.names(), &r.l.types); err != nil {
+		return err
+	}
+	for g.more() {
+		if err := g.next(e); err != nil {
+			return err
+		}
+		if !g.more() {
+			e.Hash = g.hash
+		} else if err := r.chain(e); err != nil {
+			return err
+		}
+		r.prev, r.havePrev = e.Hash, true
+		if !fn(e) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// chain sets e's hash, computed from the previous event's; the first
+// group of a range that starts past seq 1 reads that from the group before.
+func (r *rangeReader) chain(e *Event) error {
+	if !r.havePrev {
+		if e.Seq > 1 {
+			item, err := r.txn.Get(eventKey(e.Seq - 1))
+			if err != nil {
+				return fmt.Errorf("%w: the group before seq %d: %v", ErrCorrupt, e.Seq, err)
+			}
+			if err := item.Value(func(v []byte) error {
+				r.prev, err = groupHash(v)
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		r.havePrev = true
+	}
+	e.Hash, r.buf = hashEvent(r.buf, r.prev, e)
+	return nil
 }
 
 // groupIterator iterates over the event groups of txn in seq order; it

@@ -24,6 +24,26 @@ func reportRecords(i int) []eventlog.Record {
 	}
 }
 
+// compactReportRecords are the three events of one report as a server
+// stores them now: type codes, and payloads of the sizes their compact
+// form takes (61, 46 and 40 bytes: TestPayloadCompactForWriters), each
+// beginning with the compact form's byte.
+func compactReportRecords(i int) []eventlog.Record {
+	recs := reportRecords(i)
+	for j, n := range []int{61, 46, 40} {
+		data := make([]byte, n)
+		data[0] = 1
+		for k := 1; k < n; k++ {
+			data[k] = byte(i*31 + j*7 + k)
+		}
+		recs[j].Data = data
+	}
+	return recs
+}
+
+// benchCodes are the codes a server gives a report's types.
+var benchCodes = map[string]uint64{"RunStarted": 3, "MessageReceived": 6, "RunFinished": 8}
+
 // BenchmarkGroupCommit measures synced appends of report-sized submissions
 // from many concurrent writers; reports/s is the figure to compare with the
 // server's ingest.

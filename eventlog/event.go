@@ -27,7 +27,9 @@ type Record struct {
 	// Key, when not empty, is an idempotency key: an append whose first
 	// record carries a key already stored is not appended again (see
 	// Log.Existing).
-	Key  string
+	Key string
+	// Data is the writer's payload, stored as given: JSON, or a compact
+	// form that begins with a byte JSON never begins with (doc.go).
 	Data json.RawMessage
 }
 
@@ -79,6 +81,15 @@ func chainHash(prev [32]byte, envelope []byte) [32]byte {
 	var out [32]byte
 	h.Sum(out[:0])
 	return out
+}
+
+// hashEvent returns the hash e must carry when prev is the previous
+// event's, computed in buf (returned for reuse): the previous hash and e's
+// canonical form hashed in one call, without a hasher to allocate.
+func hashEvent(buf []byte, prev [32]byte, e *Event) ([32]byte, []byte) {
+	buf = append(buf[:0], prev[:]...)
+	buf = appendEnvelope(buf, e)
+	return sha256.Sum256(buf), buf
 }
 
 // encode returns the stored form of e: envelope then hash.
@@ -255,7 +266,9 @@ type eventJSON struct {
 	Hash      string          `json:"hash"`
 }
 
-// MarshalJSON writes the event in the shape of SPEC §6.
+// MarshalJSON writes the event in the shape of SPEC §6. Data must be
+// JSON: a compact payload is shown through its writer's Payloads first
+// (WriteBackup does), else this fails.
 func (e Event) MarshalJSON() ([]byte, error) {
 	data := e.Data
 	if len(data) == 0 {

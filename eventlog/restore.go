@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -20,8 +21,7 @@ type Importer struct {
 	l     *Badger
 	txn   *badger.Txn
 	size  int
-	group []byte
-	gLen  int
+	group groupWriter
 	next  uint64
 	prev  [32]byte
 	buf   []byte
@@ -35,39 +35,66 @@ func (l *Badger) Import() (*Importer, error) {
 	if l.LastSeq() != 0 {
 		return nil, ErrNotEmpty
 	}
-	return &Importer{l: l, txn: l.db.NewTransaction(true), next: 1}, nil
+	return &Importer{l: l, txn: l.db.NewTransaction(true), next: 1,
+		group: groupWriter{version: l.opt.EnvelopeVersion, codes: l.opt.TypeCodes}}, nil
 }
 
-// Add writes the next event.
+// Add writes the next event. Its data is JSON, as a backup holds it: an
+// event that was stored with a compact payload chains only with that
+// payload, which the log's Payloads make again from the JSON.
 func (im *Importer) Add(e *Event) error {
 	if e.Seq != im.next {
 		return fmt.Errorf("eventlog: import: expected seq %d, found %d", im.next, e.Seq)
 	}
-	im.buf = appendEnvelope(im.buf[:0], e)
-	if chainHash(im.prev, im.buf) != e.Hash {
+	if !im.chains(e) {
 		return fmt.Errorf("eventlog: import: event %d does not chain: the backup is damaged", e.Seq)
 	}
-	im.buf = append(im.buf, e.Hash[:]...)
-	im.group = appendGroupMember(im.group, im.buf)
-	im.gLen++
+	im.group.add(e)
+	if err := im.l.codes.record(e, im.l.opt.TypeCodes, im.set); err != nil {
+		return err
+	}
 	if e.Key != "" {
 		if err := im.set(idemKey(e.Key), eventKey(e.Seq)[1:]); err != nil {
 			return err
 		}
 	}
 	im.prev, im.next = e.Hash, e.Seq+1
-	if im.gLen == groupMax {
+	if im.group.n == groupMax {
 		return im.flushGroup()
 	}
 	return nil
 }
 
+// chains reports whether e chains to the previous event, with its data as
+// given or, failing that, in the compact form the log's Payloads give it
+// (which then replaces e.Data).
+func (im *Importer) chains(e *Event) bool {
+	im.buf = appendEnvelope(im.buf[:0], e)
+	if chainHash(im.prev, im.buf) == e.Hash {
+		return true
+	}
+	if im.l.opt.Payloads == nil {
+		return false
+	}
+	compact, err := im.l.opt.Payloads.Compact(e.Type, e.Time, e.Data)
+	if err != nil || bytes.Equal(compact, e.Data) {
+		return false
+	}
+	c := *e
+	c.Data = compact
+	im.buf = appendEnvelope(im.buf[:0], &c)
+	if chainHash(im.prev, im.buf) != e.Hash {
+		return false
+	}
+	e.Data = compact
+	return true
+}
+
 func (im *Importer) flushGroup() error {
-	if im.gLen == 0 {
+	if im.group.n == 0 {
 		return nil
 	}
-	err := im.set(eventKey(im.next-1), im.group)
-	im.group, im.gLen = nil, 0
+	err := im.set(eventKey(im.next-1), im.group.take())
 	im.headSeq, im.headHash = im.next-1, im.prev
 	return err
 }

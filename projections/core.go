@@ -164,7 +164,7 @@ func Decode(e *eventlog.Event) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	if err := json.Unmarshal(e.Data, v); err != nil {
+	if err := statesrv.DecodePayload(e.Type, e.Time, e.Data, v); err != nil {
 		return nil, fmt.Errorf("projections: event %d (%s): %w", e.Seq, e.Type, err)
 	}
 	if p, ok := v.(*statesrv.Process); ok {
@@ -479,7 +479,7 @@ func (c *Core) unprocessed(seq uint64, at time.Time, pid int64, d *statesrv.Mess
 	if m := c.lastReceived; m != nil {
 		if m.data == nil {
 			var md statesrv.MessageReceivedData
-			if json.Unmarshal(m.raw, &md) == nil {
+			if statesrv.DecodePayload(statesrv.EventMessageReceived, m.at, m.raw, &md) == nil {
 				m.data = &md
 			}
 		}

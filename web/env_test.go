@@ -46,7 +46,8 @@ func newEnv(t testing.TB) *env {
 	dir := t.TempDir()
 	e := &env{Clock: clock.NewFake(t0)}
 	var err error
-	if e.Log, err = eventlog.OpenBadger(eventlog.Options{Dir: dir + "/log", Now: e.Clock.Now, MinFreeBytes: -1}); err != nil {
+	if e.Log, err = eventlog.OpenBadger(eventlog.Options{Dir: dir + "/log", Now: e.Clock.Now, MinFreeBytes: -1,
+		TypeCodes: statesrv.EventTypeCodes(), Payloads: statesrv.Payloads{}}); err != nil {
 		t.Fatal(err)
 	}
 	if e.Store, err = projections.OpenStore(dir+"/views", nil); err != nil {

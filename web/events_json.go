@@ -22,7 +22,7 @@ func eventsPage(evs []eventlog.Event) api.EventsPage {
 }
 
 func apiEvent(e *eventlog.Event) api.Event {
-	data := json.RawMessage(statesrv.RedactEvent(e.Type, e.Data))
+	data := json.RawMessage(statesrv.RedactEvent(e.Type, e.Time, e.Data))
 	if len(data) == 0 {
 		data = json.RawMessage("{}")
 	}

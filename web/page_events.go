@@ -151,7 +151,7 @@ func (h *Handler) searchEvents(ctx context.Context, f eventsFilter) (eventsResul
 func eventRowOf(e eventlog.Event, limit int) views.EventRow {
 	row := views.EventRow{Seq: e.Seq, Time: e.Time, Type: e.Type, Actor: e.Actor, ProcessID: e.ProcessID,
 		Hash: hex.EncodeToString(e.Hash[:])}
-	e.Data = statesrv.RedactEvent(e.Type, e.Data) // no key or password hash on a page
+	e.Data = statesrv.RedactEvent(e.Type, e.Time, e.Data) // no key or password hash on a page
 	b, err := json.MarshalIndent(e, "", "  ")
 	if err != nil {
 		b = e.Data

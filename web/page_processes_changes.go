@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -111,7 +110,7 @@ func (h *Handler) readDefinitions(ctx context.Context, rg projections.SeqRange) 
 		switch e.Type {
 		case statesrv.EventProcessDefined:
 			d := definition{seq: e.Seq, at: e.Time, actor: e.Actor}
-			if err := json.Unmarshal(e.Data, &d.p); err != nil {
+			if err := statesrv.DecodePayload(e.Type, e.Time, e.Data, &d.p); err != nil {
 				return out, fmt.Errorf("web: event %d: %w", e.Seq, err)
 			}
 			d.p.FoldLegacyKey(e.ID[:]) // as the Core folds it: a key in clear goes no further

@@ -68,7 +68,7 @@ func (h *Handler) runPage(w http.ResponseWriter, r *http.Request, user string) {
 // the data pretty-printed.
 func runEventOf(e eventlog.Event) views.RunEvent {
 	v := views.RunEvent{Seq: e.Seq, Time: e.Time, Type: e.Type, Actor: e.Actor}
-	e.Data = statesrv.RedactEvent(e.Type, e.Data)
+	e.Data = statesrv.RedactEvent(e.Type, e.Time, e.Data)
 	if e.Type == statesrv.EventMessageReceived || e.Type == statesrv.EventMessageRejected {
 		var d struct {
 			Line string `json:"line"`
@@ -164,7 +164,9 @@ type runSearch struct {
 
 func (s *runSearch) note(e *eventlog.Event) {
 	var ref eventRefs
-	json.Unmarshal(e.Data, &ref)
+	if data, err := statesrv.PayloadJSON(e.Type, e.Time, e.Data); err == nil {
+		json.Unmarshal(data, &ref)
+	}
 	s.read, s.refs = append(s.read, *e), append(s.refs, ref)
 	switch {
 	case ref.RunID == s.run:

@@ -44,7 +44,7 @@ func TestSecretsNeverShown(t *testing.T) {
 		}
 		if ev.Type == statesrv.EventUserPasswordSet {
 			var d statesrv.UserPasswordSetData
-			json.Unmarshal(ev.Data, &d)
+			statesrv.DecodePayload(ev.Type, ev.Time, ev.Data, &d)
 			secrets = append(secrets, d.Hash)
 		}
 	}

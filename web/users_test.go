@@ -104,8 +104,8 @@ func TestTokensAPI(t *testing.T) {
 		t.Fatalf("create: %d %s %+v", st, msg, tok)
 	}
 	if evs := e.loggedEvents(t, statesrv.EventAPITokenCreated); evs[len(evs)-1].Actor != "token:ann's" ||
-		strings.Contains(string(statesrv.RedactEvent(evs[len(evs)-1].Type, evs[len(evs)-1].Data)), "hash") {
-		t.Errorf("token made by %q, shown as %s", evs[len(evs)-1].Actor, statesrv.RedactEvent(evs[len(evs)-1].Type, evs[len(evs)-1].Data))
+		strings.Contains(string(statesrv.RedactEvent(evs[len(evs)-1].Type, evs[len(evs)-1].Time, evs[len(evs)-1].Data)), "hash") {
+		t.Errorf("token made by %q, shown as %s", evs[len(evs)-1].Actor, statesrv.RedactEvent(evs[len(evs)-1].Type, evs[len(evs)-1].Time, evs[len(evs)-1].Data))
 	}
 	// The new viewer token reads and changes nothing.
 	if st, _ := e.apiAs(t, tok.Token, http.MethodGet, "/api/v1/processes", "", nil); st != http.StatusOK {

@@ -238,9 +238,7 @@ func BenchmarkTimeouts(b *testing.B) {
 				b.Fatal(err)
 			}
 			if e.Type == "RunTimedOut" {
-				var d struct{ Deadline time.Time }
-				jsonUnmarshal(e.Data, &d)
-				lags = append(lags, e.Time.Sub(d.Deadline))
+				lags = append(lags, e.Time.Sub(timedOutDeadline(e)))
 			}
 		}
 		m.Close()

@@ -2,13 +2,13 @@ package main
 
 import (
 	"bufio"
-	"encoding/json"
 	"net"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
 )
 
 func statesrvProcess(id int64) statesrv.Process {
@@ -39,6 +39,11 @@ func sendLines(addr, lines string, n int) (int, error) {
 	return acks, nil
 }
 
-func jsonUnmarshal(b []byte, v any) { json.Unmarshal(b, v) }
+// timedOutDeadline is the deadline a RunTimedOut event names.
+func timedOutDeadline(e *eventlog.Event) time.Time {
+	var d statesrv.RunTimedOutData
+	statesrv.DecodePayload(e.Type, e.Time, e.Data, &d)
+	return d.Deadline
+}
 
 func slicesSort(d []time.Duration) { slices.Sort(d) }

@@ -218,15 +218,16 @@ func checkLog(t *testing.T, dir string, a *acked) {
 		switch e.Type {
 		case statesrv.EventMessageReceived:
 			var d statesrv.MessageReceivedData
-			if err := json.Unmarshal(e.Data, &d); err != nil {
+			if err := statesrv.DecodePayload(e.Type, e.Time, e.Data, &d); err != nil {
 				t.Fatal(err)
 			}
 			mids[e.Seq] = d.MID
 		case statesrv.EventRunFinished, statesrv.EventRunTimedOut:
+			data, _ := statesrv.PayloadJSON(e.Type, e.Time, e.Data)
 			var d struct {
 				RunID string `json:"run_id"`
 			}
-			json.Unmarshal(e.Data, &d)
+			json.Unmarshal(data, &d)
 			closed[d.RunID]++
 		}
 	}

@@ -8,7 +8,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -61,7 +60,7 @@ func logTrail(t *testing.T, m *Main, pid int64) trail {
 		default:
 			return nil
 		}
-		return json.Unmarshal(e.Data, dst)
+		return statesrv.DecodePayload(e.Type, e.Time, e.Data, dst)
 	}
 	for e, err := range m.Log.Range(context.Background(), 1, 0) {
 		if err == nil {

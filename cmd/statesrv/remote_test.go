@@ -45,7 +45,11 @@ func TestURLCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			if e.ProcessID == 26 && e.Type == "RunFinished" {
-				want = append(want, *e)
+				w := *e
+				if w.Data, err = statesrv.PayloadJSON(e.Type, e.Time, e.Data); err != nil { // shown as JSON
+					t.Fatal(err)
+				}
+				want = append(want, w)
 			}
 		}
 		var b strings.Builder
