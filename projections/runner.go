@@ -329,6 +329,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 		// the same events again.
 		return n, r.reload(err)
 	}
+	r.store.written.Add(int64(wb.bytes))
 	r.seq.Store(r.core.Seq)
 	r.counts.add(t)
 	r.unproc.Store(int64(r.counts.unprocessed))

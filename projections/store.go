@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -64,6 +65,9 @@ type Store struct {
 	logger *slog.Logger
 	// readOnly: opened on a full disk; nothing is written until a restart.
 	readOnly bool
+	// written counts the bytes of the batches committed (keys, values and
+	// a rough per-entry overhead), for measurements.
+	written atomic.Int64
 }
 
 var keyCheckpoint = []byte("cp")
