@@ -252,7 +252,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	if budget > 0 {
 		deadline = time.Now().Add(budget)
 	}
-	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}}
+	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}, opened: map[string]uint64{}}
 	defer wb.txn.Discard()
 	added := map[string]uint64{} // unprocessed messages added in this batch
 	var n uint64
@@ -270,9 +270,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 		}
 		if eff.Opened != "" {
 			wb.newRuns[eff.Opened] = true
-			if err := wb.set(key("rs/", []byte(eff.Opened)), u64(e.Seq)); err != nil {
-				return err
-			}
+			wb.opened[eff.Opened] = e.Seq
 		}
 		n++
 		t.event(e, eff)
