@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -42,8 +43,11 @@ type Runner struct {
 	snapEvery       uint64
 	snapUnprocessed int
 	batchTime       time.Duration
-	lastSnap        uint64    // seq of the newest snapshot (0: none)
-	latest          time.Time // latest event time applied
+	lastSnap        uint64 // seq of the newest snapshot (0: none)
+	// defs is the seq of the definitions entry that holds the Core's
+	// definitions (0: none does, the next snapshot writes one).
+	defs   uint64
+	latest time.Time // latest event time applied
 
 	fullMu sync.Mutex
 	full   error // why the views wait for disk space, or nil
@@ -260,6 +264,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	from := r.core.Seq + 1
 	t := newTally(r.counts.upTo)
 	latest, last := r.latest, time.Time{} // last: the time of the batch's last event
+	defs := r.defs
 	step := func(e *eventlog.Event) error {
 		eff, err := r.core.Apply(e)
 		if err != nil {
@@ -267,6 +272,9 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 		}
 		if last = e.Time; last.After(latest) {
 			latest = last
+		}
+		if e.Type == statesrv.EventProcessDefined || e.Type == statesrv.EventProcessDeleted {
+			defs = 0
 		}
 		if eff.Opened != "" {
 			wb.newRuns[eff.Opened] = true
@@ -313,7 +321,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	}
 	snap := r.snapshotDue()
 	if err == nil && snap {
-		_, err = wb.snapshot(r.core, last, latest, r.snapUnprocessed)
+		defs, err = wb.snapshot(r.core, last, latest, r.snapUnprocessed, defs)
 	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return n, r.reload(err)
@@ -331,7 +339,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	r.seq.Store(r.core.Seq)
 	r.counts.add(t)
 	r.unproc.Store(int64(r.counts.unprocessed))
-	r.latest = latest
+	r.latest, r.defs = latest, defs
 	if snap {
 		r.lastSnap = r.core.Seq
 	}
@@ -399,7 +407,7 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	r.counts.unprocessed = 0
 	r.unproc.Store(0)
 	r.mu.Unlock()
-	r.lastSnap, r.latest = 0, time.Time{}
+	r.lastSnap, r.latest, r.defs = 0, time.Time{}, 0
 	// A rebuild takes the biggest batches: its readers see partial views
 	// anyway, and fewer commits finish sooner.
 	n, err := r.catchUpWithin(ctx, 0)

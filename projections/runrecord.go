@@ -73,6 +73,13 @@ var recordWords = []string{statesrv.StateOK, statesrv.StateFail, statesrv.StateT
 // where str is a length (uvarint) and bytes, and a word is one byte as
 // recordWords says or 0 and a str.
 func encodeFinished(r *statesrv.Run, startSeq uint64) []byte {
+	b := make([]byte, 0, 48+len(r.Name)+len(r.Message))
+	return appendRun(append(b, historyVersion), r, startSeq, r.FinishedAt.UnixNano())
+}
+
+// appendRun appends the fields of r after the version, with its times as
+// offsets from ref (ns).
+func appendRun(b []byte, r *statesrv.Run, startSeq uint64, ref int64) []byte {
 	var flags uint64
 	set := func(cond bool, f uint64) {
 		if cond {
@@ -88,20 +95,17 @@ func encodeFinished(r *statesrv.Run, startSeq uint64) []byte {
 	set(r.Reported != nil, flagReported)
 	set(!r.StartedAt.IsZero(), flagStarted)
 	set(!r.Deadline.IsZero(), flagDeadline)
-	fin := r.FinishedAt.UnixNano()
-	start := fin
+	start := ref
 	if !r.StartedAt.IsZero() {
 		start = r.StartedAt.UnixNano()
 	}
-	b := make([]byte, 0, 48+len(r.Name)+len(r.Message))
-	b = append(b, historyVersion)
 	b = binary.AppendUvarint(b, flags)
 	b = binary.AppendVarint(b, r.ProcessID)
 	b = binary.AppendUvarint(b, startSeq)
 	b = appendWord(b, r.State)
 	b = appendWord(b, r.Source)
 	if flags&flagStarted != 0 {
-		b = binary.AppendVarint(b, fin-start)
+		b = binary.AppendVarint(b, ref-start)
 	}
 	if flags&flagDeadline != 0 {
 		b = binary.AppendVarint(b, r.Deadline.UnixNano()-start)
@@ -211,15 +215,24 @@ func decodeFinished(key []byte, ns int64, v []byte) (statesrv.Run, uint64, error
 		return statesrv.Run{}, 0, fmt.Errorf("%w: version %v", errRecord, v[:min(len(v), 1)])
 	}
 	rd := &recordReader{b: v[1:]}
-	flags := rd.uvarint()
 	fin := nsUTC(ns)
-	r := statesrv.Run{ID: runID(key), FinishedAt: &fin}
+	r, startSeq := rd.run(ns)
+	r.ID, r.FinishedAt = runID(key), &fin
+	if rd.err != nil {
+		return statesrv.Run{}, 0, rd.err
+	}
+	return r, startSeq, nil
+}
+
+// run reads what appendRun wrote with ref, but the run's id.
+func (rd *recordReader) run(ref int64) (r statesrv.Run, startSeq uint64) {
+	flags := rd.uvarint()
 	r.ProcessID = rd.varint()
-	startSeq := rd.uvarint()
+	startSeq = rd.uvarint()
 	r.State, r.Source = rd.word(), rd.word()
-	start := ns
+	start := ref
 	if flags&flagStarted != 0 {
-		start = ns - rd.varint()
+		start = ref - rd.varint()
 		r.StartedAt = nsUTC(start)
 	}
 	if flags&flagDeadline != 0 {
@@ -242,8 +255,5 @@ func decodeFinished(key []byte, ns int64, v []byte) (statesrv.Run, uint64, error
 	r.Early = flags&flagEarly != 0
 	r.TooFast = flags&flagTooFast != 0
 	r.StartMissed = flags&flagStartMissed != 0
-	if rd.err != nil {
-		return statesrv.Run{}, 0, rd.err
-	}
-	return r, startSeq, nil
+	return r, startSeq
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -72,6 +73,13 @@ type Store struct {
 	// written counts the bytes of the batches committed (keys, values and
 	// a rough per-entry overhead), for measurements.
 	written atomic.Int64
+	// defs holds the definitions entry of snapshots decoded last (seq 0
+	// with a nil list: none).
+	defs struct {
+		sync.Mutex
+		seq  uint64
+		list []statesrv.Process
+	}
 }
 
 var keyCheckpoint = []byte("cp")
@@ -220,6 +228,9 @@ func (s *Store) Drop() error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("projections: drop: %w", err)
 	}
+	s.defs.Lock()
+	s.defs.seq, s.defs.list = 0, nil
+	s.defs.Unlock()
 	return s.markFormat()
 }
 

@@ -1,0 +1,104 @@
+package projections
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
+)
+
+// Snapshots share one definitions entry until a definition changes; a
+// restart writes it again at the first snapshot.
+func TestSnapshotDefinitionsShared(t *testing.T) {
+	log, err := eventlog.OpenBadger(eventlog.Options{Dir: t.TempDir(), MinFreeBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	dir := t.TempDir()
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	appendEvent := func(typ string, pid int64, data any) {
+		raw, _ := json.Marshal(data)
+		if _, err := eventlog.Append(context.Background(), log, eventlog.Record{Type: typ, Time: at, Actor: "test", ProcessID: pid, Data: raw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	define := func(pid int64, name string) {
+		appendEvent(statesrv.EventProcessDefined, pid, &statesrv.Process{ID: pid, Name: name, Timezone: "UTC", Enabled: true})
+	}
+	runs := func(n int) {
+		for i := range n {
+			id := string(rune('a'+i%26)) + at.Format("150405.000000000")
+			at = at.Add(time.Millisecond)
+			appendEvent(statesrv.EventRunStarted, 1, &statesrv.RunStartedData{RunID: id, Source: "manual", StartedAt: at, Deadline: at.Add(time.Hour)})
+			appendEvent(statesrv.EventRunFinished, 1, &statesrv.RunFinishedData{RunID: id, State: "OK", FinishedAt: at})
+		}
+	}
+	var s *Store
+	var r *Runner
+	open := func() {
+		if s, err = OpenStore(dir, nil); err != nil {
+			t.Fatal(err)
+		}
+		if r, err = NewRunner(log, s, nil, SnapshotEvery(2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	catchUp := func() {
+		for log.LastSeq() > r.Seq() {
+			if _, err := r.applyBatch(context.Background(), 2, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	defsEntries := func() (seqs []uint64) {
+		err := s.db.View(func(txn *badger.Txn) error {
+			return scan(txn, prefixDefs, func(k, _ []byte) error {
+				seqs = append(seqs, u64Of(k[len(prefixDefs):]))
+				return nil
+			})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seqs
+	}
+	open()
+	define(1, "one")
+	define(2, "two")
+	runs(5)
+	catchUp()
+	if got := defsEntries(); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("definitions entries after 6 snapshots of unchanged definitions = %v, want one at seq 2", got)
+	}
+	define(2, "two, renamed")
+	runs(2)
+	catchUp()
+	if got := defsEntries(); len(got) != 2 || got[1] != 14 {
+		t.Fatalf("definitions entries after a change = %v, want a second one at seq 14", got)
+	}
+	s.Close()
+	open()
+	defer s.Close()
+	runs(1)
+	catchUp()
+	if got := defsEntries(); len(got) != 3 || got[2] != 19 {
+		t.Fatalf("definitions entries after a restart = %v, want a third one at seq 19", got)
+	}
+	st, err := s.StateAt(context.Background(), log, time.Time{}, 18)
+	if err != nil || len(st.Processes) != 2 || st.Processes[1].Name != "two, renamed" {
+		t.Fatalf("state at seq 18 = %+v, %v; want both processes, 2 renamed", st.Processes, err)
+	}
+}
+
+func u64Of(b []byte) uint64 {
+	var v uint64
+	for _, c := range b {
+		v = v<<8 | uint64(c)
+	}
+	return v
+}
