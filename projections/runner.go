@@ -319,10 +319,6 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	if err == nil {
 		err = wb.set(keyLatest, nsKey(latest))
 	}
-	snap := r.snapshotDue()
-	if err == nil && snap {
-		defs, err = wb.snapshot(r.core, last, latest, r.snapUnprocessed, defs)
-	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return n, r.reload(err)
 	}
@@ -336,13 +332,20 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 		return n, r.reload(err)
 	}
 	r.store.written.Add(int64(wb.bytes))
+	if r.snapshotDue() {
+		// A snapshot that cannot be written only makes replays from the
+		// one before it longer: the batch stands, and the next is due at
+		// the next multiple.
+		d, err := r.store.writeSnapshot(r.core, last, latest, r.snapUnprocessed, defs)
+		if err != nil {
+			r.logger.Warn("views: snapshot not written", "seq", r.core.Seq, "error", err)
+		}
+		defs, r.lastSnap = d, r.core.Seq
+	}
 	r.seq.Store(r.core.Seq)
 	r.counts.add(t)
 	r.unproc.Store(int64(r.counts.unprocessed))
 	r.latest, r.defs = latest, defs
-	if snap {
-		r.lastSnap = r.core.Seq
-	}
 	r.core.ClearDirty()
 	ch := r.applied
 	r.applied = make(chan struct{})
@@ -414,8 +417,7 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	return n, time.Since(start), err
 }
 
-// snapshotDue reports whether the batch just applied (its Core not yet
-// written) reached a multiple of snapEvery past the newest snapshot and
+// snapshotDue reports whether the batch just applied reached a multiple of snapEvery past the newest snapshot and
 // ends between two appends.
 func (r *Runner) snapshotDue() bool {
 	if r.snapEvery == 0 || r.core.lastReceived != nil {

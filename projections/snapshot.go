@@ -166,13 +166,21 @@ func snapshotKey(seq uint64, kind byte) []byte {
 	return append(key(string(prefixSnapshot), u64(seq)), kind)
 }
 
-// snapshot writes c, which must be between two appends (no report waiting
-// for its decision), as the snapshot at c.Seq, with the definitions
-// entry defs (0: none yet for these definitions, which it then writes at
-// c.Seq). It reads the unprocessed messages through the batch's
-// transaction; more than limit of them make the snapshot partial. It
-// returns the definitions entry it used.
-func (b *batch) snapshot(c *Core, at, latest time.Time, limit int, defs uint64) (uint64, error) {
+// writeSnapshot writes c, which must be between two appends (no report
+// waiting for its decision) and stored up to c.Seq, as the snapshot at
+// c.Seq, with the definitions entry defs (0: none yet for these
+// definitions, which it then writes at c.Seq). It returns the definitions
+// entry it used. More than limit unprocessed messages make the snapshot
+// partial. A snapshot is written apart from the batch, in a write batch of
+// its own (Badger splits it as it needs): with many open runs it may be
+// larger than a transaction can hold, and its entries go in the order that
+// keeps a half-written one unseen (the time index last).
+func (s *Store) writeSnapshot(c *Core, at, latest time.Time, limit int, defs uint64) (uint64, error) {
+	if err := s.Room(); err != nil {
+		return 0, err
+	}
+	wb := s.db.NewWriteBatch()
+	defer wb.Cancel()
 	if defs == 0 {
 		list := make([]statesrv.Process, 0, len(c.Procs))
 		for _, ps := range c.Procs {
@@ -183,36 +191,46 @@ func (b *batch) snapshot(c *Core, at, latest time.Time, limit int, defs uint64) 
 		if err != nil {
 			return 0, err
 		}
-		if err := b.set(key(string(prefixDefs), u64(c.Seq)), v); err != nil {
+		if err := wb.Set(key(string(prefixDefs), u64(c.Seq)), v); err != nil {
 			return 0, err
 		}
 		defs = c.Seq
 	}
-	s := snapshot{Seq: c.Seq, At: at.UTC(), Latest: latest.UTC(), Defs: defs,
+	snap := snapshot{Seq: c.Seq, At: at.UTC(), Latest: latest.UTC(), Defs: defs,
 		Runs: slices.AppendSeq(make([]*statesrv.Run, 0, len(c.Runs)), maps.Values(c.Runs))}
-	var err error
-	s.Unprocessed, s.Complete, err = b.unprocessed(limit)
+	err := s.db.View(func(txn *badger.Txn) (err error) {
+		snap.Unprocessed, snap.Complete, err = unprocessedJSON(txn, limit)
+		return err
+	})
 	if err != nil {
 		return 0, err
 	}
 	kind := byte(snapPartial)
-	if s.Complete {
+	if snap.Complete {
 		kind = snapComplete
-		if err := b.set(key(string(prefixSnapshotTime), nsKey(latest), u64(c.Seq)), nil); err != nil {
+	}
+	if err := wb.Set(snapshotKey(c.Seq, kind), snap.encode()); err != nil {
+		return 0, err
+	}
+	if snap.Complete {
+		if err := wb.Set(key(string(prefixSnapshotTime), nsKey(latest), u64(c.Seq)), nil); err != nil {
 			return 0, err
 		}
 	}
-	return defs, b.set(snapshotKey(c.Seq, kind), s.encode())
+	if err := wb.Flush(); err != nil {
+		return 0, err
+	}
+	return defs, nil
 }
 
-// unprocessed returns the messages of the unprocessed view (JSON), one per
-// id as StateAt keeps them (ui/ points at the latest message of an id), or
-// false when there are more than limit.
-func (b *batch) unprocessed(limit int) ([][]byte, bool, error) {
+// unprocessedJSON returns the messages of the unprocessed view (JSON), one
+// per id as StateAt keeps them (ui/ points at the latest message of an
+// id), or false when there are more than limit.
+func unprocessedJSON(txn *badger.Txn, limit int) ([][]byte, bool, error) {
 	var seqs [][]byte
 	opts := badger.DefaultIteratorOptions
 	opts.Prefix = []byte("ui/")
-	it := b.txn.NewIterator(opts)
+	it := txn.NewIterator(opts)
 	for it.Rewind(); it.Valid(); it.Next() {
 		if len(seqs) == limit {
 			it.Close()
@@ -228,7 +246,7 @@ func (b *batch) unprocessed(limit int) ([][]byte, bool, error) {
 	it.Close()
 	out := make([][]byte, len(seqs))
 	for i, seq := range seqs {
-		v, found, err := value(b.txn, key("u/", seq))
+		v, found, err := value(txn, key("u/", seq))
 		if err == nil && !found {
 			err = badger.ErrKeyNotFound
 		}
