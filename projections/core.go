@@ -168,10 +168,15 @@ func (c *Core) Apply(e *eventlog.Event) (Effect, error) {
 	if err != nil {
 		return Effect{}, err
 	}
+	return c.applyDecoded(e, payload), nil
+}
+
+// applyDecoded folds e, whose payload Decode gave, into c.
+func (c *Core) applyDecoded(e *eventlog.Event, payload any) Effect {
 	if e.Type == statesrv.EventMessageReceived {
 		c.lastReceived = &received{seq: e.Seq, at: e.Time, pid: e.ProcessID, raw: e.Data}
 		c.Seq = e.Seq
-		return Effect{}, nil
+		return Effect{}
 	}
 	eff := c.ApplyPayload(e.Seq, e.Time, e.ProcessID, payload)
 	c.lastReceived = nil
@@ -179,7 +184,7 @@ func (c *Core) Apply(e *eventlog.Event) (Effect, error) {
 		c.ClearDirty()
 	}
 	c.Seq = e.Seq
-	return eff, nil
+	return eff
 }
 
 // ReceivedPending records a MessageReceived on the write side, where the

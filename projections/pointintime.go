@@ -33,17 +33,19 @@ func StateAt(ctx context.Context, log eventlog.Log, at time.Time, upTo uint64) (
 // and unp, the unprocessed messages at that seq by id.
 func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]statesrv.Unprocessed, at time.Time, upTo uint64) (State, error) {
 	var err error
-	for e, rerr := range log.Range(ctx, c.Seq+1, upTo) {
-		if err = rerr; err != nil {
+	f := newFeed(ctx, log, c.Seq+1, upTo)
+	defer f.stop()
+	for {
+		var d *decoded
+		if d, err = f.peek(); err != nil || d == nil {
 			break
 		}
+		e := &d.ev
 		if upTo == 0 && e.Time.After(at) {
 			break
 		}
-		var eff Effect
-		if eff, err = c.Apply(e); err != nil {
-			break
-		}
+		f.pop()
+		eff := c.applyDecoded(e, d.payload)
 		if u := eff.Unprocessed; u != nil {
 			unp[u.ID] = *u
 		}

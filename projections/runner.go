@@ -221,8 +221,23 @@ func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
 func (r *Runner) catchUpWithin(ctx context.Context, budget time.Duration) (uint64, error) {
 	var total uint64
 	limit := uint64(maxBatch)
+	var f *feed
+	defer func() {
+		if f != nil {
+			f.stop()
+		}
+	}()
 	for r.Seq() < r.log.LastSeq() {
-		n, err := r.applyBatch(ctx, limit, budget)
+		if f == nil {
+			f = newFeed(ctx, r.log, r.Seq()+1, 0)
+		}
+		n, err := r.applyBatch(f, limit, budget)
+		if err != nil || f.done() {
+			// After an error the feed is ahead of the Core, which is back
+			// at the checkpoint: the next feed starts from there.
+			f.stop()
+			f = nil
+		}
 		if errors.Is(err, badger.ErrTxnTooBig) && n/2 < limit {
 			// Nothing of the batch was written and the Core is back at the
 			// checkpoint (the Core's changes are only sized roughly
@@ -248,7 +263,7 @@ func (r *Runner) catchUpWithin(ctx context.Context, budget time.Duration) (uint6
 //
 // A budget above 0 also ends the batch once that much time has passed since
 // it began: readers of the views wait while a batch is applied.
-func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Duration) (uint64, error) {
+func (r *Runner) applyBatch(f *feed, limit uint64, budget time.Duration) (uint64, error) {
 	if err := r.store.Room(); err != nil {
 		return 0, fmt.Errorf("projections: write: %w", err)
 	}
@@ -265,11 +280,9 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	t := newTally(r.counts.upTo)
 	latest, last := r.latest, time.Time{} // last: the time of the batch's last event
 	defs := r.defs
-	step := func(e *eventlog.Event) error {
-		eff, err := r.core.Apply(e)
-		if err != nil {
-			return err
-		}
+	step := func(d *decoded) error {
+		e := &d.ev
+		eff := r.core.applyDecoded(e, d.payload)
 		if last = e.Time; last.After(latest) {
 			latest = last
 		}
@@ -296,17 +309,19 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 		return wb.effect(eff)
 	}
 	var err error
-	for e, rerr := range r.log.Range(ctx, from, 0) {
-		if err = rerr; err != nil {
+	for {
+		var d *decoded
+		if d, err = f.peek(); err != nil || d == nil {
 			break
 		}
 		if (n >= limit || wb.full(r.core) || (budget > 0 && n%64 == 0 && time.Now().After(deadline))) &&
 			n > 0 && r.core.lastReceived == nil {
 			break
 		}
-		if err = step(e); err != nil {
+		if err = step(d); err != nil {
 			break
 		}
+		f.pop()
 	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return n, r.reload(err)

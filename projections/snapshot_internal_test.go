@@ -50,7 +50,10 @@ func TestSnapshotDefinitionsShared(t *testing.T) {
 	}
 	catchUp := func() {
 		for log.LastSeq() > r.Seq() {
-			if _, err := r.applyBatch(context.Background(), 2, 0); err != nil {
+			f := newFeed(context.Background(), log, r.Seq()+1, 0)
+			_, err := r.applyBatch(f, 2, 0)
+			f.stop()
+			if err != nil {
 				t.Fatal(err)
 			}
 		}
