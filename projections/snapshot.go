@@ -263,8 +263,13 @@ func unprocessedJSON(txn *badger.Txn, limit int) ([][]byte, bool, error) {
 func (s *snapshot) core(defs []statesrv.Process) (*Core, map[string]statesrv.Unprocessed, error) {
 	c := NewCore()
 	c.Seq = s.Seq
-	for _, p := range defs {
-		c.Procs[p.ID] = &ProcessState{Process: p}
+	c.Procs = make(map[int64]*ProcessState, len(defs))
+	c.Runs = make(map[string]*statesrv.Run, len(s.Runs))
+	c.byProc = make(map[int64][]*statesrv.Run, len(s.Runs))
+	states := make([]ProcessState, len(defs)) // one allocation for all
+	for i, p := range defs {
+		states[i].Process = p
+		c.Procs[p.ID] = &states[i]
 	}
 	byID(c.Runs, s.Runs, func(r *statesrv.Run) string { return r.ID })
 	c.rebuildIndex()
