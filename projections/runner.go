@@ -44,6 +44,7 @@ type Runner struct {
 	snapUnprocessed int
 	batchTime       time.Duration
 	lastSnap        uint64 // seq of the newest snapshot (0: none)
+	snapGap         uint64 // events to wait after it (snapshotBytesPerEvent)
 	// defs is the seq of the definitions entry that holds the Core's
 	// definitions (0: none does, the next snapshot writes one).
 	defs   uint64
@@ -83,9 +84,11 @@ func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger, opts ...Runn
 	for _, o := range opts {
 		o(r)
 	}
-	if r.lastSnap, err = store.lastSnapshot(); err != nil {
+	lastSize := int64(0)
+	if r.lastSnap, lastSize, err = store.lastSnapshot(); err != nil {
 		return nil, err
 	}
+	r.snapGap = snapshotGap(int(lastSize))
 	latest, found, err := store.latest()
 	if err != nil {
 		return nil, err
@@ -351,11 +354,11 @@ func (r *Runner) applyBatch(f *feed, limit uint64, budget time.Duration) (uint64
 		// A snapshot that cannot be written only makes replays from the
 		// one before it longer: the batch stands, and the next is due at
 		// the next multiple.
-		d, err := r.store.writeSnapshot(r.core, last, latest, r.snapUnprocessed, defs)
+		d, size, err := r.store.writeSnapshot(r.core, last, latest, r.snapUnprocessed, defs)
 		if err != nil {
 			r.logger.Warn("views: snapshot not written", "seq", r.core.Seq, "error", err)
 		}
-		defs, r.lastSnap = d, r.core.Seq
+		defs, r.lastSnap, r.snapGap = d, r.core.Seq, snapshotGap(size)
 	}
 	r.seq.Store(r.core.Seq)
 	r.counts.add(t)
@@ -425,20 +428,27 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	r.counts.unprocessed = 0
 	r.unproc.Store(0)
 	r.mu.Unlock()
-	r.lastSnap, r.latest, r.defs = 0, time.Time{}, 0
+	r.lastSnap, r.snapGap, r.latest, r.defs = 0, 0, time.Time{}, 0
 	// A rebuild takes the biggest batches: its readers see partial views
 	// anyway, and fewer commits finish sooner.
 	n, err := r.catchUpWithin(ctx, 0)
 	return n, time.Since(start), err
 }
 
-// snapshotDue reports whether the batch just applied reached a multiple of snapEvery past the newest snapshot and
-// ends between two appends.
+// snapshotDue reports whether the batch just applied reached a multiple
+// of snapEvery past the newest snapshot and the gap that snapshot's size
+// asks for, and ends between two appends.
 func (r *Runner) snapshotDue() bool {
 	if r.snapEvery == 0 || r.core.lastReceived != nil {
 		return false
 	}
-	return r.core.Seq/r.snapEvery > r.lastSnap/r.snapEvery
+	return r.core.Seq/r.snapEvery > r.lastSnap/r.snapEvery && r.core.Seq >= r.lastSnap+r.snapGap
+}
+
+// snapshotGap is how many events must follow a snapshot of size bytes
+// before the next.
+func snapshotGap(size int) uint64 {
+	return uint64(max(size-snapshotFreeBytes, 0) / snapshotBytesPerEvent)
 }
 
 // Applied returns a channel that is closed when the next batch has been

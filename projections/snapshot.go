@@ -18,6 +18,16 @@ import (
 // snapshots unless told otherwise.
 const DefaultSnapshotEvery = 10_000
 
+// A snapshot of size bytes is followed by the next no sooner than
+// (size − snapshotFreeBytes) / snapshotBytesPerEvent events later: this
+// bounds what snapshots cost on disk to about snapshotBytesPerEvent per
+// event of the log when they are large (many open runs or unprocessed
+// messages), and leaves small ones at every DefaultSnapshotEvery.
+const (
+	snapshotBytesPerEvent = 64
+	snapshotFreeBytes     = 64 << 10
+)
+
 // DefaultSnapshotUnprocessed is the most unprocessed messages a snapshot
 // holds: beyond it the snapshot is stored partial (without them), as the
 // messages would make it larger than the events it saves replaying.
@@ -175,9 +185,9 @@ func snapshotKey(seq uint64, kind byte) []byte {
 // its own (Badger splits it as it needs): with many open runs it may be
 // larger than a transaction can hold, and its entries go in the order that
 // keeps a half-written one unseen (the time index last).
-func (s *Store) writeSnapshot(c *Core, at, latest time.Time, limit int, defs uint64) (uint64, error) {
+func (s *Store) writeSnapshot(c *Core, at, latest time.Time, limit int, defs uint64) (_ uint64, size int, err error) {
 	if err := s.Room(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	wb := s.db.NewWriteBatch()
 	defer wb.Cancel()
@@ -188,39 +198,42 @@ func (s *Store) writeSnapshot(c *Core, at, latest time.Time, limit int, defs uin
 		}
 		slices.SortFunc(list, func(a, b statesrv.Process) int { return int(sign(a.ID - b.ID)) })
 		v, err := json.Marshal(list)
+		size += len(v)
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if err := wb.Set(key(string(prefixDefs), u64(c.Seq)), v); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		defs = c.Seq
 	}
 	snap := snapshot{Seq: c.Seq, At: at.UTC(), Latest: latest.UTC(), Defs: defs,
 		Runs: slices.AppendSeq(make([]*statesrv.Run, 0, len(c.Runs)), maps.Values(c.Runs))}
-	err := s.db.View(func(txn *badger.Txn) (err error) {
+	err = s.db.View(func(txn *badger.Txn) (err error) {
 		snap.Unprocessed, snap.Complete, err = unprocessedJSON(txn, limit)
 		return err
 	})
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	kind := byte(snapPartial)
 	if snap.Complete {
 		kind = snapComplete
 	}
-	if err := wb.Set(snapshotKey(c.Seq, kind), snap.encode()); err != nil {
-		return 0, err
+	v := snap.encode()
+	size += len(v)
+	if err := wb.Set(snapshotKey(c.Seq, kind), v); err != nil {
+		return 0, 0, err
 	}
 	if snap.Complete {
 		if err := wb.Set(key(string(prefixSnapshotTime), nsKey(latest), u64(c.Seq)), nil); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if err := wb.Flush(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return defs, nil
+	return defs, size, nil
 }
 
 // unprocessedJSON returns the messages of the unprocessed view (JSON), one
@@ -319,21 +332,28 @@ func snapshotKeyParts(k []byte) (uint64, byte) {
 }
 
 // lastSnapshot returns the seq of the newest snapshot, complete or not
-// (0: none).
-func (s *Store) lastSnapshot() (uint64, error) {
-	var seq uint64
+// (0: none), and its size (SnapshotInfo.Bytes).
+func (s *Store) lastSnapshot() (uint64, int64, error) {
+	var (
+		seq  uint64
+		size int64
+	)
 	err := s.db.View(func(txn *badger.Txn) error {
 		it := keysOnly(txn, prefixSnapshot, true)
 		defer it.Close()
 		if it.Seek(append(append([]byte(nil), prefixSnapshot...), 0xff)); it.Valid() {
 			seq, _ = snapshotKeyParts(it.Item().Key())
+			size = it.Item().ValueSize()
+			if defs, err := txn.Get(key(string(prefixDefs), u64(seq))); err == nil {
+				size += defs.ValueSize()
+			}
 		}
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("projections: last snapshot: %w", err)
+		return 0, 0, fmt.Errorf("projections: last snapshot: %w", err)
 	}
-	return seq, nil
+	return seq, size, nil
 }
 
 // latest returns the latest event time the views include, and false when

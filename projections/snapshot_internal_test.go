@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -104,4 +105,70 @@ func u64Of(b []byte) uint64 {
 		v = v<<8 | uint64(c)
 	}
 	return v
+}
+
+// A large snapshot (many open runs) is followed by the next only after
+// enough events that snapshots cost about snapshotBytesPerEvent per event.
+func TestLargeSnapshotWidensTheGap(t *testing.T) {
+	log, err := eventlog.OpenBadger(eventlog.Options{Dir: t.TempDir(), MinFreeBytes: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	var recs []eventlog.Record
+	add := func(typ string, data any) {
+		raw, _ := json.Marshal(data)
+		recs = append(recs, eventlog.Record{Type: typ, Time: at, Actor: "test", ProcessID: 1, Data: raw})
+	}
+	add(statesrv.EventProcessDefined, &statesrv.Process{ID: 1, Name: "one", Timezone: "UTC", Enabled: true})
+	long := string(make([]byte, 200))
+	for i := range 1000 {
+		add(statesrv.EventRunStarted, &statesrv.RunStartedData{RunID: fmt.Sprintf("run-%04d", i), Source: "manual",
+			Name: long, StartedAt: at, Deadline: at.Add(time.Hour)})
+	}
+	if _, err := eventlog.Append(context.Background(), log, recs...); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenStore(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := NewRunner(log, s, nil, SnapshotEvery(10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	catchUp := func() []SnapshotInfo {
+		if _, err := r.CatchUp(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Snapshots()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return list
+	}
+	list := catchUp()
+	if len(list) != 1 || list[0].Bytes < 200_000 {
+		t.Fatalf("snapshots = %+v, want one of about 200 kB", list)
+	}
+	gap := snapshotGap(int(list[0].Bytes))
+	users := func(n int) {
+		recs = recs[:0]
+		for i := range n {
+			add(statesrv.EventUserPasswordSet, &statesrv.UserPasswordSetData{User: "u", Hash: fmt.Sprint(i)})
+		}
+		if _, err := eventlog.Append(context.Background(), log, recs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	users(int(gap) - 20)
+	if list := catchUp(); len(list) != 1 {
+		t.Fatalf("snapshots %d events after a large one = %+v, want none more before %d events", gap-20, list, gap)
+	}
+	users(40)
+	if list := catchUp(); len(list) != 2 {
+		t.Fatalf("snapshots %d events after a large one = %+v, want a second", gap+20, list)
+	}
 }
