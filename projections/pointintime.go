@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -60,9 +61,9 @@ func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]state
 		return State{}, fmt.Errorf("projections: state at %s: %w", at.Format(time.RFC3339), err)
 	}
 	st := State{At: at.UTC(), Seq: c.Seq, Runs: c.AllOpenRuns(),
-		Processes: []statesrv.Process{}, Unprocessed: make([]statesrv.Unprocessed, 0, len(unp))}
-	for _, p := range c.ProcessList() {
-		st.Processes = append(st.Processes, p.Process.Redacted()) // shown: no key hash
+		Processes: make([]statesrv.Process, 0, len(c.Procs)), Unprocessed: make([]statesrv.Unprocessed, 0, len(unp))}
+	for _, id := range slices.Sorted(maps.Keys(c.Procs)) {
+		st.Processes = append(st.Processes, c.Procs[id].Process.Redacted()) // shown: no key hash
 	}
 	for _, u := range unp {
 		st.Unprocessed = append(st.Unprocessed, u)
