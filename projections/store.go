@@ -55,10 +55,14 @@ import (
 //	sm                                  latest event time applied (ns 8, the
 //	                                    running maximum), with the checkpoint
 //	sn/<seq 8><c|p>                     snapshot after the batch ending at
-//	                                    <seq>: the Core and the unprocessed
-//	                                    messages (JSON); p: partial, written
+//	                                    <seq>: the open runs and the
+//	                                    unprocessed messages (binary, see
+//	                                    snapshotVersion); p: partial, written
 //	                                    without the messages (too many), never
 //	                                    read by StateAt
+//	sd/<seq 8>                          the definitions (JSON) as of the
+//	                                    snapshot at <seq>, shared by the
+//	                                    snapshots after it until they change
 //	st/<latest ns 8><seq 8>             a complete snapshot by the latest event
 //	                                    time up to it
 //
