@@ -13,6 +13,7 @@ package projections
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -182,10 +183,15 @@ func (c *Core) Apply(e *eventlog.Event) (Effect, error) {
 	if err != nil {
 		return Effect{}, err
 	}
+	return c.applyDecoded(e, payload), nil
+}
+
+// applyDecoded folds e, whose payload Decode gave, into c.
+func (c *Core) applyDecoded(e *eventlog.Event, payload any) Effect {
 	if e.Type == statesrv.EventMessageReceived {
 		c.lastReceived = &received{seq: e.Seq, at: e.Time, pid: e.ProcessID, raw: e.Data}
 		c.Seq = e.Seq
-		return Effect{}, nil
+		return Effect{}
 	}
 	eff := c.ApplyPayload(e.Seq, e.Time, e.ProcessID, payload)
 	c.lastReceived = nil
@@ -193,7 +199,7 @@ func (c *Core) Apply(e *eventlog.Event) (Effect, error) {
 		c.ClearDirty()
 	}
 	c.Seq = e.Seq
-	return eff, nil
+	return eff
 }
 
 // ReceivedPending records a MessageReceived on the write side, where the
@@ -500,26 +506,29 @@ func (c *Core) OpenRuns(pid int64) []*statesrv.Run { return c.byProc[pid] }
 
 // AllOpenRuns returns every open run, earliest deadline first.
 func (c *Core) AllOpenRuns() []statesrv.Run {
-	out := make([]statesrv.Run, 0, len(c.Runs))
-	for _, r := range c.Runs {
-		out = append(out, *r)
-	}
-	slices.SortFunc(out, func(a, b statesrv.Run) int {
+	// Pointers are sorted, not the runs: moving the structs would cost
+	// more than comparing them.
+	runs := slices.AppendSeq(make([]*statesrv.Run, 0, len(c.Runs)), maps.Values(c.Runs))
+	slices.SortFunc(runs, func(a, b *statesrv.Run) int {
 		if d := a.Deadline.Compare(b.Deadline); d != 0 {
 			return d
 		}
 		return cmpString(a.ID, b.ID)
 	})
+	out := make([]statesrv.Run, len(runs))
+	for i, r := range runs {
+		out[i] = *r
+	}
 	return out
 }
 
 // ProcessList returns the definitions ordered by id.
 func (c *Core) ProcessList() []ProcessState {
-	out := make([]ProcessState, 0, len(c.Procs))
-	for _, p := range c.Procs {
-		out = append(out, *p)
+	ids := slices.Sorted(maps.Keys(c.Procs))
+	out := make([]ProcessState, len(ids))
+	for i, id := range ids {
+		out[i] = *c.Procs[id]
 	}
-	slices.SortFunc(out, func(a, b ProcessState) int { return int(sign(a.ID - b.ID)) })
 	return out
 }
 

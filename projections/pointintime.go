@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -33,17 +34,19 @@ func StateAt(ctx context.Context, log eventlog.Log, at time.Time, upTo uint64) (
 // and unp, the unprocessed messages at that seq by id.
 func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]statesrv.Unprocessed, at time.Time, upTo uint64) (State, error) {
 	var err error
-	for e, rerr := range log.Range(ctx, c.Seq+1, upTo) {
-		if err = rerr; err != nil {
+	f := newFeed(ctx, log, c.Seq+1, upTo)
+	defer f.stop()
+	for {
+		var d *decoded
+		if d, err = f.peek(); err != nil || d == nil {
 			break
 		}
+		e := &d.ev
 		if upTo == 0 && e.Time.After(at) {
 			break
 		}
-		var eff Effect
-		if eff, err = c.Apply(e); err != nil {
-			break
-		}
+		f.pop()
+		eff := c.applyDecoded(e, d.payload)
 		if u := eff.Unprocessed; u != nil {
 			unp[u.ID] = *u
 		}
@@ -58,9 +61,9 @@ func replay(ctx context.Context, log eventlog.Log, c *Core, unp map[string]state
 		return State{}, fmt.Errorf("projections: state at %s: %w", at.Format(time.RFC3339), err)
 	}
 	st := State{At: at.UTC(), Seq: c.Seq, Runs: c.AllOpenRuns(),
-		Processes: []statesrv.Process{}, Unprocessed: make([]statesrv.Unprocessed, 0, len(unp))}
-	for _, p := range c.ProcessList() {
-		st.Processes = append(st.Processes, p.Process.Redacted()) // shown: no key hash
+		Processes: make([]statesrv.Process, 0, len(c.Procs)), Unprocessed: make([]statesrv.Unprocessed, 0, len(unp))}
+	for _, id := range slices.Sorted(maps.Keys(c.Procs)) {
+		st.Processes = append(st.Processes, c.Procs[id].Process.Redacted()) // shown: no key hash
 	}
 	for _, u := range unp {
 		st.Unprocessed = append(st.Unprocessed, u)

@@ -61,7 +61,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 		case q.Before.IsZero():
 			seek = append(seek, 0xff)
 		case q.BeforeRun != "":
-			seek = append(append(seek, nsKey(q.Before)...), q.BeforeRun...)
+			seek = append(append(seek, nsKey(q.Before)...), runKey(q.BeforeRun)...)
 		default:
 			seek = append(seek, nsKey(q.Before)...)
 		}
@@ -79,7 +79,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 					continue
 				}
 			}
-			run, err := getJSON[statesrv.Run](txn, key("h/", rest))
+			run, err := finishedRun(txn, rest[:8], rest[8:])
 			if err != nil {
 				return err
 			}
@@ -99,13 +99,38 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 // FinishedRun returns a run from history by id; ok is false when it is not
 // there.
 func (s *Store) FinishedRun(id string) (run statesrv.Run, ok bool, err error) {
-	run, ok, err = follow[statesrv.Run](s.db, key("hr/", []byte(id)), func(ns []byte) []byte {
-		return key("h/", ns, []byte(id))
+	err = s.db.View(func(txn *badger.Txn) error {
+		rk := runKey(id)
+		v, found, err := value(txn, key("r/", rk))
+		if err != nil || !found {
+			return err
+		}
+		_, ns := runIndex(v)
+		if ns == nil {
+			return nil // open
+		}
+		run, err = finishedRun(txn, ns, rk)
+		ok = err == nil
+		return err
 	})
 	if err != nil {
 		return run, false, fmt.Errorf("projections: run %s: %w", id, err)
 	}
 	return run, ok, nil
+}
+
+// finishedRun reads the history record of the run rk (runKey) finished
+// at ns (nsKey).
+func finishedRun(txn *badger.Txn, ns, rk []byte) (run statesrv.Run, err error) {
+	item, err := txn.Get(key("h/", ns, rk))
+	if err != nil {
+		return run, err
+	}
+	err = item.Value(func(v []byte) error {
+		run, _, err = decodeFinished(rk, int64(binary.BigEndian.Uint64(ns)), v)
+		return err
+	})
+	return run, err
 }
 
 // Unprocessed returns up to limit unprocessed messages, oldest first, with
@@ -225,10 +250,9 @@ func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
 // built before they recorded it: a rebuild fills it in).
 func (s *Store) RunStartSeq(id string) (seq uint64, ok bool, err error) {
 	err = s.db.View(func(txn *badger.Txn) error {
-		v, _, err := value(txn, key("rs/", []byte(id)))
-		if len(v) == 8 {
-			seq, ok = binary.BigEndian.Uint64(v), true
-		}
+		v, _, err := value(txn, key("r/", runKey(id)))
+		seq, _ = runIndex(v)
+		ok = seq != 0
 		return err
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/statesrv/statesrv"
 	"github.com/statesrv/statesrv/eventlog"
 )
 
@@ -42,8 +43,12 @@ type Runner struct {
 	snapEvery       uint64
 	snapUnprocessed int
 	batchTime       time.Duration
-	lastSnap        uint64    // seq of the newest snapshot (0: none)
-	latest          time.Time // latest event time applied
+	lastSnap        uint64 // seq of the newest snapshot (0: none)
+	snapGap         uint64 // events to wait after it (snapshotBytesPerEvent)
+	// defs is the seq of the definitions entry that holds the Core's
+	// definitions (0: none does, the next snapshot writes one).
+	defs   uint64
+	latest time.Time // latest event time applied
 
 	fullMu sync.Mutex
 	full   error // why the views wait for disk space, or nil
@@ -79,9 +84,11 @@ func NewRunner(log eventlog.Log, store *Store, logger *slog.Logger, opts ...Runn
 	for _, o := range opts {
 		o(r)
 	}
-	if r.lastSnap, err = store.lastSnapshot(); err != nil {
+	lastSize := int64(0)
+	if r.lastSnap, lastSize, err = store.lastSnapshot(); err != nil {
 		return nil, err
 	}
+	r.snapGap = snapshotGap(int(lastSize))
 	latest, found, err := store.latest()
 	if err != nil {
 		return nil, err
@@ -217,8 +224,23 @@ func (r *Runner) catchUp(ctx context.Context) (uint64, error) {
 func (r *Runner) catchUpWithin(ctx context.Context, budget time.Duration) (uint64, error) {
 	var total uint64
 	limit := uint64(maxBatch)
+	var f *feed
+	defer func() {
+		if f != nil {
+			f.stop()
+		}
+	}()
 	for r.Seq() < r.log.LastSeq() {
-		n, err := r.applyBatch(ctx, limit, budget)
+		if f == nil {
+			f = newFeed(ctx, r.log, r.Seq()+1, 0)
+		}
+		n, err := r.applyBatch(f, limit, budget)
+		if err != nil || f.done() {
+			// After an error the feed is ahead of the Core, which is back
+			// at the checkpoint: the next feed starts from there.
+			f.stop()
+			f = nil
+		}
 		if errors.Is(err, badger.ErrTxnTooBig) && n/2 < limit {
 			// Nothing of the batch was written and the Core is back at the
 			// checkpoint (the Core's changes are only sized roughly
@@ -244,7 +266,7 @@ func (r *Runner) catchUpWithin(ctx context.Context, budget time.Duration) (uint6
 //
 // A budget above 0 also ends the batch once that much time has passed since
 // it began: readers of the views wait while a batch is applied.
-func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Duration) (uint64, error) {
+func (r *Runner) applyBatch(f *feed, limit uint64, budget time.Duration) (uint64, error) {
 	if err := r.store.Room(); err != nil {
 		return 0, fmt.Errorf("projections: write: %w", err)
 	}
@@ -252,7 +274,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	if budget > 0 {
 		deadline = time.Now().Add(budget)
 	}
-	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}}
+	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}, opened: map[string]uint64{}}
 	defer wb.txn.Discard()
 	added := map[string]uint64{} // unprocessed messages added in this batch
 	var n uint64
@@ -260,19 +282,19 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	from := r.core.Seq + 1
 	t := newTally(r.counts.upTo)
 	latest, last := r.latest, time.Time{} // last: the time of the batch's last event
-	step := func(e *eventlog.Event) error {
-		eff, err := r.core.Apply(e)
-		if err != nil {
-			return err
-		}
+	defs := r.defs
+	step := func(d *decoded) error {
+		e := &d.ev
+		eff := r.core.applyDecoded(e, d.payload)
 		if last = e.Time; last.After(latest) {
 			latest = last
 		}
+		if e.Type == statesrv.EventProcessDefined || e.Type == statesrv.EventProcessDeleted {
+			defs = 0
+		}
 		if eff.Opened != "" {
 			wb.newRuns[eff.Opened] = true
-			if err := wb.set(key("rs/", []byte(eff.Opened)), u64(e.Seq)); err != nil {
-				return err
-			}
+			wb.opened[eff.Opened] = e.Seq
 		}
 		n++
 		t.event(e, eff)
@@ -290,17 +312,19 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 		return wb.effect(eff)
 	}
 	var err error
-	for e, rerr := range r.log.Range(ctx, from, 0) {
-		if err = rerr; err != nil {
+	for {
+		var d *decoded
+		if d, err = f.peek(); err != nil || d == nil {
 			break
 		}
 		if (n >= limit || wb.full(r.core) || (budget > 0 && n%64 == 0 && time.Now().After(deadline))) &&
 			n > 0 && r.core.lastReceived == nil {
 			break
 		}
-		if err = step(e); err != nil {
+		if err = step(d); err != nil {
 			break
 		}
+		f.pop()
 	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return n, r.reload(err)
@@ -312,10 +336,6 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	err = wb.core(r.core)
 	if err == nil {
 		err = wb.set(keyLatest, nsKey(latest))
-	}
-	snap := r.snapshotDue()
-	if err == nil && snap {
-		_, err = wb.snapshot(r.core, last, latest, r.snapUnprocessed)
 	}
 	if errors.Is(err, badger.ErrTxnTooBig) {
 		return n, r.reload(err)
@@ -329,13 +349,21 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 		// the same events again.
 		return n, r.reload(err)
 	}
+	r.store.written.Add(int64(wb.bytes))
+	if r.snapshotDue() {
+		// A snapshot that cannot be written only makes replays from the
+		// one before it longer: the batch stands, and the next is due at
+		// the next multiple.
+		d, size, err := r.store.writeSnapshot(r.core, last, latest, r.snapUnprocessed, defs)
+		if err != nil {
+			r.logger.Warn("views: snapshot not written", "seq", r.core.Seq, "error", err)
+		}
+		defs, r.lastSnap, r.snapGap = d, r.core.Seq, snapshotGap(size)
+	}
 	r.seq.Store(r.core.Seq)
 	r.counts.add(t)
 	r.unproc.Store(int64(r.counts.unprocessed))
-	r.latest = latest
-	if snap {
-		r.lastSnap = r.core.Seq
-	}
+	r.latest, r.defs = latest, defs
 	r.core.ClearDirty()
 	ch := r.applied
 	r.applied = make(chan struct{})
@@ -400,21 +428,27 @@ func (r *Runner) Rebuild(ctx context.Context) (uint64, time.Duration, error) {
 	r.counts.unprocessed = 0
 	r.unproc.Store(0)
 	r.mu.Unlock()
-	r.lastSnap, r.latest = 0, time.Time{}
+	r.lastSnap, r.snapGap, r.latest, r.defs = 0, 0, time.Time{}, 0
 	// A rebuild takes the biggest batches: its readers see partial views
 	// anyway, and fewer commits finish sooner.
 	n, err := r.catchUpWithin(ctx, 0)
 	return n, time.Since(start), err
 }
 
-// snapshotDue reports whether the batch just applied (its Core not yet
-// written) reached a multiple of snapEvery past the newest snapshot and
-// ends between two appends.
+// snapshotDue reports whether the batch just applied reached a multiple
+// of snapEvery past the newest snapshot and the gap that snapshot's size
+// asks for, and ends between two appends.
 func (r *Runner) snapshotDue() bool {
 	if r.snapEvery == 0 || r.core.lastReceived != nil {
 		return false
 	}
-	return r.core.Seq/r.snapEvery > r.lastSnap/r.snapEvery
+	return r.core.Seq/r.snapEvery > r.lastSnap/r.snapEvery && r.core.Seq >= r.lastSnap+r.snapGap
+}
+
+// snapshotGap is how many events must follow a snapshot of size bytes
+// before the next.
+func snapshotGap(size int) uint64 {
+	return uint64(max(size-snapshotFreeBytes, 0) / snapshotBytesPerEvent)
 }
 
 // Applied returns a channel that is closed when the next batch has been

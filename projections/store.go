@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -16,20 +18,25 @@ import (
 // Store keeps the persisted views in a Badger database of their own (not
 // synced: everything in it can be rebuilt from the log). The key layout:
 //
+//	vf                                  format version (uvarint): views of
+//	                                    another version are dropped at open
+//	                                    and rebuilt from the log
 //	cp                                  checkpoint: last applied seq (8 bytes)
-//	ax                                  present when as/ and ap/ cover every
-//	                                    alert in al/ (views built before those
-//	                                    indexes get them on open)
 //	c/p/<pid 8>                         ProcessState JSON
-//	c/r/<run id>                        open run JSON
+//	c/r/<run>                           open run JSON
 //	c/u/<user>                          user JSON (statesrv.User); views
 //	                                    older than roles hold the bare
 //	                                    password hash of an admin
 //	c/t/<token id>                      API token JSON (statesrv.APIToken)
-//	h/<finished ns 8><run id>           finished run JSON (history)
-//	hp/<pid 8><finished ns 8><run id>   history by process; value: the state
-//	hs/<state>\x00<finished ns 8><run id>  history by outcome, FAIL and TIMEOUT only
-//	hr/<run id>                         finished ns of a run in history
+//	h/<finished ns 8><run>              finished run: a binary history
+//	                                    record (encodeFinished)
+//	hp/<pid 8><finished ns 8><run>      history by process; value: the state
+//	hs/<state>\x00<finished ns 8><run>  history by outcome, FAIL and TIMEOUT only
+//	r/<run>                             the seq of the event that opened the
+//	                                    run (uvarint), then, once it
+//	                                    finished, its finished ns (8): where
+//	                                    to find it in history; written once
+//	                                    per batch
 //	hc/<hour 8><state>                  runs finished in the hour starting at
 //	                                    <hour> (unix seconds) with <state>:
 //	                                    a count (8 bytes), written with h/
@@ -47,24 +54,38 @@ import (
 //	ap/<pid 8><requested ns 8><alert id>  alerts of a process; value: status
 //	ep/<pid 8><seq 8>                   events about a process: a run of
 //	                                    consecutive ones from seq (value: count)
-//	rs/<run id>                         seq of the event that opened the run
 //	sm                                  latest event time applied (ns 8, the
 //	                                    running maximum), with the checkpoint
 //	sn/<seq 8><c|p>                     snapshot after the batch ending at
-//	                                    <seq>: the Core and the unprocessed
-//	                                    messages (JSON); p: partial, written
+//	                                    <seq>: the open runs and the
+//	                                    unprocessed messages (binary, see
+//	                                    snapshotVersion); p: partial, written
 //	                                    without the messages (too many), never
 //	                                    read by StateAt
+//	sd/<seq 8>                          the definitions (JSON) as of the
+//	                                    snapshot at <seq>, shared by the
+//	                                    snapshots after it until they change
 //	st/<latest ns 8><seq 8>             a complete snapshot by the latest event
 //	                                    time up to it
 //
-// Numbers are big-endian so that keys sort as the numbers do.
+// <run> is a run id as runKey writes it: 16 bytes for the UUIDs the server
+// makes. Numbers are big-endian so that keys sort as the numbers do.
 type Store struct {
 	db     *badger.DB
 	room   eventlog.HeadRoom
 	logger *slog.Logger
 	// readOnly: opened on a full disk; nothing is written until a restart.
 	readOnly bool
+	// written counts the bytes of the batches committed (keys, values and
+	// a rough per-entry overhead), for measurements.
+	written atomic.Int64
+	// defs holds the definitions entry of snapshots decoded last (seq 0
+	// with a nil list: none).
+	defs struct {
+		sync.Mutex
+		seq  uint64
+		list []statesrv.Process
+	}
 }
 
 var keyCheckpoint = []byte("cp")
@@ -139,49 +160,58 @@ func OpenStoreWith(o StoreOptions) (*Store, error) {
 	if s.readOnly {
 		return s, nil
 	}
-	if err := s.indexAlerts(); err != nil {
+	if err := s.checkFormat(dir); err != nil {
 		db.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-var keyAlertIndexes = []byte("ax")
+// formatVersion is the version of the views' layout and records, stored
+// under keyFormat. Views are rebuilt from the log, so a store of another
+// version (or of none: the first layout) is dropped at open and rebuilt.
+const formatVersion = 2
 
-// indexAlerts fills the alert indexes by status and by process from the
-// alerts stored, once, in views built before those indexes existed.
-func (s *Store) indexAlerts() error {
-	done := false
-	err := s.db.View(func(txn *badger.Txn) (err error) {
-		_, done, err = value(txn, keyAlertIndexes)
+var keyFormat = []byte("vf")
+
+// checkFormat drops views of another format version than formatVersion
+// and marks an empty store with it. Views opened read-only cannot be
+// dropped: another version then is an error wrapping eventlog.ErrDiskFull.
+func (s *Store) checkFormat(dir string) error {
+	version, empty := uint64(1), true
+	err := s.db.View(func(txn *badger.Txn) error {
+		v, found, err := value(txn, keyFormat)
+		if found {
+			version, _ = binary.Uvarint(v)
+		}
+		it := keysOnly(txn, nil, false)
+		defer it.Close()
+		it.Rewind()
+		empty = !it.Valid()
 		return err
 	})
-	if err != nil || done {
-		return err
+	switch {
+	case err != nil:
+		return fmt.Errorf("projections: open %s: format: %w", dir, err)
+	case version == formatVersion:
+		return nil
+	case !empty && s.readOnly:
+		return fmt.Errorf("projections: open %s: views of format %d need a rebuild to format %d: %w",
+			dir, version, formatVersion, eventlog.ErrDiskFull)
+	case !empty:
+		s.logger.Info("views: stored in an older format; dropping them to rebuild from the log",
+			"format", version, "want", formatVersion)
+		return s.Drop()
 	}
-	wb := s.db.NewWriteBatch()
-	defer wb.Cancel()
-	err = s.db.View(func(txn *badger.Txn) error {
-		return scan(txn, []byte("al/"), func(k, v []byte) error {
-			var a statesrv.Alert
-			if err := json.Unmarshal(v, &a); err != nil {
-				return err
-			}
-			ns, id := k[3:11], k[11:]
-			if err := wb.Set(alertStatusKey(a.Status, ns, id), nil); err != nil {
-				return err
-			}
-			return wb.Set(key("ap/", u64(uint64(a.ProcessID)), ns, id), []byte(a.Status))
-		})
+	return s.markFormat()
+}
+
+func (s *Store) markFormat() error {
+	err := s.db.Update(func(txn *badger.Txn) error {
+		return txn.Set(keyFormat, binary.AppendUvarint(nil, formatVersion))
 	})
-	if err == nil {
-		err = wb.Set(keyAlertIndexes, nil)
-	}
-	if err == nil {
-		err = wb.Flush()
-	}
 	if err != nil {
-		return fmt.Errorf("projections: index alerts: %w", err)
+		return fmt.Errorf("projections: format: %w", err)
 	}
 	return nil
 }
@@ -217,8 +247,10 @@ func (s *Store) Drop() error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("projections: drop: %w", err)
 	}
-	// Views built from nothing have every index.
-	return s.indexAlerts()
+	s.defs.Lock()
+	s.defs.seq, s.defs.list = 0, nil
+	s.defs.Unlock()
+	return s.markFormat()
 }
 
 // Checkpoint returns the last seq applied to the stored views.
@@ -301,6 +333,10 @@ type batch struct {
 	rangeFirst, rangeCount uint64
 	// Runs opened in this batch: one closed in it too was never stored.
 	newRuns map[string]bool
+	// opened holds the start seq of the runs opened in this batch and not
+	// closed in it: their r/ entry is written when the batch ends, so that
+	// a run that opens and closes in one batch writes it once.
+	opened map[string]uint64
 	// finished counts the runs that finished in this batch by hourKey.
 	finished map[string]uint64
 }
@@ -358,24 +394,7 @@ func (b *batch) flushRange() error {
 // effect writes what one event changed in history and unprocessed.
 func (b *batch) effect(e Effect) error {
 	if r := e.Closed; r != nil && r.FinishedAt != nil {
-		ns, id := nsKey(*r.FinishedAt), []byte(r.ID)
-		if err := b.setJSON(key("h/", ns, id), r); err != nil {
-			return err
-		}
-		if err := b.set(key("hp/", u64(uint64(r.ProcessID)), ns, id), []byte(r.State)); err != nil {
-			return err
-		}
-		// Only the rare outcomes get an outcome index: OK runs are most of
-		// the history, so a query for them reads h/ and skips the others.
-		if r.State != statesrv.StateOK {
-			if err := b.set(key("hs/", []byte(r.State), []byte{0}, ns, id), nil); err != nil {
-				return err
-			}
-		}
-		if err := b.set(key("hr/", id), ns); err != nil {
-			return err
-		}
-		if err := b.countFinished(*r.FinishedAt, r.State); err != nil {
+		if err := b.history(r); err != nil {
 			return err
 		}
 	}
@@ -403,6 +422,53 @@ func (b *batch) effect(e Effect) error {
 		}
 	}
 	return nil
+}
+
+// history writes a run that moved to history: its record, its entries in
+// the indexes by process and (unless OK) by outcome, its run index entry
+// (start seq and finish time) and its hour's count.
+func (b *batch) history(r *statesrv.Run) error {
+	ns, rk := nsKey(*r.FinishedAt), runKey(r.ID)
+	start, opened := b.opened[r.ID]
+	if opened {
+		delete(b.opened, r.ID)
+	} else {
+		v, _, err := value(b.txn, key("r/", rk))
+		if err != nil {
+			return err
+		}
+		start, _ = runIndex(v)
+	}
+	if err := b.set(key("h/", ns, rk), encodeFinished(r, start)); err != nil {
+		return err
+	}
+	if err := b.set(key("hp/", u64(uint64(r.ProcessID)), ns, rk), []byte(r.State)); err != nil {
+		return err
+	}
+	// Only the rare outcomes get an outcome index: OK runs are most of
+	// the history, so a query for them reads h/ and skips the others.
+	if r.State != statesrv.StateOK {
+		if err := b.set(key("hs/", []byte(r.State), []byte{0}, ns, rk), nil); err != nil {
+			return err
+		}
+	}
+	if err := b.set(key("r/", rk), append(binary.AppendUvarint(nil, start), ns...)); err != nil {
+		return err
+	}
+	return b.countFinished(*r.FinishedAt, r.State)
+}
+
+// runIndex parses the value of a run's r/ entry: the seq of the event that
+// opened it (0: unknown) and, once it finished, the finish time (ns key).
+func runIndex(v []byte) (start uint64, finished []byte) {
+	start, n := binary.Uvarint(v)
+	if n <= 0 {
+		return 0, nil
+	}
+	if rest := v[n:]; len(rest) == 8 {
+		finished = rest
+	}
+	return start, finished
 }
 
 // countFinished adds one to the count of runs that finished with state in
@@ -545,10 +611,16 @@ func (b *batch) core(c *Core) error {
 		if !ok && b.newRuns[id] {
 			continue // opened and closed within this batch
 		}
-		if err := putOrDelete(b, key("c/r/", []byte(id)), r, ok, jsonOf); err != nil {
+		if err := putOrDelete(b, key("c/r/", runKey(id)), r, ok, jsonOf); err != nil {
 			return err
 		}
 	}
+	for id, start := range b.opened {
+		if err := b.set(key("r/", runKey(id)), binary.AppendUvarint(nil, start)); err != nil {
+			return err
+		}
+	}
+	clear(b.opened)
 	if err := persist(b, c.dirtyAlerts, c.Alerts, idKey("c/a/"), jsonOf); err != nil {
 		return err
 	}
