@@ -51,6 +51,13 @@ func startChild(t *testing.T, dir string, extra ...string) *child {
 	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data", dir, "--tcp", "127.0.0.1:0",
 		"--http", "127.0.0.1:0", "--api-token", "crash", "--admin-password", "pw"}, extra...)...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
+	return startProcess(t, cmd)
+}
+
+// startProcess starts cmd, a `statesrv serve` with its ports on 0, and
+// waits until it says where it listens.
+func startProcess(t *testing.T, cmd *exec.Cmd) *child {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
