@@ -36,7 +36,7 @@ func (l *Badger) Verify(ctx context.Context) (Report, error) {
 	var prev [32]byte
 	var buf []byte
 	expect := uint64(1)
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		it := groupIterator(txn)
 		defer it.Close()
 		var ev Event

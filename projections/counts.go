@@ -101,7 +101,7 @@ func (r *Runner) Counts() Counts {
 // date from then on.
 func (s *Store) unprocessedCount() (int, error) {
 	n := 0
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix, opts.PrefetchValues = []byte("ui/"), false
 		it := txn.NewIterator(opts)

@@ -61,8 +61,8 @@ func getJSON[V any](txn *badger.Txn, k []byte) (V, error) {
 // follow reads, in one read transaction, the index entry under k, then the
 // JSON record under the key row makes of the entry's value; found is false
 // when the index has no entry. An entry without its record is an error.
-func follow[V any](db *badger.DB, k []byte, row func(v []byte) []byte) (rec V, found bool, err error) {
-	err = db.View(func(txn *badger.Txn) error {
+func follow[V any](s *Store, k []byte, row func(v []byte) []byte) (rec V, found bool, err error) {
+	err = s.view(func(txn *badger.Txn) error {
 		ref, ok, err := value(txn, k)
 		if err != nil || !ok {
 			return err

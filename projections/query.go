@@ -41,7 +41,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 		prefix = []byte("h/")
 	}
 	out := []statesrv.Run{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := keysOnly(txn, prefix, true)
 		defer it.Close()
 		seek := append([]byte(nil), prefix...)
@@ -87,7 +87,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 // FinishedRun returns a run from history by id; ok is false when it is not
 // there.
 func (s *Store) FinishedRun(id string) (run statesrv.Run, ok bool, err error) {
-	run, ok, err = follow[statesrv.Run](s.db, key("hr/", []byte(id)), func(ns []byte) []byte {
+	run, ok, err = follow[statesrv.Run](s, key("hr/", []byte(id)), func(ns []byte) []byte {
 		return key("h/", ns, []byte(id))
 	})
 	if err != nil {
@@ -119,7 +119,7 @@ func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Un
 		limit = 100
 	}
 	out := []statesrv.Unprocessed{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix, opts.Reverse = []byte("u/"), reverse
 		it := txn.NewIterator(opts)
@@ -141,7 +141,7 @@ func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Un
 
 // UnprocessedMessage returns one unprocessed message by id.
 func (s *Store) UnprocessedMessage(id string) (u statesrv.Unprocessed, ok bool, err error) {
-	u, ok, err = follow[statesrv.Unprocessed](s.db, key("ui/", []byte(id)), func(seq []byte) []byte {
+	u, ok, err = follow[statesrv.Unprocessed](s, key("ui/", []byte(id)), func(seq []byte) []byte {
 		return key("u/", seq)
 	})
 	if err != nil {
@@ -171,7 +171,7 @@ func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]SeqRange, e
 		out = append(out, SeqRange{first, last})
 		total += int(last - first + 1)
 	}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		// The range that starts at or before after may reach past it.
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix, opts.Reverse = prefix, true
@@ -212,7 +212,7 @@ func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
 // when the views do not know it (the run is unknown, or the views were
 // built before they recorded it: a rebuild fills it in).
 func (s *Store) RunStartSeq(id string) (seq uint64, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		v, _, err := value(txn, key("rs/", []byte(id)))
 		if len(v) == 8 {
 			seq, ok = binary.BigEndian.Uint64(v), true
@@ -238,7 +238,7 @@ func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqR
 	}
 	total := 0
 	prefix := key("ep/", u64(uint64(pid)))
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix, opts.Reverse = prefix, true
 		it := txn.NewIterator(opts)
@@ -275,7 +275,7 @@ func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqR
 func (s *Store) FinishedCounts(from, to time.Time) (map[string]uint64, error) {
 	out := map[string]uint64{}
 	last := uint64(to.Truncate(time.Hour).Unix())
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		opts := badger.DefaultIteratorOptions
 		opts.Prefix = []byte("hc/")
 		it := txn.NewIterator(opts)
@@ -334,7 +334,7 @@ func (s *Store) AlertsBefore(q AlertQuery) ([]statesrv.Alert, error) {
 		prefix = []byte("al/")
 	}
 	out := []statesrv.Alert{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		seek := key(string(prefix), []byte{0xff})
 		var cursor []byte
 		if q.Before != "" {

@@ -252,7 +252,7 @@ func (r *Runner) applyBatch(ctx context.Context, limit uint64, budget time.Durat
 	if budget > 0 {
 		deadline = time.Now().Add(budget)
 	}
-	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}}
+	wb := &batch{txn: r.store.handle().NewTransaction(true), newRuns: map[string]bool{}}
 	defer wb.txn.Discard()
 	added := map[string]uint64{} // unprocessed messages added in this batch
 	var n uint64

@@ -178,7 +178,7 @@ func byID[K comparable, V any](m map[K]V, vs []V, id func(V) K) {
 // Snapshots lists the stored snapshots, oldest first.
 func (s *Store) Snapshots() ([]SnapshotInfo, error) {
 	var out []SnapshotInfo
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := keysOnly(txn, prefixSnapshot, false)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -202,7 +202,7 @@ func snapshotKeyParts(k []byte) (uint64, byte) {
 // (0: none).
 func (s *Store) lastSnapshot() (uint64, error) {
 	var seq uint64
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := keysOnly(txn, prefixSnapshot, true)
 		defer it.Close()
 		if it.Seek(append(append([]byte(nil), prefixSnapshot...), 0xff)); it.Valid() {
@@ -221,7 +221,7 @@ func (s *Store) lastSnapshot() (uint64, error) {
 func (s *Store) latest() (time.Time, bool, error) {
 	var t time.Time
 	found := false
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		v, ok, err := value(txn, keyLatest)
 		if ok {
 			t, found = nsTime(v), true
@@ -243,7 +243,7 @@ func nsTime(v []byte) time.Time { return time.Unix(0, int64(binary.BigEndian.Uin
 // stepped back). It returns nil when there is none.
 func (s *Store) snapshotFor(at time.Time, upTo uint64) (*snapshot, error) {
 	var snap *snapshot
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		seq, found, err := findSnapshot(txn, at, upTo)
 		if err != nil || !found {
 			return err

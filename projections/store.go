@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -59,11 +61,16 @@ import (
 //
 // Numbers are big-endian so that keys sort as the numbers do.
 type Store struct {
+	// db is swapped once, under mu, when views opened read-only on a full
+	// disk are reopened writable (Room); readers hold mu shared.
 	db     *badger.DB
+	mu     sync.RWMutex
+	opts   badger.Options
 	room   eventlog.HeadRoom
 	logger *slog.Logger
-	// readOnly: opened on a full disk; nothing is written until a restart.
-	readOnly bool
+	// readOnly: opened on a full disk; nothing is written until Room
+	// finds room and reopens the views writable.
+	readOnly atomic.Bool
 }
 
 var keyCheckpoint = []byte("cp")
@@ -100,7 +107,7 @@ func OpenStoreWith(o StoreOptions) (*Store, error) {
 			return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 		}
 		logger.Warn("views: disk full at open; the views are read-only", "error", err)
-		s.readOnly = true
+		s.readOnly.Store(true)
 	}
 	opts := badger.DefaultOptions(dir).
 		WithInMemory(dir == "").
@@ -115,14 +122,14 @@ func OpenStoreWith(o StoreOptions) (*Store, error) {
 		WithNumCompactors(2).
 		WithValueLogFileSize(128 << 20).
 		WithMetricsEnabled(false).
-		WithReadOnly(s.readOnly).
 		WithLogger(eventlog.BadgerLogger(logger))
-	db, err := badger.Open(opts)
+	s.opts = opts
+	db, err := badger.Open(opts.WithReadOnly(s.readOnly.Load()))
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 	}
 	s.db = db
-	if s.readOnly {
+	if s.readOnly.Load() {
 		return s, nil
 	}
 	if err := s.indexAlerts(); err != nil {
@@ -136,18 +143,21 @@ var keyAlertIndexes = []byte("ax")
 
 // indexAlerts fills the alert indexes by status and by process from the
 // alerts stored, once, in views built before those indexes existed.
-func (s *Store) indexAlerts() error {
+func (s *Store) indexAlerts() error { return s.indexAlertsIn(s.handle()) }
+
+// indexAlertsIn is indexAlerts on db.
+func (s *Store) indexAlertsIn(db *badger.DB) error {
 	done := false
-	err := s.db.View(func(txn *badger.Txn) (err error) {
+	err := db.View(func(txn *badger.Txn) (err error) {
 		_, done, err = value(txn, keyAlertIndexes)
 		return err
 	})
 	if err != nil || done {
 		return err
 	}
-	wb := s.db.NewWriteBatch()
+	wb := db.NewWriteBatch()
 	defer wb.Cancel()
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = db.View(func(txn *badger.Txn) error {
 		return scan(txn, []byte("al/"), func(k, v []byte) error {
 			var a statesrv.Alert
 			if err := json.Unmarshal(v, &a); err != nil {
@@ -172,16 +182,22 @@ func (s *Store) indexAlerts() error {
 	return nil
 }
 
-// ReadOnly reports whether the views were opened read-only on a full disk.
-func (s *Store) ReadOnly() bool { return s.readOnly }
+// ReadOnly reports whether the views are read-only: opened on a full disk,
+// and not reopened by Room since.
+func (s *Store) ReadOnly() bool { return s.readOnly.Load() }
 
 // Room returns an error wrapping eventlog.ErrDiskFull when the views may
-// not be written: the disk lacks head-room, or they were opened read-only.
+// not be written: the disk lacks head-room. Views opened read-only on a
+// full disk are reopened writable once there is room (reopen). Only their
+// writer calls it, before it writes.
 func (s *Store) Room() error {
-	if s.readOnly {
-		return fmt.Errorf("%w: the views were opened read-only (restart once there is room)", eventlog.ErrDiskFull)
+	if err := s.room.Check(0); err != nil {
+		return err
 	}
-	return s.room.Check(0)
+	if s.readOnly.Load() {
+		return s.reopen()
+	}
+	return nil
 }
 
 // Close closes the database. Closing flushes the memtable, which on a full
@@ -189,18 +205,18 @@ func (s *Store) Room() error {
 // an error wrapping eventlog.ErrDiskFull (the views can be rebuilt, and the
 // next start replays what the memtable's log holds).
 func (s *Store) Close() error {
-	if !s.readOnly {
+	if !s.readOnly.Load() {
 		if err := s.room.Check(0); err != nil {
 			s.logger.Warn("views: disk full; closing without flushing", "error", err)
 			return fmt.Errorf("projections: close: left unflushed: %w", err)
 		}
 	}
-	return s.db.Close()
+	return s.handle().Close()
 }
 
 // Drop deletes every view, the snapshots and the checkpoint.
 func (s *Store) Drop() error {
-	if err := s.db.DropAll(); err != nil {
+	if err := s.handle().DropAll(); err != nil {
 		return fmt.Errorf("projections: drop: %w", err)
 	}
 	// Views built from nothing have every index.
@@ -210,7 +226,7 @@ func (s *Store) Drop() error {
 // Checkpoint returns the last seq applied to the stored views.
 func (s *Store) Checkpoint() (uint64, error) {
 	var seq uint64
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		v, found, err := value(txn, keyCheckpoint)
 		if found {
 			seq = binary.BigEndian.Uint64(v)
@@ -231,7 +247,7 @@ func (s *Store) LoadCore() (*Core, error) {
 		return nil, err
 	}
 	c.Seq = seq
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		if err := scanJSON(txn, "c/p/", func(ps *ProcessState) {
 			// Views of an older version hold a key in clear.
 			ps.FoldLegacyKey(binary.BigEndian.AppendUint64([]byte("views"), uint64(ps.ID)))
@@ -498,7 +514,7 @@ func alertStatusKey(status string, ns, id []byte) []byte {
 // because the message's seq is only known there.
 func (s *Store) dismissKeys(id string) ([][]byte, error) {
 	var keys [][]byte
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		seq, found, err := value(txn, key("ui/", []byte(id)))
 		if found {
 			keys = append(keys, key("u/", seq), key("ui/", []byte(id)))
