@@ -112,16 +112,17 @@ func (a *acked) len() int {
 
 // pound sends pipelined reports with unique mids on one connection, perSec
 // a second, until the connection breaks or stop closes, counting the lines
-// written in offered and recording every ACK. Up to 1,024 lines (the
-// server's window) are in flight; a server that answers slower holds the
-// writer back, so offered counts what was really sent.
+// written in offered and recording every ACK. Up to 8,192 lines may wait
+// for their ACK: past the server's window of 1,024 they wait in the
+// socket's buffers, as a real client's would; a server slower still holds
+// the writer back, so offered counts what was really sent.
 func pound(addr, prefix string, a *acked, stop <-chan struct{}, perSec int, offered *atomic.Int64) {
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		return
 	}
 	defer conn.Close()
-	sent := make(chan string, 1024)
+	sent := make(chan string, 8192)
 	go func() {
 		defer close(sent)
 		w := bufio.NewWriter(conn)
@@ -209,7 +210,7 @@ const timeoutGrace = 1500 * time.Millisecond
 // each kill whose deadline passes while the server is down).
 //
 // STATESRV_CRASH_ROUNDS sets the cycles (4), STATESRV_CRASH_RATE the
-// reports offered a second over 8 pipelined connections (6,000), and
+// reports offered a second over 16 pipelined connections (6,000), and
 // STATESRV_CRASH_MIN_RATE fails a cycle whose offered rate fell short.
 func TestCrashLosesNoAcknowledgedReport(t *testing.T) {
 	if testing.Short() {
@@ -218,7 +219,7 @@ func TestCrashLosesNoAcknowledgedReport(t *testing.T) {
 	rounds := envInt(t, "STATESRV_CRASH_ROUNDS", 4)
 	rate := envInt(t, "STATESRV_CRASH_RATE", 6000)
 	minRate := envInt(t, "STATESRV_CRASH_MIN_RATE", 0)
-	const conns = 8
+	const conns = 16
 	dir := t.TempDir()
 	a := &acked{seqs: map[string]uint64{}}
 	chk := &crashCheck{mids: map[uint64]string{}, runs: map[string]*runSeen{}}
