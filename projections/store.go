@@ -187,15 +187,18 @@ func (s *Store) indexAlertsIn(db *badger.DB) error {
 func (s *Store) ReadOnly() bool { return s.readOnly.Load() }
 
 // Room returns an error wrapping eventlog.ErrDiskFull when the views may
-// not be written: the disk lacks head-room. Views opened read-only on a
-// full disk are reopened writable once there is room (reopen). Only their
-// writer calls it, before it writes.
+// not be written: the disk lacks head-room, or the views opened read-only
+// on a full disk could not be reopened writable yet (reopen; readers busy
+// is eventlog.ErrBusy). Only their writer calls it, before it writes.
 func (s *Store) Room() error {
 	if err := s.room.Check(0); err != nil {
 		return err
 	}
 	if s.readOnly.Load() {
-		return s.reopen()
+		if err := s.reopen(); err != nil {
+			// Still read-only: the Runner waits and tries again.
+			return fmt.Errorf("%w: the views are still read-only: %w", eventlog.ErrDiskFull, err)
+		}
 	}
 	return nil
 }
