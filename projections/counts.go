@@ -102,7 +102,7 @@ func (r *Runner) Counts() Counts {
 func (s *Store) unprocessedCount() (int, error) {
 	n := 0
 	err := s.view(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+		opts := iterOptions()
 		opts.Prefix, opts.PrefetchValues = []byte("ui/"), false
 		it := txn.NewIterator(opts)
 		defer it.Close()

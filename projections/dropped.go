@@ -39,7 +39,7 @@ func (b *batch) dropped(d *statesrv.MessagesDroppedData) error {
 func (s *Store) Dropped() ([]Dropped, error) {
 	out := []Dropped{}
 	err := s.view(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+		opts := iterOptions()
 		opts.Prefix = []byte("dr/")
 		it := txn.NewIterator(opts)
 		defer it.Close()

@@ -120,7 +120,7 @@ func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Un
 	}
 	out := []statesrv.Unprocessed{}
 	err := s.view(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+		opts := iterOptions()
 		opts.Prefix, opts.Reverse = []byte("u/"), reverse
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -173,7 +173,7 @@ func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]SeqRange, e
 	}
 	err := s.view(func(txn *badger.Txn) error {
 		// The range that starts at or before after may reach past it.
-		opts := badger.DefaultIteratorOptions
+		opts := iterOptions()
 		opts.Prefix, opts.Reverse = prefix, true
 		it := txn.NewIterator(opts)
 		if it.Seek(key("ep/", u64(uint64(pid)), u64(after))); it.Valid() {
@@ -239,7 +239,7 @@ func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqR
 	total := 0
 	prefix := key("ep/", u64(uint64(pid)))
 	err := s.view(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+		opts := iterOptions()
 		opts.Prefix, opts.Reverse = prefix, true
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -276,7 +276,7 @@ func (s *Store) FinishedCounts(from, to time.Time) (map[string]uint64, error) {
 	out := map[string]uint64{}
 	last := uint64(to.Truncate(time.Hour).Unix())
 	err := s.view(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+		opts := iterOptions()
 		opts.Prefix = []byte("hc/")
 		it := txn.NewIterator(opts)
 		defer it.Close()

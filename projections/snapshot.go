@@ -125,7 +125,7 @@ func (b *batch) snapshot(c *Core, at, latest time.Time, limit int) (complete boo
 // when there are more than limit.
 func (b *batch) unprocessed(limit int) ([]statesrv.Unprocessed, bool, error) {
 	var seqs [][]byte
-	opts := badger.DefaultIteratorOptions
+	opts := iterOptions()
 	opts.Prefix = []byte("ui/")
 	it := b.txn.NewIterator(opts)
 	for it.Rewind(); it.Valid(); it.Next() {
