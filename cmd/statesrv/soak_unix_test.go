@@ -166,7 +166,9 @@ func soakReports(ctx context.Context, addr string, conn int, n *soakCounts) {
 	}
 	defer c.Close()
 	fails := make(chan bool, 4096) // per line sent: whether it is a FAIL
+	read := make(chan struct{})
 	go func() {
+		defer close(read)
 		r := bufio.NewReader(c)
 		for fail := range fails {
 			line, err := r.ReadString('\n')
@@ -184,14 +186,18 @@ func soakReports(ctx context.Context, addr string, conn int, n *soakCounts) {
 			}
 		}
 	}()
-	defer close(fails)
+	defer func() {
+		// Wait for the replies of the lines sent (at most 10 s) before
+		// the connection is closed.
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		close(fails)
+		<-read
+	}()
 	tick := time.NewTicker(time.Second * soakConns / soakReportRate)
 	defer tick.Stop()
 	for i := 0; ; i++ {
 		select {
 		case <-ctx.Done():
-			// Wait for the last replies.
-			c.SetReadDeadline(time.Now().Add(10 * time.Second))
 			return
 		case <-tick.C:
 		}
