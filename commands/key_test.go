@@ -57,6 +57,33 @@ func TestProcessKey(t *testing.T) {
 		mustAccept(t, s, "s3cret-key")
 		mustRefuse(t, s, "s3cret-kex")
 	})
+	t.Run("AppliedStoredHashedNeverInClear", func(t *testing.T) {
+		// The other path that writes definitions: apply, many at once.
+		s := newServer(t)
+		p, q := process(1, ""), process(2, "")
+		p.Key, q.Key = statesrv.Ptr("s3cret-key"), statesrv.Ptr("other-key")
+		r, _, err := s.Service.ApplyDefinitions([]statesrv.Process{p, q}, nil, statesrv.ActorAdmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.wait(r); err != nil {
+			t.Fatal(err)
+		}
+		events := s.Events(1)
+		if len(events) == 0 {
+			t.Fatal("apply appended nothing")
+		}
+		for _, e := range events {
+			if bytes.Contains(e.Data, []byte("s3cret-key")) || bytes.Contains(e.Data, []byte("other-key")) {
+				t.Errorf("event %s holds a key: %s", e.Type, e.Data)
+			}
+		}
+		if h := keyOf(t, s, 1); !statesrv.KeyMatches(h, "s3cret-key") {
+			t.Errorf("stored hash %q does not match the key", h)
+		}
+		mustAccept(t, s, "s3cret-key")
+		mustRefuse(t, s, "other-key")
+	})
 	t.Run("LeftOutKeepsIt", func(t *testing.T) {
 		s := newServer(t)
 		p := process(1, "")

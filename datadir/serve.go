@@ -23,8 +23,9 @@ type ServerOptions struct {
 	FreeBytes func(dir string) (int64, error)
 	// Serving opens the storage of a running server: on a full disk it
 	// comes up read-only (degraded), its pages and reads work, and reports
-	// are refused as storage full. Without it (the CLI's offline commands)
-	// a full disk fails the open.
+	// are refused as storage full until there is room (then the Service's
+	// Recover reopens the log writable, and the Runner the views). Without
+	// it (the CLI's offline commands) a full disk fails the open.
 	Serving bool
 	// BatchTime bounds the work of one batch of the views' Runner.
 	BatchTime time.Duration
@@ -83,14 +84,14 @@ func (d *Dir) Degraded() error {
 		return statesrv.Errorf(statesrv.EUnavail, "storage unavailable: a commit failed; restart the server")
 	}
 	if d.Log.ReadOnly() {
-		return statesrv.Errorf(statesrv.EFull, "storage full at start: read-only; restart once the disk holding the data has room")
+		return statesrv.Errorf(statesrv.EFull, "storage full at start: read-only; reports are refused until the disk holding the data has room")
 	}
 	if d.Log.Full() != nil || errors.Is(d.Log.Room(), eventlog.ErrDiskFull) {
 		return statesrv.Errorf(statesrv.EFull, "storage full: reports are refused until the disk holding the data has room")
 	}
 	if err := d.Runner.Full(); err != nil {
 		if d.Store.ReadOnly() {
-			return statesrv.Errorf(statesrv.EFull, "storage full at start: the views are read-only; restart once the disk holding the data has room")
+			return statesrv.Errorf(statesrv.EFull, "storage full at start: the views are read-only until the disk holding the data has room")
 		}
 		return statesrv.Errorf(statesrv.EFull, "storage full: the views wait for room on the disk holding the data")
 	}

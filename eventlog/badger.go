@@ -85,7 +85,10 @@ type Payloads interface {
 // Badger is a Log stored in a Badger database, with group commit: every
 // submission that arrives while a commit is syncing joins the next one.
 type Badger struct {
+	// db is swapped once, under dbMu, when a log opened read-only on a
+	// full disk is reopened writable (reopen.go); readers hold dbMu shared.
 	db     *badger.DB
+	dbMu   sync.RWMutex
 	opt    Options
 	logger *slog.Logger
 
@@ -93,7 +96,10 @@ type Badger struct {
 	queue   []submission
 	pending map[string]*Pending // idempotency keys queued, not yet committed
 	closed  bool
-	failed  error
+	// shut is set by Close: a read-only log is closed from the start, and
+	// must not be reopened once its owner closes it.
+	shut   bool
+	failed error
 	// full, when set, refuses every append: a commit found the disk full.
 	// Only Resume clears it, once the writer has re-read the log.
 	full     error
@@ -189,7 +195,7 @@ func OpenBadger(opt Options) (*Badger, error) {
 			}
 			opt.ReadOnly = true
 			l.opt.ReadOnly = true
-			l.full = fmt.Errorf("%w (opened read-only: restart once there is room)", err)
+			l.full = fmt.Errorf("%w (opened read-only until there is room)", err)
 			l.logger.Warn("eventlog: disk full at open; the log is read-only", "error", err)
 		}
 	}
@@ -332,7 +338,7 @@ func (l *Badger) Existing(key string) (*Pending, error) {
 		return p, nil
 	}
 	var seq uint64
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(idemKey(key))
 		if err != nil {
 			return err
@@ -515,17 +521,22 @@ func (l *Badger) Full() error {
 	return l.full
 }
 
-// ReadOnly reports whether the log was opened read-only (asked for, or
-// because the disk was full at open).
-func (l *Badger) ReadOnly() bool { return l.opt.ReadOnly }
+// ReadOnly reports whether the log is read-only: asked for, or because the
+// disk was full at open and Resume has not reopened it yet.
+func (l *Badger) ReadOnly() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.opt.ReadOnly
+}
 
 // Room returns an error wrapping ErrDiskFull while the disk lacks the
-// head-room appends need (or the log was opened read-only on a full disk).
+// head-room appends need, and ErrClosed for a log opened read-only on
+// purpose.
 func (l *Badger) Room() error {
-	if l.opt.ReadOnly {
-		if err := l.Full(); err != nil {
-			return err
-		}
+	l.mu.Lock()
+	readOnly, full := l.opt.ReadOnly, l.full
+	l.mu.Unlock()
+	if readOnly && full == nil {
 		return ErrClosed
 	}
 	return l.room.Check(0)
@@ -534,9 +545,10 @@ func (l *Badger) Room() error {
 // Resume takes appends again after a full disk, once there is head-room.
 // The caller must have re-read the log since the refusal (its state held
 // decisions that were not written), and must submit nothing while Resume
-// runs. It returns an error wrapping ErrDiskFull while the disk is still
-// full or the log was opened read-only, and ErrStopped after a failed
-// commit.
+// runs. A log opened read-only on a full disk is reopened writable
+// (reopen.go). It returns an error wrapping ErrDiskFull while the disk is
+// still full, ErrBusy while readers hold the read-only database too long,
+// and ErrStopped after a failed commit.
 func (l *Badger) Resume() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -545,11 +557,16 @@ func (l *Badger) Resume() error {
 		return l.failed
 	case l.full == nil:
 		return nil
-	case l.opt.ReadOnly:
-		return l.full
+	case l.shut:
+		return ErrClosed
 	}
 	if err := l.room.Check(0); err != nil {
 		return err
+	}
+	if l.opt.ReadOnly {
+		if err := l.reopen(); err != nil {
+			return err
+		}
 	}
 	l.full = nil
 	l.logger.Info("eventlog: disk has room again; appends resumed")
@@ -595,7 +612,7 @@ func (l *Badger) Range(ctx context.Context, from, to uint64) iter.Seq2[*Event, e
 			return
 		}
 		stopped := false // the consumer broke off, or the range ended
-		err := l.db.View(func(txn *badger.Txn) error {
+		err := l.view(func(txn *badger.Txn) error {
 			it := groupIterator(txn)
 			defer it.Close()
 			rd := rangeReader{l: l, txn: txn}
@@ -759,14 +776,15 @@ func (l *Badger) Stats() *Stats { return &l.stats }
 func (l *Badger) Close() error {
 	l.closeOnce.Do(func() {
 		l.mu.Lock()
-		l.closed = true
+		l.closed, l.shut = true, true
+		stopped, readOnly := l.stopped, l.opt.ReadOnly
 		l.mu.Unlock()
 		select {
 		case l.wake <- struct{}{}:
 		default:
 		}
-		<-l.stopped
-		if !l.opt.ReadOnly {
+		<-stopped
+		if !readOnly {
 			// Closing flushes the memtable and compacts level 0: on a full
 			// disk that would die of SIGBUS. The write-ahead log is synced,
 			// so the next start replays it instead.

@@ -46,7 +46,6 @@ func TestFullDisk(t *testing.T) {
 		if err != nil {
 			t.Fatalf("open read-only on a full disk: %v", err)
 		}
-		defer l.Close()
 		if l.LastSeq() != 1 || !errors.Is(l.Full(), ErrDiskFull) {
 			t.Fatalf("LastSeq %d, Full %v; want 1 and ErrDiskFull", l.LastSeq(), l.Full())
 		}
@@ -56,9 +55,49 @@ func TestFullDisk(t *testing.T) {
 		if _, err := Append(context.Background(), l, rec); !errors.Is(err, ErrDiskFull) {
 			t.Fatalf("append = %v, want ErrDiskFull", err)
 		}
-		disk.empty()
 		if err := l.Resume(); !errors.Is(err, ErrDiskFull) {
-			t.Fatalf("Resume of a log opened read-only = %v, want ErrDiskFull", err)
+			t.Fatalf("Resume on the still full disk = %v, want ErrDiskFull", err)
+		}
+		disk.empty()
+		if err := l.Room(); err != nil {
+			t.Fatalf("Room with room: %v", err)
+		}
+		// A reader in the middle of a read holds the read-only database:
+		// Resume gives up after ReopenWait instead of closing it under it.
+		for _, err := range l.Range(context.Background(), 1, 0) {
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Resume(); !errors.Is(err, ErrBusy) {
+				t.Fatalf("Resume during a read = %v, want ErrBusy", err)
+			}
+		}
+		if !l.ReadOnly() || l.Full() == nil {
+			t.Fatal("a Resume that gave up left the log writable")
+		}
+		if err := l.Resume(); err != nil {
+			t.Fatalf("Resume of a log opened read-only, with room: %v", err)
+		}
+		if l.ReadOnly() || l.Full() != nil {
+			t.Fatalf("after Resume: ReadOnly %v, Full %v; want a writable log", l.ReadOnly(), l.Full())
+		}
+		evs, err := Append(context.Background(), l, rec)
+		if err != nil || evs[0].Seq != 2 {
+			t.Fatalf("append after Resume = %v, %v; want seq 2", evs, err)
+		}
+		if _, err := l.Get(1); err != nil {
+			t.Fatalf("read after Resume: %v", err)
+		}
+		if err := l.Close(); err != nil {
+			t.Fatalf("close after Resume: %v", err)
+		}
+		l, err = OpenBadger(Options{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		if rep, err := l.Verify(context.Background()); err != nil || !rep.OK() || l.LastSeq() != 2 {
+			t.Fatalf("verify after a reopen: %+v, %v, LastSeq %d; want 2 events chained", rep, err, l.LastSeq())
 		}
 	})
 	t.Run("AppendRefusedUntilResume", func(t *testing.T) {

@@ -30,7 +30,7 @@ const maxProblems = 100
 // cannot be read; damage is listed in the report.
 func (l *Badger) Verify(ctx context.Context) (Report, error) {
 	v := verifier{l: l, expect: 1}
-	err := l.db.View(func(txn *badger.Txn) error {
+	err := l.view(func(txn *badger.Txn) error {
 		it := groupIterator(txn)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {

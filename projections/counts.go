@@ -101,8 +101,8 @@ func (r *Runner) Counts() Counts {
 // date from then on.
 func (s *Store) unprocessedCount() (int, error) {
 	n := 0
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+	err := s.view(func(txn *badger.Txn) error {
+		opts := iterOptions()
 		opts.Prefix, opts.PrefetchValues = []byte("ui/"), false
 		it := txn.NewIterator(opts)
 		defer it.Close()

@@ -3,6 +3,7 @@ package projections_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -77,5 +78,63 @@ func checkFor(t *testing.T, wait time.Duration, fn func() bool) {
 		if time.Now().After(end) {
 			t.Fatal("condition not met in time")
 		}
+	}
+}
+
+// TestViewsOpenedReadOnlyFollowOnceThereIsRoom: views opened read-only on a
+// full disk are read as stored; once there is room the Runner reopens them
+// writable and follows the log, and they equal a rebuild.
+func TestViewsOpenedReadOnlyFollowOnceThereIsRoom(t *testing.T) {
+	var free atomic.Int64
+	free.Store(1 << 40)
+	probe := func(string) (int64, error) { return free.Load(), nil }
+	v := newViews(t)
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	v.append(defined(at, 1))
+	v.catchUp()
+	v.close()
+	v.append(defined(at, 2)) // the views lag the log
+
+	free.Store(1 << 20)
+	store, err := projections.OpenStoreWith(projections.StoreOptions{Dir: v.dir, FreeBytes: probe, ReadOnlyIfFull: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.store = store
+	if !store.ReadOnly() {
+		t.Fatal("views opened on a full disk are not read-only")
+	}
+	if v.runner, err = projections.NewRunner(v.log, store, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- v.runner.Run(ctx) }()
+	checkFor(t, 3*time.Second, func() bool { return errors.Is(v.runner.Full(), eventlog.ErrDiskFull) })
+	if v.runner.Seq() != 1 {
+		t.Fatalf("views at %d on a full disk, want 1 (as stored)", v.runner.Seq())
+	}
+	if _, err := store.Checkpoint(); err != nil {
+		t.Fatalf("read of read-only views: %v", err)
+	}
+
+	free.Store(1 << 40) // room comes back
+	checkFor(t, 3*time.Second, func() bool { return v.runner.Seq() == 2 && v.runner.Full() == nil })
+	if store.ReadOnly() {
+		t.Fatal("the views follow the log but say they are read-only")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if cp, err := store.Checkpoint(); err != nil || cp != 2 {
+		t.Fatalf("stored checkpoint %d, %v; want 2", cp, err)
+	}
+	live := dumpRunner(t, v.runner)
+	if _, _, err := v.runner.Rebuild(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if rebuilt := dumpRunner(t, v.runner); !reflect.DeepEqual(live, rebuilt) {
+		t.Fatalf("views after the reopen differ from a rebuild:\n%+v\n%+v", live, rebuilt)
 	}
 }

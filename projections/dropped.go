@@ -38,8 +38,8 @@ func (b *batch) dropped(d *statesrv.MessagesDroppedData) error {
 // first, with their totals.
 func (s *Store) Dropped() ([]Dropped, error) {
 	out := []Dropped{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+	err := s.view(func(txn *badger.Txn) error {
+		opts := iterOptions()
 		opts.Prefix = []byte("dr/")
 		it := txn.NewIterator(opts)
 		defer it.Close()

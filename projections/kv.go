@@ -61,8 +61,8 @@ func getJSON[V any](txn *badger.Txn, k []byte) (V, error) {
 // follow reads, in one read transaction, the index entry under k, then the
 // JSON record under the key row makes of the entry's value; found is false
 // when the index has no entry. An entry without its record is an error.
-func follow[V any](db *badger.DB, k []byte, row func(v []byte) []byte) (rec V, found bool, err error) {
-	err = db.View(func(txn *badger.Txn) error {
+func follow[V any](s *Store, k []byte, row func(v []byte) []byte) (rec V, found bool, err error) {
+	err = s.view(func(txn *badger.Txn) error {
 		ref, ok, err := value(txn, k)
 		if err != nil || !ok {
 			return err
@@ -81,7 +81,7 @@ func valueIs(item *badger.Item, want string) (match bool, err error) {
 }
 
 func scan(txn *badger.Txn, prefix []byte, fn func(k, v []byte) error) error {
-	opts := badger.DefaultIteratorOptions
+	opts := iterOptions()
 	opts.Prefix = prefix
 	it := txn.NewIterator(opts)
 	defer it.Close()
@@ -109,7 +109,7 @@ func scanJSON[V any](txn *badger.Txn, prefix string, add func(V)) error {
 // keysOnly opens an iterator over the keys under prefix, newest (highest)
 // first when reverse is set, without fetching values ahead.
 func keysOnly(txn *badger.Txn, prefix []byte, reverse bool) *badger.Iterator {
-	opts := badger.DefaultIteratorOptions
+	opts := iterOptions()
 	opts.Prefix, opts.Reverse, opts.PrefetchValues = prefix, reverse, false
 	return txn.NewIterator(opts)
 }
@@ -147,4 +147,15 @@ func putOrDelete[V any](b *batch, k []byte, v V, present bool, enc func(V) ([]by
 		return err
 	}
 	return b.set(k, data)
+}
+
+// iterOptions are the options of every iterator over the views, with
+// Badger's prefetch off: it starts a goroutine for each item read (up to
+// 100 ahead) to fetch its value, and the views' values are small and kept
+// in the LSM tree, so it only costs. On a starved CPU a few pages' scans
+// left thousands of these goroutines waiting to run (the soak test).
+func iterOptions() badger.IteratorOptions {
+	o := badger.DefaultIteratorOptions
+	o.PrefetchValues = false
+	return o
 }

@@ -53,7 +53,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 		prefix = []byte("h/")
 	}
 	out := []statesrv.Run{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := keysOnly(txn, prefix, true)
 		defer it.Close()
 		seek := append([]byte(nil), prefix...)
@@ -99,7 +99,7 @@ func (s *Store) History(q HistoryQuery) ([]statesrv.Run, error) {
 // FinishedRun returns a run from history by id; ok is false when it is not
 // there.
 func (s *Store) FinishedRun(id string) (run statesrv.Run, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		rk := runKey(id)
 		v, found, err := value(txn, key("r/", rk))
 		if err != nil || !found {
@@ -156,8 +156,8 @@ func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Un
 		limit = 100
 	}
 	out := []statesrv.Unprocessed{}
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+	err := s.view(func(txn *badger.Txn) error {
+		opts := iterOptions()
 		opts.Prefix, opts.Reverse = []byte("u/"), reverse
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -178,7 +178,7 @@ func (s *Store) unprocessed(seek []byte, reverse bool, limit int) ([]statesrv.Un
 
 // UnprocessedMessage returns one unprocessed message by id.
 func (s *Store) UnprocessedMessage(id string) (u statesrv.Unprocessed, ok bool, err error) {
-	u, ok, err = follow[statesrv.Unprocessed](s.db, key("ui/", []byte(id)), func(seq []byte) []byte {
+	u, ok, err = follow[statesrv.Unprocessed](s, key("ui/", []byte(id)), func(seq []byte) []byte {
 		return key("u/", seq)
 	})
 	if err != nil {
@@ -208,9 +208,9 @@ func (s *Store) ProcessEvents(pid int64, after uint64, limit int) ([]SeqRange, e
 		out = append(out, SeqRange{first, last})
 		total += int(last - first + 1)
 	}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		// The range that starts at or before after may reach past it.
-		opts := badger.DefaultIteratorOptions
+		opts := iterOptions()
 		opts.Prefix, opts.Reverse = prefix, true
 		it := txn.NewIterator(opts)
 		if it.Seek(key("ep/", u64(uint64(pid)), u64(after))); it.Valid() {
@@ -249,7 +249,7 @@ func (s *Store) Alerts(limit int) ([]statesrv.Alert, error) {
 // when the views do not know it (the run is unknown, or the views were
 // built before they recorded it: a rebuild fills it in).
 func (s *Store) RunStartSeq(id string) (seq uint64, ok bool, err error) {
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		v, _, err := value(txn, key("r/", runKey(id)))
 		seq, _ = runIndex(v)
 		ok = seq != 0
@@ -274,8 +274,8 @@ func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqR
 	}
 	total := 0
 	prefix := key("ep/", u64(uint64(pid)))
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+	err := s.view(func(txn *badger.Txn) error {
+		opts := iterOptions()
 		opts.Prefix, opts.Reverse = prefix, true
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -311,8 +311,8 @@ func (s *Store) ProcessEventsBefore(pid int64, before uint64, limit int) ([]SeqR
 func (s *Store) FinishedCounts(from, to time.Time) (map[string]uint64, error) {
 	out := map[string]uint64{}
 	last := uint64(to.Truncate(time.Hour).Unix())
-	err := s.db.View(func(txn *badger.Txn) error {
-		opts := badger.DefaultIteratorOptions
+	err := s.view(func(txn *badger.Txn) error {
+		opts := iterOptions()
 		opts.Prefix = []byte("hc/")
 		it := txn.NewIterator(opts)
 		defer it.Close()
@@ -370,7 +370,7 @@ func (s *Store) AlertsBefore(q AlertQuery) ([]statesrv.Alert, error) {
 		prefix = []byte("al/")
 	}
 	out := []statesrv.Alert{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		seek := key(string(prefix), []byte{0xff})
 		var cursor []byte
 		if q.Before != "" {
@@ -432,7 +432,7 @@ func (s *Store) FailedAlerts(before string, limit int) ([]statesrv.Alert, error)
 // (and those of other outcomes when q.State is given).
 func (s *Store) historyOf(q HistoryQuery) ([]statesrv.Run, error) {
 	out := []statesrv.Run{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		type cursor struct {
 			it     *badger.Iterator
 			prefix int

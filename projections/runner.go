@@ -274,7 +274,7 @@ func (r *Runner) applyBatch(f *feed, limit uint64, budget time.Duration) (uint64
 	if budget > 0 {
 		deadline = time.Now().Add(budget)
 	}
-	wb := &batch{txn: r.store.db.NewTransaction(true), newRuns: map[string]bool{}, opened: map[string]uint64{}}
+	wb := &batch{txn: r.store.handle().NewTransaction(true), newRuns: map[string]bool{}, opened: map[string]uint64{}}
 	defer wb.txn.Discard()
 	added := map[string]uint64{} // unprocessed messages added in this batch
 	var n uint64

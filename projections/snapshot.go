@@ -189,7 +189,7 @@ func (s *Store) writeSnapshot(c *Core, at, latest time.Time, limit int, defs uin
 	if err := s.Room(); err != nil {
 		return 0, 0, err
 	}
-	wb := s.db.NewWriteBatch()
+	wb := s.handle().NewWriteBatch()
 	defer wb.Cancel()
 	if defs == 0 {
 		list := make([]statesrv.Process, 0, len(c.Procs))
@@ -209,7 +209,7 @@ func (s *Store) writeSnapshot(c *Core, at, latest time.Time, limit int, defs uin
 	}
 	snap := snapshot{Seq: c.Seq, At: at.UTC(), Latest: latest.UTC(), Defs: defs,
 		Runs: slices.AppendSeq(make([]*statesrv.Run, 0, len(c.Runs)), maps.Values(c.Runs))}
-	err = s.db.View(func(txn *badger.Txn) (err error) {
+	err = s.view(func(txn *badger.Txn) (err error) {
 		snap.Unprocessed, snap.Complete, err = unprocessedJSON(txn, limit)
 		return err
 	})
@@ -241,7 +241,7 @@ func (s *Store) writeSnapshot(c *Core, at, latest time.Time, limit int, defs uin
 // id), or false when there are more than limit.
 func unprocessedJSON(txn *badger.Txn, limit int) ([][]byte, bool, error) {
 	var seqs [][]byte
-	opts := badger.DefaultIteratorOptions
+	opts := iterOptions()
 	opts.Prefix = []byte("ui/")
 	it := txn.NewIterator(opts)
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -307,7 +307,7 @@ func byID[K comparable, V any](m map[K]V, vs []V, id func(V) K) {
 // Snapshots lists the stored snapshots, oldest first.
 func (s *Store) Snapshots() ([]SnapshotInfo, error) {
 	var out []SnapshotInfo
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := keysOnly(txn, prefixSnapshot, false)
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {
@@ -338,7 +338,7 @@ func (s *Store) lastSnapshot() (uint64, int64, error) {
 		seq  uint64
 		size int64
 	)
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := keysOnly(txn, prefixSnapshot, true)
 		defer it.Close()
 		if it.Seek(append(append([]byte(nil), prefixSnapshot...), 0xff)); it.Valid() {
@@ -361,7 +361,7 @@ func (s *Store) lastSnapshot() (uint64, int64, error) {
 func (s *Store) latest() (time.Time, bool, error) {
 	var t time.Time
 	found := false
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		v, ok, err := value(txn, keyLatest)
 		if ok {
 			t, found = nsTime(v), true
@@ -387,7 +387,7 @@ func (s *Store) snapshotFor(at time.Time, upTo uint64) (*snapshot, []statesrv.Pr
 		snap *snapshot
 		defs []statesrv.Process
 	)
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		seq, found, err := findSnapshot(txn, at, upTo)
 		if err != nil || !found {
 			return err

@@ -71,11 +71,16 @@ import (
 // <run> is a run id as runKey writes it: 16 bytes for the UUIDs the server
 // makes. Numbers are big-endian so that keys sort as the numbers do.
 type Store struct {
+	// db is swapped once, under mu, when views opened read-only on a full
+	// disk are reopened writable (Room); readers hold mu shared.
 	db     *badger.DB
+	mu     sync.RWMutex
+	opts   badger.Options
 	room   eventlog.HeadRoom
 	logger *slog.Logger
-	// readOnly: opened on a full disk; nothing is written until a restart.
-	readOnly bool
+	// readOnly: opened on a full disk; nothing is written until Room
+	// finds room and reopens the views writable.
+	readOnly atomic.Bool
 	// written counts the bytes of the batches committed (keys, values and
 	// a rough per-entry overhead), for measurements.
 	written atomic.Int64
@@ -140,24 +145,24 @@ func OpenStoreWith(o StoreOptions) (*Store, error) {
 			return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 		}
 		logger.Warn("views: disk full at open; the views are read-only", "error", err)
-		s.readOnly = true
+		s.readOnly.Store(true)
 	}
 	opts, err := o.Tuning.Or(DefaultTuning).Apply(badger.DefaultOptions(dir).
 		WithInMemory(dir == "").
 		WithSyncWrites(false).
 		WithDetectConflicts(false).
 		WithMetricsEnabled(false).
-		WithReadOnly(s.readOnly).
 		WithLogger(eventlog.BadgerLogger(logger)))
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 	}
-	db, err := badger.Open(opts)
+	s.opts = opts
+	db, err := badger.Open(opts.WithReadOnly(s.readOnly.Load()))
 	if err != nil {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 	}
 	s.db = db
-	if s.readOnly {
+	if s.readOnly.Load() {
 		return s, nil
 	}
 	if err := s.checkFormat(dir); err != nil {
@@ -177,6 +182,8 @@ var keyFormat = []byte("vf")
 // checkFormat drops views of another format version than formatVersion
 // and marks an empty store with it. Views opened read-only cannot be
 // dropped: another version then is an error wrapping eventlog.ErrDiskFull.
+// It uses s.db without mu: it runs at open, before any reader, or from
+// reopen, which holds mu.
 func (s *Store) checkFormat(dir string) error {
 	version, empty := uint64(1), true
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -195,13 +202,13 @@ func (s *Store) checkFormat(dir string) error {
 		return fmt.Errorf("projections: open %s: format: %w", dir, err)
 	case version == formatVersion:
 		return nil
-	case !empty && s.readOnly:
+	case !empty && s.readOnly.Load():
 		return fmt.Errorf("projections: open %s: views of format %d need a rebuild to format %d: %w",
 			dir, version, formatVersion, eventlog.ErrDiskFull)
 	case !empty:
 		s.logger.Info("views: stored in an older format; dropping them to rebuild from the log",
 			"format", version, "want", formatVersion)
-		return s.Drop()
+		return s.drop(s.db)
 	}
 	return s.markFormat()
 }
@@ -216,16 +223,25 @@ func (s *Store) markFormat() error {
 	return nil
 }
 
-// ReadOnly reports whether the views were opened read-only on a full disk.
-func (s *Store) ReadOnly() bool { return s.readOnly }
+// ReadOnly reports whether the views are read-only: opened on a full disk,
+// and not reopened by Room since.
+func (s *Store) ReadOnly() bool { return s.readOnly.Load() }
 
 // Room returns an error wrapping eventlog.ErrDiskFull when the views may
-// not be written: the disk lacks head-room, or they were opened read-only.
+// not be written: the disk lacks head-room, or the views opened read-only
+// on a full disk could not be reopened writable yet (reopen; readers busy
+// is eventlog.ErrBusy). Only their writer calls it, before it writes.
 func (s *Store) Room() error {
-	if s.readOnly {
-		return fmt.Errorf("%w: the views were opened read-only (restart once there is room)", eventlog.ErrDiskFull)
+	if err := s.room.Check(0); err != nil {
+		return err
 	}
-	return s.room.Check(0)
+	if s.readOnly.Load() {
+		if err := s.reopen(); err != nil {
+			// Still read-only: the Runner waits and tries again.
+			return fmt.Errorf("%w: the views are still read-only: %w", eventlog.ErrDiskFull, err)
+		}
+	}
+	return nil
 }
 
 // Close closes the database. Closing flushes the memtable, which on a full
@@ -233,18 +249,22 @@ func (s *Store) Room() error {
 // an error wrapping eventlog.ErrDiskFull (the views can be rebuilt, and the
 // next start replays what the memtable's log holds).
 func (s *Store) Close() error {
-	if !s.readOnly {
+	if !s.readOnly.Load() {
 		if err := s.room.Check(0); err != nil {
 			s.logger.Warn("views: disk full; closing without flushing", "error", err)
 			return fmt.Errorf("projections: close: left unflushed: %w", err)
 		}
 	}
-	return s.db.Close()
+	return s.handle().Close()
 }
 
 // Drop deletes every view, the snapshots and the checkpoint.
-func (s *Store) Drop() error {
-	if err := s.db.DropAll(); err != nil {
+func (s *Store) Drop() error { return s.drop(s.handle()) }
+
+// drop is Drop on db (the current database: checkFormat, which may run
+// with mu held, passes it in).
+func (s *Store) drop(db *badger.DB) error {
+	if err := db.DropAll(); err != nil {
 		return fmt.Errorf("projections: drop: %w", err)
 	}
 	s.defs.Lock()
@@ -256,7 +276,7 @@ func (s *Store) Drop() error {
 // Checkpoint returns the last seq applied to the stored views.
 func (s *Store) Checkpoint() (uint64, error) {
 	var seq uint64
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		v, found, err := value(txn, keyCheckpoint)
 		if found {
 			seq = binary.BigEndian.Uint64(v)
@@ -277,7 +297,7 @@ func (s *Store) LoadCore() (*Core, error) {
 		return nil, err
 	}
 	c.Seq = seq
-	err = s.db.View(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		if err := scanJSON(txn, "c/p/", func(ps *ProcessState) {
 			// Views of an older version hold a key in clear.
 			ps.FoldLegacyKey(binary.BigEndian.AppendUint64([]byte("views"), uint64(ps.ID)))
@@ -585,7 +605,7 @@ func alertStatusKey(status string, ns, id []byte) []byte {
 // because the message's seq is only known there.
 func (s *Store) dismissKeys(id string) ([][]byte, error) {
 	var keys [][]byte
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		seq, found, err := value(txn, key("ui/", []byte(id)))
 		if found {
 			keys = append(keys, key("u/", seq), key("ui/", []byte(id)))

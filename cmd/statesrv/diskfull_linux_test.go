@@ -100,13 +100,17 @@ func TestStorageFullTmpfs(t *testing.T) {
 	mu.Unlock()
 	checkAcked(t, s, all)
 
-	// A restart on the full disk comes up read-only and degraded.
+	// A restart on the full disk comes up read-only and degraded, and
+	// takes reports again by itself once the file is removed.
 	s.MustClose()
 	fill(t, filler)
 	s.MustOpen()
 	checkStorageFull(t, s, "read-only")
 	checkAcked(t, s, all)
 	os.Remove(filler)
+	all = append(all, checkIngestResumes(t, s)...)
+	checkAcked(t, s, all)
+	checkViewsEqualRebuild(t, s)
 	s.MustClose()
 	s.MustOpen()
 	checkIngestResumes(t, s)
