@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
 )
 
 // Views of the first layout (no format version, history as JSON under the
@@ -94,5 +96,41 @@ func TestOlderFormatRebuiltOnOpen(t *testing.T) {
 	}
 	if seq, err := s.Checkpoint(); err != nil || seq != log.LastSeq() {
 		t.Errorf("checkpoint after reopening = %d, %v; want %d", seq, err, log.LastSeq())
+	}
+}
+
+// Views of an older format found on a full disk cannot be dropped: the open
+// says so (an error wrapping eventlog.ErrDiskFull) rather than serve them,
+// and the same views open, and are dropped, once there is room.
+func TestOlderFormatOnFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	s, err := OpenStore(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(txn *badger.Txn) error {
+		if err := txn.Set(keyCheckpoint, u64(7)); err != nil {
+			return err
+		}
+		return txn.Delete(keyFormat)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	full := func(string) (int64, error) { return 0, nil }
+	if s, err := OpenStoreWith(StoreOptions{Dir: dir, FreeBytes: full, ReadOnlyIfFull: true}); !errors.Is(err, eventlog.ErrDiskFull) ||
+		!strings.Contains(err.Error(), "need a rebuild") {
+		if err == nil {
+			s.Close()
+		}
+		t.Fatalf("read-only open of old views on a full disk = %v; want ErrDiskFull and the reason", err)
+	}
+	if s, err = OpenStore(dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if seq, err := s.Checkpoint(); err != nil || seq != 0 {
+		t.Errorf("checkpoint once there is room = %d, %v; want 0 (dropped)", seq, err)
 	}
 }

@@ -162,9 +162,6 @@ func OpenStoreWith(o StoreOptions) (*Store, error) {
 		return nil, fmt.Errorf("projections: open %s: %w", dir, err)
 	}
 	s.db = db
-	if s.readOnly.Load() {
-		return s, nil
-	}
 	if err := s.checkFormat(dir); err != nil {
 		db.Close()
 		return nil, err
@@ -209,6 +206,8 @@ func (s *Store) checkFormat(dir string) error {
 		s.logger.Info("views: stored in an older format; dropping them to rebuild from the log",
 			"format", version, "want", formatVersion)
 		return s.drop(s.db)
+	case s.readOnly.Load():
+		return nil // empty: marked once writable (reopen checks again)
 	}
 	return s.markFormat()
 }
