@@ -451,7 +451,7 @@ func (s *Store) historyOf(q HistoryQuery) ([]statesrv.Run, error) {
 			case q.Before.IsZero():
 				seek = append(seek, 0xff)
 			case q.BeforeRun != "":
-				seek = append(append(seek, nsKey(q.Before)...), q.BeforeRun...)
+				seek = append(append(seek, nsKey(q.Before)...), runKey(q.BeforeRun)...)
 			default:
 				seek = append(seek, nsKey(q.Before)...)
 			}
@@ -486,7 +486,7 @@ func (s *Store) historyOf(q HistoryQuery) ([]statesrv.Run, error) {
 			if !match {
 				continue
 			}
-			run, err := getJSON[statesrv.Run](txn, key("h/", rest))
+			run, err := finishedRun(txn, rest[:8], rest[8:])
 			if err != nil {
 				return err
 			}
