@@ -393,10 +393,10 @@ func dirBytes(tb testing.TB, dir string) (alloc, apparent int64, parts string) {
 }
 
 // maxBytesPerReport bounds the data directory's growth per report (log and
-// views, allocated on disk after a clean stop) in TestBytesPerReport. It is
-// today's figure (about 485 with ZSTD tables; 1,458 before them) with some
-// margin: lower it as the storage gets leaner.
-const maxBytesPerReport = 600
+// views, allocated on disk after a clean stop) in TestBytesPerReport: the
+// target of 300 bytes a report. Today's figure is about 196 (1,458 before
+// the compact encoding, the lean views and ZSTD tables).
+const maxBytesPerReport = 300
 
 // TestBytesPerReport writes a few thousand reports through the real server
 // (TCP, the write side, the log and the views) into a fresh data
