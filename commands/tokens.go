@@ -83,9 +83,14 @@ func (s *Service) Tokens() []statesrv.APIToken {
 	return out
 }
 
+// tokensLocked returns the tokens, each with the role it acts with now:
+// its own, lowered to its user's when the user has been demoted since.
 func (s *Service) tokensLocked() []statesrv.APIToken {
 	out := make([]statesrv.APIToken, 0, len(s.core.Tokens))
 	for _, t := range s.core.Tokens {
+		if u, ok := s.core.Users[t.User]; ok {
+			t.Role = statesrv.LowerRole(t.Role, u.Role)
+		}
 		out = append(out, t)
 	}
 	slices.SortFunc(out, func(a, b statesrv.APIToken) int { return a.CreatedAt.Compare(b.CreatedAt) })

@@ -187,6 +187,11 @@ func TestTokenRoles(t *testing.T) {
 		if c, _ := s.Service.TokenCaller(secret2); c.Role != statesrv.RoleViewer {
 			t.Errorf("token of a demoted user has role %s, want viewer", c.Role)
 		}
+		for _, tok := range s.Service.Tokens() {
+			if tok.Name == "deploy" && tok.Role != statesrv.RoleViewer {
+				t.Errorf("the token list shows the demoted user's token as %s, want viewer", tok.Role)
+			}
+		}
 	})
 }
 

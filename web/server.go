@@ -129,6 +129,7 @@ func (h *Handler) register() {
 	// A backup holds every event, password hashes included.
 	h.api("GET /api/v1/backup", admin, h.backup)
 	h.api("GET /api/v1/users", admin, h.listUsers)
+	h.api("GET /api/v1/users/{name}", admin, h.getUser)
 	h.api("PUT /api/v1/users/{name}", admin, h.putUser)
 	h.api("DELETE /api/v1/users/{name}", admin, h.deleteUser)
 	// An editor manages its own tokens, an admin every token.

@@ -16,6 +16,16 @@ func (h *Handler) listUsers(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// getUser answers GET /api/v1/users/{name}: the user and its role, or 404.
+func (h *Handler) getUser(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.cfg.Service.User(r.PathValue("name"))
+	if !ok {
+		writeError(w, statesrv.Errorf(statesrv.ENotFound, "no user %q", r.PathValue("name")))
+		return
+	}
+	writeJSON(w, http.StatusOK, apiUser(u))
+}
+
 // putUser answers PUT /api/v1/users/{name} with {"role","password"}: 201
 // with the user when it was created, 200 when changed.
 func (h *Handler) putUser(w http.ResponseWriter, r *http.Request) {

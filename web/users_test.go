@@ -48,6 +48,13 @@ func TestUsersAPI(t *testing.T) {
 	if len(list) != 2 || list[0].Name != "admin" || list[1].Name != "ann" || list[1].CreatedAt.IsZero() {
 		t.Errorf("users %+v", list)
 	}
+	var one api.User
+	if st, _ := e.apiAs(t, admin, http.MethodGet, "/api/v1/users/ann", "", &one); st != http.StatusOK || one.Name != "ann" || one.Role != "viewer" {
+		t.Errorf("GET /api/v1/users/ann: %d %+v", st, one)
+	}
+	if st, msg := e.apiAs(t, admin, http.MethodGet, "/api/v1/users/nobody", "", nil); st != http.StatusNotFound || !strings.Contains(msg, `no user "nobody"`) {
+		t.Errorf("GET of a user that does not exist: %d %s", st, msg)
+	}
 	raw := e.do(t, http.MethodGet, "/api/v1/users", nil, http.Header{"Authorization": {"Bearer " + admin}})
 	var members []map[string]any
 	json.NewDecoder(raw.Body).Decode(&members)

@@ -34,7 +34,7 @@ commands:
   verify    check the log's hash chain and sequence
   backup    write the whole log to stdout (online with --url)
   restore   create a log from a backup in an empty --data directory
-  user      user reset-password NAME: a new password on a stopped server's data
+  user      user add|list|reset-password: the users of a server (--url) or of a stopped server's data (--data)
   cron      cron export: crontab lines that open runs from the system cron
   export    print the process definitions as a YAML or JSON document
   apply     make the definitions those of a document (shows the changes; --yes writes)

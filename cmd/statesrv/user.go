@@ -76,8 +76,8 @@ func cmdUserAdd(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if len(names) != 1 {
 		return fmt.Errorf("%w: give one user name", errUsage)
 	}
-	if *role == "" {
-		return fmt.Errorf("%w: --role: give viewer, editor or admin", errUsage)
+	if !statesrv.ValidRole(*role) {
+		return fmt.Errorf("%w: --role: give viewer, editor or admin (got %q)", errUsage, *role)
 	}
 	pw, generated := commands.RandomSecret(18), true
 	if *fromStdin {
@@ -162,7 +162,7 @@ func withStopped(ctx context.Context, data string, fn func(*Main) error) error {
 	}
 	m, err := Open(ctx, Config{Data: data, Offline: true})
 	if errors.Is(err, eventlog.ErrLocked) {
-		return fmt.Errorf("%w (a server is running on %s: stop it first)", err, data)
+		return fmt.Errorf("%w: a server is running on %s: stop it first, or make the change through it (--url, the API or the account page)", eventlog.ErrLocked, data)
 	}
 	if err != nil {
 		return err

@@ -48,7 +48,7 @@ func TestUserAddList(t *testing.T) {
 	})
 	t.Run("ErrBadInput", func(t *testing.T) {
 		last := s.Log.LastSeq()
-		if res := mustCLI(t, 1, "user", "add", "bob", "--role", "root", "--url", base); !strings.Contains(res.stderr, "unknown role") {
+		if res := mustCLI(t, 2, "user", "add", "bob", "--role", "root", "--url", base); !strings.Contains(res.stderr, "--role: give viewer, editor or admin") {
 			t.Errorf("unknown role: %q", res.stderr)
 		}
 		mustCLI(t, 2, "user", "add", "bob", "--url", base)
