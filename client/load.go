@@ -116,7 +116,10 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadResult, error) {
 	if err != nil {
 		return LoadResult{}, err
 	}
-	runCtx, cancel := context.WithTimeout(ctx, cfg.Duration)
+	// The clock starts before the deadline is set, so that a run cut by
+	// Duration reports at least Duration.
+	start := time.Now()
+	runCtx, cancel := context.WithDeadline(ctx, start.Add(cfg.Duration))
 	defer cancel()
 
 	run := &loadRun{
@@ -128,7 +131,6 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadResult, error) {
 	// part, so recording costs no allocation and no lock.
 	latencies := make([]time.Duration, cfg.Reports)
 	conns := make([]loadConn, min(cfg.Conns, cfg.Reports))
-	start := time.Now()
 	var wg sync.WaitGroup
 	offset := 0
 	for i := range conns {
