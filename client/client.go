@@ -135,7 +135,7 @@ func cutRunes(s string, n int) string {
 type ReplyError struct{ Reason string }
 
 func (e *ReplyError) Error() string {
-	return "client: server replied ERR " + e.Reason
+	return "server replied ERR " + e.Reason
 }
 
 // Send dials addr (HOST:PORT) over TCP, writes r as one LF-terminated line,

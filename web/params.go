@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -140,7 +141,11 @@ func jsonProblem(err error) string {
 	case errors.As(err, &se):
 		return "not valid JSON"
 	case errors.As(err, &te):
-		return "field " + te.Field + ": wrong type"
+		msg := "field " + te.Field + ": wrong type"
+		if want := jsonKind(te.Type); want != "" {
+			msg += ": want " + want + ", got " + te.Value
+		}
+		return msg
 	case strings.Contains(err.Error(), "bad duration"):
 		return "max_runtime: " + err.Error()
 	}
@@ -183,4 +188,26 @@ func pauseUntil(s string, now time.Time) (until time.Time, ok bool) {
 		return time.Time{}, false
 	}
 	return now.Add(d), true
+}
+
+// jsonKind names what JSON value fits a Go type ("" when it is not plain).
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return ""
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64,
+		reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return ""
 }

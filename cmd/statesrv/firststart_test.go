@@ -145,7 +145,7 @@ func TestFirstStartAndPasswordReset(t *testing.T) {
 	}
 	res := runChild(t, "", "serve", "--data", dir, "--tcp", "127.0.0.1:0", "--http", taken.Addr().String())
 	taken.Close()
-	if res.code == 0 || !strings.Contains(res.stderr, "http: listen") || strings.Contains(res.stdout, "password") {
+	if res.code == 0 || !strings.Contains(res.stderr, "--http "+taken.Addr().String()+": address already in use (stop what listens there, or give another address with --http)") || strings.Contains(res.stdout, "password") {
 		t.Fatalf("start on a taken port: exit %d, stdout %q, stderr %q; want a failure that prints no password",
 			res.code, res.stdout, res.stderr)
 	}

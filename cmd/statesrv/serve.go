@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/statesrv/statesrv"
@@ -213,14 +214,14 @@ func (m *Main) listen() error {
 	if m.cfg.TCP != "" {
 		srv := tcp.New(tcp.Config{Addr: m.cfg.TCP, MaxConnsPerIP: m.cfg.TCPMaxConnsPerIP, Logger: m.logger, Observe: met.Observer("tcp")}, m.Service)
 		if err := srv.Listen(); err != nil {
-			return err
+			return listenError("--tcp", m.cfg.TCP, err)
 		}
 		m.tcp, m.TCPAddr = srv, srv.Addr().String()
 	}
 	if m.cfg.HTTP != "" {
 		ln, err := net.Listen("tcp", m.cfg.HTTP)
 		if err != nil {
-			return fmt.Errorf("http: listen %s: %w", m.cfg.HTTP, err)
+			return listenError("--http", m.cfg.HTTP, err)
 		}
 		m.httpLn = ln
 		m.HTTPAddr = ln.Addr().String()
@@ -375,4 +376,14 @@ func (m *Main) discoverSSO(ctx context.Context) (*sso.Provider, error) {
 	}
 	m.logger.Info("single sign-on", "issuer", c.Issuer, "redirect_url", redirect, "role_claim", c.RoleClaim)
 	return p, nil
+}
+
+// listenError says which flag's address could not be listened on, and for
+// an address in use what to do about it.
+func listenError(flag, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%s %s: address already in use (stop what listens there, or give another address with %s): %w",
+			flag, addr, flag, syscall.EADDRINUSE)
+	}
+	return fmt.Errorf("%s %s: %w", flag, addr, err)
 }
