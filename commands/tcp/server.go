@@ -341,22 +341,18 @@ func (s *Server) write(c net.Conn, remote string, replies *replyQueue) {
 			// still owed: it gets a deadline of its own, as a flush does.
 			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 		}
-		if _, err := w.Write(buf); err != nil {
+		_, err := w.Write(buf)
+		caughtUp := replies.pending() == 0
+		if err == nil && caughtUp {
+			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+			err = w.Flush()
+		}
+		if err != nil {
 			s.cfg.Logger.Debug("tcp: write failed; dropping client", "remote", remote, "error", err)
 			broken = true
 			c.Close()
-			s.writers.put(w)
-			w = nil
-			unflushed = unflushed.report(s.cfg.Observe)
-			continue
 		}
-		if replies.pending() == 0 {
-			c.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-			if err := w.Flush(); err != nil {
-				s.cfg.Logger.Debug("tcp: write failed; dropping client", "remote", remote, "error", err)
-				broken = true
-				c.Close()
-			}
+		if err != nil || caughtUp {
 			s.writers.put(w)
 			w = nil
 			unflushed = unflushed.report(s.cfg.Observe)
