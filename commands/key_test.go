@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/eventlog"
 	"github.com/statesrv/statesrv/projections"
 )
 
@@ -40,20 +41,40 @@ func mustRefuse(t *testing.T, s *server, key string) {
 	}
 }
 
+// keyedServer returns a new server with process 1 defined as p, whose key
+// is key.
+func keyedServer(t *testing.T, key string) (*server, statesrv.Process) {
+	t.Helper()
+	s := newServer(t)
+	p := process(1, "")
+	p.Key = statesrv.Ptr(key)
+	s.MustDefine(p)
+	return s, p
+}
+
+// mustStoreOnlyHash fails if one of events holds one of keys in clear, or
+// unless the hash process 1 stores matches keys[0].
+func mustStoreOnlyHash(t *testing.T, s *server, events []eventlog.Event, keys ...string) {
+	t.Helper()
+	for _, e := range events {
+		for _, k := range keys {
+			if bytes.Contains(e.Data, []byte(k)) {
+				t.Errorf("event %s holds the key %q: %s", e.Type, k, e.Data)
+			}
+		}
+	}
+	if h := keyOf(t, s, 1); !statesrv.KeyMatches(h, keys[0]) {
+		t.Errorf("stored hash %q does not match the key", h)
+	}
+}
+
 func TestProcessKey(t *testing.T) {
 	t.Run("StoredHashedNeverInClear", func(t *testing.T) {
 		s := newServer(t)
 		p := process(1, "")
 		p.Key = statesrv.Ptr("s3cret-key")
 		seq := s.MustDefine(p)
-		for _, e := range s.Events(seq) {
-			if bytes.Contains(e.Data, []byte("s3cret-key")) {
-				t.Errorf("event %s holds the key: %s", e.Type, e.Data)
-			}
-		}
-		if h := keyOf(t, s, 1); !statesrv.KeyMatches(h, "s3cret-key") {
-			t.Errorf("stored hash %q does not match the key", h)
-		}
+		mustStoreOnlyHash(t, s, s.Events(seq), "s3cret-key")
 		mustAccept(t, s, "s3cret-key")
 		mustRefuse(t, s, "s3cret-kex")
 	})
@@ -73,22 +94,12 @@ func TestProcessKey(t *testing.T) {
 		if len(events) == 0 {
 			t.Fatal("apply appended nothing")
 		}
-		for _, e := range events {
-			if bytes.Contains(e.Data, []byte("s3cret-key")) || bytes.Contains(e.Data, []byte("other-key")) {
-				t.Errorf("event %s holds a key: %s", e.Type, e.Data)
-			}
-		}
-		if h := keyOf(t, s, 1); !statesrv.KeyMatches(h, "s3cret-key") {
-			t.Errorf("stored hash %q does not match the key", h)
-		}
+		mustStoreOnlyHash(t, s, events, "s3cret-key", "other-key")
 		mustAccept(t, s, "s3cret-key")
 		mustRefuse(t, s, "other-key")
 	})
 	t.Run("LeftOutKeepsIt", func(t *testing.T) {
-		s := newServer(t)
-		p := process(1, "")
-		p.Key = statesrv.Ptr("k1")
-		s.MustDefine(p)
+		s, p := keyedServer(t, "k1")
 		h := keyOf(t, s, 1)
 		p.Key, p.Description = nil, "changed"
 		if seq := s.MustDefine(p); seq == 0 {
@@ -100,10 +111,7 @@ func TestProcessKey(t *testing.T) {
 		mustAccept(t, s, "k1")
 	})
 	t.Run("EmptyRemovesIt", func(t *testing.T) {
-		s := newServer(t)
-		p := process(1, "")
-		p.Key = statesrv.Ptr("k1")
-		s.MustDefine(p)
+		s, p := keyedServer(t, "k1")
 		p.Key = statesrv.Ptr("")
 		if seq := s.MustDefine(p); seq == 0 {
 			t.Fatal("removing the key appended nothing")
@@ -114,10 +122,7 @@ func TestProcessKey(t *testing.T) {
 		mustAccept(t, s, "")
 	})
 	t.Run("SameKeyAgainAppendsNothing", func(t *testing.T) {
-		s := newServer(t)
-		p := process(1, "")
-		p.Key = statesrv.Ptr("k1")
-		s.MustDefine(p)
+		s, p := keyedServer(t, "k1")
 		if seq := s.MustDefine(p); seq != 0 {
 			t.Errorf("the same definition again appended seq %d", seq)
 		}
@@ -132,20 +137,14 @@ func TestProcessKey(t *testing.T) {
 		}
 	})
 	t.Run("NewKeyReplacesOld", func(t *testing.T) {
-		s := newServer(t)
-		p := process(1, "")
-		p.Key = statesrv.Ptr("k1")
-		s.MustDefine(p)
+		s, p := keyedServer(t, "k1")
 		p.Key = statesrv.Ptr("k2")
 		s.MustDefine(p)
 		mustRefuse(t, s, "k1")
 		mustAccept(t, s, "k2")
 	})
 	t.Run("AcceptedAfterRestartAndRebuild", func(t *testing.T) {
-		s := newServer(t)
-		p := process(1, "")
-		p.Key = statesrv.Ptr("k1")
-		s.MustDefine(p)
+		s, _ := keyedServer(t, "k1")
 		s.Restart()
 		mustAccept(t, s, "k1")
 		mustRefuse(t, s, "k2")
@@ -161,10 +160,7 @@ func TestProcessKey(t *testing.T) {
 		mustAccept(t, s, "k1")
 	})
 	t.Run("ApplyLeftOutKeepsIt", func(t *testing.T) {
-		s := newServer(t)
-		p := process(1, "")
-		p.Key = statesrv.Ptr("k1")
-		s.MustDefine(p)
+		s, p := keyedServer(t, "k1")
 		p.Key = nil
 		if rc, done, err := s.Service.ApplyDefinitions([]statesrv.Process{p}, nil, statesrv.ActorCLI); err != nil || rc != nil {
 			t.Fatalf("apply without the key: %v, %v (changed %v)", rc, err, done)

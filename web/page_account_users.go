@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/statesrv/statesrv"
+	"github.com/statesrv/statesrv/commands"
 	"github.com/statesrv/statesrv/views"
 )
 
@@ -66,12 +67,7 @@ func (h *Handler) resetUserPassword(w http.ResponseWriter, r *http.Request, user
 	}
 	_, rc, err := h.cfg.Service.DefineUser(name, "", pw, callerOf(r).Actor)
 	h.hashes.release()
-	if err != nil {
-		h.userRefused(w, r, user, err, "", "")
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.pageError(w, r, user, err)
+	if !h.userSettled(w, r, user, rc, err) {
 		return
 	}
 	keep := ""
@@ -86,12 +82,7 @@ func (h *Handler) resetUserPassword(w http.ResponseWriter, r *http.Request, user
 func (h *Handler) removeUser(w http.ResponseWriter, r *http.Request, user string) {
 	name := r.PathValue("name")
 	rc, err := h.cfg.Service.DeleteUser(name, callerOf(r).Actor)
-	if err != nil {
-		h.userRefused(w, r, user, err, "", "")
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.pageError(w, r, user, err)
+	if !h.userSettled(w, r, user, rc, err) {
 		return
 	}
 	h.sessions.endUser(name, "")
@@ -105,6 +96,21 @@ func (h *Handler) userExists(w http.ResponseWriter, r *http.Request, user, name 
 	}
 	h.userRefused(w, r, user, statesrv.Errorf(statesrv.ENotFound, "user %s not found", name), "", "")
 	return false
+}
+
+// userSettled answers, on the account page, a command on a user that the
+// service took (rc) or refused (err), settling rc. It reports whether the
+// caller is left to answer.
+func (h *Handler) userSettled(w http.ResponseWriter, r *http.Request, user string, rc *commands.Receipt, err error) bool {
+	if err != nil {
+		h.userRefused(w, r, user, err, "", "")
+		return false
+	}
+	if _, err := h.settle(r.Context(), rc); err != nil {
+		h.pageError(w, r, user, err)
+		return false
+	}
+	return true
 }
 
 // userRefused shows the account page with why a change of users was

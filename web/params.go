@@ -41,6 +41,21 @@ func (h *Handler) settle(ctx context.Context, rc *commands.Receipt) (uint64, err
 	return seq, nil
 }
 
+// settled answers a command the service took (rc) or refused (err): on
+// err it writes the error; otherwise it settles rc, writing the failure if
+// that fails. It reports whether the caller is left to write the reply.
+func (h *Handler) settled(w http.ResponseWriter, r *http.Request, rc *commands.Receipt, err error) bool {
+	if err != nil {
+		writeError(w, err)
+		return false
+	}
+	if _, err := h.settle(r.Context(), rc); err != nil {
+		h.fail(w, r, err)
+		return false
+	}
+	return true
+}
+
 // viewsWait bounds how long a write waits for the views to include it.
 const viewsWait = 2 * time.Second
 

@@ -75,12 +75,7 @@ func (h *Handler) putProcess(w http.ResponseWriter, r *http.Request) {
 // the definition as stored (redacted).
 func (h *Handler) define(w http.ResponseWriter, r *http.Request, p statesrv.Process, status int) {
 	rc, err := h.cfg.Service.DefineProcess(p, apiActor(r))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.fail(w, r, err)
+	if !h.settled(w, r, rc, err) {
 		return
 	}
 	ps, _ := h.cfg.Service.Process(p.ID)

@@ -47,12 +47,7 @@ func (h *Handler) postToken(w http.ResponseWriter, r *http.Request) {
 	}
 	c := callerOf(r)
 	secret, rc, err := h.cfg.Service.CreateToken(c, body.Name, body.Role)
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.fail(w, r, err)
+	if !h.settled(w, r, rc, err) {
 		return
 	}
 	t, _ := h.tokenNamed(c, strings.TrimSpace(body.Name))
@@ -69,12 +64,7 @@ func (h *Handler) deleteToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc, err := h.cfg.Service.RevokeToken(t.ID, apiActor(r))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.fail(w, r, err)
+	if !h.settled(w, r, rc, err) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

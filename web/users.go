@@ -42,12 +42,7 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request) {
 	}
 	created, rc, err := h.cfg.Service.DefineUser(name, body.Role, body.Password, apiActor(r))
 	h.hashes.release()
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.fail(w, r, err)
+	if !h.settled(w, r, rc, err) {
 		return
 	}
 	status := http.StatusOK
@@ -62,12 +57,7 @@ func (h *Handler) putUser(w http.ResponseWriter, r *http.Request) {
 // gets 409.
 func (h *Handler) deleteUser(w http.ResponseWriter, r *http.Request) {
 	rc, err := h.cfg.Service.DeleteUser(r.PathValue("name"), apiActor(r))
-	if err != nil {
-		writeError(w, err)
-		return
-	}
-	if _, err := h.settle(r.Context(), rc); err != nil {
-		h.fail(w, r, err)
+	if !h.settled(w, r, rc, err) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
