@@ -413,6 +413,9 @@ func (w *pwriter) intPtr(p *int) {
 
 func (w *pwriter) strMap(m map[string]string) {
 	w.b = binary.AppendUvarint(w.b, uint64(len(m)))
+	if len(m) == 0 {
+		return // sorting no keys still allocates
+	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		w.str(k)
 		w.str(m[k])
