@@ -242,7 +242,8 @@ func EncodePayload(typ string, at time.Time, v any) ([]byte, error) {
 	if at.IsZero() {
 		return nil, fmt.Errorf("statesrv: encode %s: no event time", typ)
 	}
-	w := pwriter{b: []byte{payloadCompact}, at: at.Round(0), ok: true}
+	// Room for a report's payloads, so that the buffer does not grow.
+	w := pwriter{b: append(make([]byte, 0, 128), payloadCompact), at: at.Round(0), ok: true}
 	if !c.encode(&w, v) || !w.ok {
 		return json.Marshal(v)
 	}
