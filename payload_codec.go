@@ -242,7 +242,8 @@ func EncodePayload(typ string, at time.Time, v any) ([]byte, error) {
 	if at.IsZero() {
 		return nil, fmt.Errorf("statesrv: encode %s: no event time", typ)
 	}
-	w := pwriter{b: []byte{payloadCompact}, at: at.Round(0), ok: true}
+	// Room for a report's payloads, so that the buffer does not grow.
+	w := pwriter{b: append(make([]byte, 0, 128), payloadCompact), at: at.Round(0), ok: true}
 	if !c.encode(&w, v) || !w.ok {
 		return json.Marshal(v)
 	}
@@ -348,7 +349,9 @@ func (w *pwriter) str(s string) {
 
 func (w *pwriter) id(s string) {
 	if len(s) == 36 {
-		if u, err := uuid.Parse(s); err == nil && u.String() == s {
+		// Parsed at this length, s is in canonical form unless it has
+		// upper-case digits (checked so, not by u.String(): no allocation).
+		if u, err := uuid.Parse(s); err == nil && !strings.ContainsAny(s, "ABCDEF") {
 			if u.Version() == 7 && u.Variant() == uuid.RFC4122 {
 				w.b = binary.AppendUvarint(w.b, 1)
 				w.b = binary.AppendVarint(w.b, v7Millis(u)-w.at.UnixMilli())
@@ -411,6 +414,9 @@ func (w *pwriter) intPtr(p *int) {
 
 func (w *pwriter) strMap(m map[string]string) {
 	w.b = binary.AppendUvarint(w.b, uint64(len(m)))
+	if len(m) == 0 {
+		return // sorting no keys still allocates
+	}
 	for _, k := range slices.Sorted(maps.Keys(m)) {
 		w.str(k)
 		w.str(m[k])

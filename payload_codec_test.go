@@ -33,7 +33,11 @@ func genString(values ...string) *rapid.Generator[string] {
 		case 2:
 			return uuid.Must(uuid.NewV7()).String()
 		case 3:
-			return fmt.Sprintf("%X", rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "hex"))
+			id := uuid.UUID(rapid.SliceOfN(rapid.Byte(), 16, 16).Draw(t, "hex"))
+			if rapid.Bool().Draw(t, "dashes") {
+				return strings.ToUpper(id.String())
+			}
+			return fmt.Sprintf("%X", id[:])
 		case 4, 5:
 			if len(values) > 0 {
 				return rapid.SampledFrom(values).Draw(t, "value")
@@ -313,5 +317,24 @@ func BenchmarkDecodePayload(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkEncodePayload encodes a report's MessageReceived and
+// RunFinished in the compact form, as ingest does for every report.
+func BenchmarkEncodePayload(b *testing.B) {
+	code := 0
+	m := &statesrv.MessageReceivedData{MessageID: v7(at0), Transport: "tcp",
+		Remote: "127.0.0.1:35404", Line: "#id=1;state=OK;msg=load 7", State: "OK", Msg: "load 7"}
+	f := &statesrv.RunFinishedData{RunID: v7(at0), State: "OK",
+		MessageID: v7(at0), FinishedAt: at0, Message: "load 7", Code: &code}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := statesrv.EncodePayload(statesrv.EventMessageReceived, at0, m); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := statesrv.EncodePayload(statesrv.EventRunFinished, at0, f); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
