@@ -31,7 +31,8 @@ type Result struct {
 
 // Warn adds a warning.
 func (r *Result) Warn(format string, args ...any) {
-	r.Warnings = append(r.Warnings, fmt.Sprintf(format, args...))
+	// One line each: a task's or a job's name may hold a line break.
+	r.Warnings = append(r.Warnings, textfmt.OneLine(fmt.Sprintf(format, args...)))
 }
 
 // ZoneOr returns zone, the zone of times that name none, or "UTC" when it
